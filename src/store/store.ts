@@ -1,0 +1,174 @@
+import type { Action } from '../action/action.js';
+import type { Decision } from '../decision/decision.js';
+
+/**
+ * One store interface, several backends (SPEC §7). Every method that touches durable state is
+ * async; a resolved promise means the change is durable (committed and fsync'd for SQLite).
+ * Each backend passes the shared conformance suite in `store/store.conformance.ts`.
+ */
+export interface Store {
+  readonly kind: string;
+  readonly audit: AuditStore;
+  readonly kills: KillStore;
+  readonly approvals: ApprovalStore;
+  readonly actions: ActionStore;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- audit
+
+/** What a caller appends. The store assigns `seq`, `ts` (unless given), `prev` and `hash`. */
+export interface AuditEntry {
+  /** `decision`, `result`, `approval.request`, `approval.vote`, `approval.expired`, `kill`, `revive`, … */
+  type: string;
+  agent?: string;
+  actionId?: string;
+  /** Who caused it when that is not the agent: an operator, an approver. */
+  actor?: string;
+  data: Record<string, unknown>;
+  ts?: string;
+}
+
+export interface AuditRecord {
+  seq: number;
+  ts: string;
+  type: string;
+  agent?: string;
+  actionId?: string;
+  actor?: string;
+  data: Record<string, unknown>;
+  /** SHA-256 (hex) of the previous record's hash and this record's canonical JSON. */
+  hash: string;
+}
+
+export interface AuditQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  agent?: string;
+  actionId?: string;
+  type?: string;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+  /** `asc` from the oldest (default), `desc` from the newest. */
+  order?: 'asc' | 'desc';
+}
+
+export interface VerifyProblem {
+  seq: number;
+  /** `hash-mismatch` (the record was changed) or `broken-link` (a record before it was removed, inserted or moved). */
+  problem: 'hash-mismatch' | 'broken-link' | 'seq-gap' | 'unreadable';
+  message: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  records: number;
+  firstBad?: VerifyProblem;
+  /** Hash of the last record verified: an anchor to keep elsewhere. */
+  headHash?: string;
+  headSeq?: number;
+  elapsedMs: number;
+}
+
+export interface AuditStore {
+  /** Appends atomically, in order, in one transaction; chained to whatever is already stored. */
+  append(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
+  query(query: AuditQuery): Promise<AuditRecord[]>;
+  verify(options?: { workers?: number }): Promise<VerifyResult>;
+  count(): Promise<number>;
+}
+
+// ---------------------------------------------------------------- kill switch
+
+/** A stop. `agent` is `*` for the global stop. */
+export interface KillState {
+  agent: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+export interface KillStore {
+  kill(state: KillState): Promise<void>;
+  /** Returns false when the agent was not killed. */
+  revive(agent: string): Promise<boolean>;
+  list(): Promise<KillState[]>;
+  /**
+   * Calls `onChange` with the whole kill list whenever it changes, in this process or in another
+   * sharing the store, within `intervalMs` (default 250). Returns a function that stops watching.
+   */
+  watch(onChange: (kills: KillState[]) => void, intervalMs?: number): () => void;
+}
+
+// ---------------------------------------------------------------- approvals
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+export interface ApprovalVote {
+  approver: string;
+  role: string;
+  vote: 'approve' | 'deny';
+  at: string;
+  channel: string;
+  comment?: string;
+}
+
+export interface ApprovalRecord {
+  id: string;
+  actionId: string;
+  agent: string;
+  user?: string;
+  /** SHA-256 (hex) of the canonical JSON of `{ type, params }`: the approval is bound to it. */
+  digest: string;
+  action: Action;
+  decision: Decision;
+  required: number;
+  roles: string[];
+  status: ApprovalStatus;
+  votes: ApprovalVote[];
+  createdAt: string;
+  expiresAt: string;
+  decidedAt?: string;
+}
+
+export interface ApprovalStore {
+  create(record: ApprovalRecord): Promise<void>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  list(filter?: { status?: ApprovalStatus; limit?: number }): Promise<ApprovalRecord[]>;
+  /**
+   * Read-modify-write in one transaction (serialised across processes). `change` may throw to
+   * abort; the error propagates and nothing is written. Rejects when `id` does not exist.
+   */
+  update(id: string, change: (current: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord>;
+}
+
+// ---------------------------------------------------------------- actions (agents that execute themselves)
+
+export type ActionStatus = 'pending' | 'allowed' | 'denied' | 'expired' | 'completed' | 'failed';
+
+export interface ActionRecord {
+  id: string;
+  agent: string;
+  action: Action;
+  decision: Decision;
+  status: ActionStatus;
+  approvalId?: string;
+  result?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ActionStore {
+  /** Rejects with a `StoreConflictError` when `id` already exists. */
+  create(record: ActionRecord): Promise<void>;
+  get(id: string): Promise<ActionRecord | undefined>;
+  update(id: string, change: (current: ActionRecord) => ActionRecord): Promise<ActionRecord>;
+}
+
+/** Thrown by `create` when the id exists, and by `update` when it does not. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+}
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+}
