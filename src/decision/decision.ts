@@ -7,6 +7,7 @@ export type StageName =
   | 'killswitch'
   | 'validate'
   | 'permissions'
+  | 'risk'
   | 'guards'
   | 'rules'
   | 'limits'

@@ -1,0 +1,44 @@
+import type { Reason } from '../decision/decision.js';
+import type { Context, Stage, StageOutcome } from './context.js';
+
+/**
+ * Runs the stages in order; the first Reason returned denies. Synchronous stages stay synchronous
+ * (the allow path allocates no promise until a stage returns one).
+ *
+ * INVARIANT: a stage that throws or rejects denies the action (fail closed) with the stage named,
+ * and the error is reported through `onCrash`. A crash is never mistaken for a decision.
+ */
+export function runStages(
+  stages: readonly Stage[],
+  ctx: Context,
+  onCrash: (stage: Stage, error: unknown) => void,
+  from = 0,
+): StageOutcome | Promise<StageOutcome> {
+  for (let i = from; i < stages.length; i++) {
+    const stage = stages[i] as Stage;
+    let outcome: StageOutcome | Promise<StageOutcome>;
+    try {
+      outcome = stage.run(ctx);
+    } catch (error) {
+      return crashed(stage, error, onCrash);
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (result) => result ?? runStages(stages, ctx, onCrash, i + 1),
+        (error: unknown) => crashed(stage, error, onCrash),
+      );
+    }
+    if (outcome) return outcome;
+  }
+  return undefined;
+}
+
+function crashed(stage: Stage, error: unknown, onCrash: (stage: Stage, error: unknown) => void): Reason {
+  onCrash(stage, error);
+  const detail = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'internal.stage-error',
+    stage: stage.name,
+    message: `the ${stage.name} stage failed (${detail}); denied because Warden fails closed`,
+  };
+}

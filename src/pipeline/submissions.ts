@@ -1,0 +1,145 @@
+import { approvalReason } from '../approvals/approvals.js';
+import type { Decision } from '../decision/decision.js';
+import type { ActionRecord, ApprovalRecord } from '../store/store.js';
+import type { Warden } from './warden.js';
+
+/** What an agent that executes itself sees of its action (`/v1/actions`). */
+export interface SubmissionView {
+  id: string;
+  /** `pending` (waiting for approval), `allowed` (execute it now, then report), `denied`, `expired`, `completed`, `failed`. */
+  status: ActionRecord['status'];
+  decision: Decision;
+  approvalId?: string;
+}
+
+export class SubmissionError extends Error {
+  override readonly name = 'SubmissionError';
+  constructor(
+    readonly code: string,
+    readonly httpStatus: 404 | 409 | 403,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The two-step flow for agents that execute their own actions (SPEC §6): submit → decision
+ * (recorded durably; an `ask` becomes a persisted approval request) → the agent executes only
+ * once the status is `allowed` → it reports the result, exactly once.
+ */
+export class Submissions {
+  constructor(private readonly warden: Warden) {}
+
+  async submit(input: unknown): Promise<SubmissionView> {
+    const { decision, action } = await this.warden.decide(input);
+    if (!action || decision.effect === 'deny') return { id: decision.id, status: 'denied', decision };
+    const now = new Date().toISOString();
+    let approval: ApprovalRecord | undefined;
+    if (decision.effect === 'ask') {
+      approval = await this.warden.approvals.request(action, decision, this.warden.policy.approvalTimeoutMs);
+    }
+    const record: ActionRecord = {
+      id: action.id,
+      agent: action.agent,
+      action,
+      decision,
+      status: approval ? 'pending' : 'allowed',
+      ...(approval ? { approvalId: approval.id } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.warden.store.actions.create(record);
+    } catch (error) {
+      if ((error as Error).name === 'StoreConflictError') {
+        throw new SubmissionError('action.duplicate-id', 409, `action id \`${action.id}\` was already submitted; use a new id`);
+      }
+      throw error;
+    }
+    return view(record);
+  }
+
+  /** The current state; a pending action is resolved against its approval request. */
+  async status(id: string): Promise<SubmissionView> {
+    const record = await this.warden.store.actions.get(id);
+    if (!record) throw new SubmissionError('action.not-found', 404, `no action \`${id}\` was submitted`);
+    if (record.status !== 'pending' || !record.approvalId) return view(record);
+    await this.warden.approvals.expireDue();
+    const approval = await this.warden.approvals.get(record.approvalId);
+    if (!approval || approval.status === 'pending') return view(record);
+    const updated = await this.warden.store.actions.update(id, (current) => {
+      if (current.status !== 'pending') return current;
+      const approved = approval.status === 'approved';
+      const reason = approvalReason(approval);
+      return {
+        ...current,
+        status: approved ? 'allowed' : approval.status === 'expired' ? 'expired' : 'denied',
+        decision: { ...current.decision, effect: approved ? 'allow' : 'deny', reasons: [reason, ...current.decision.reasons] },
+        updatedAt: new Date().toISOString(),
+      };
+    });
+    return view(updated);
+  }
+
+  /** Polls until the action leaves `pending` or `timeoutMs` passes. */
+  async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<SubmissionView> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await this.status(id);
+      if (current.status !== 'pending' || Date.now() >= until || signal?.aborted) return current;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(0, until - Date.now()))));
+    }
+  }
+
+  /** Records what happened when the agent executed an allowed action; accepted once. */
+  async report(
+    id: string,
+    agent: string | undefined,
+    result: { status: 'completed' | 'failed'; output?: unknown; error?: string; cost?: { usd?: number } },
+  ): Promise<SubmissionView> {
+    const current = await this.status(id);
+    const record = (await this.warden.store.actions.get(id)) as ActionRecord;
+    if (agent !== undefined && record.agent !== agent) {
+      throw new SubmissionError('action.wrong-agent', 403, `action \`${id}\` belongs to another agent`);
+    }
+    if (current.status !== 'allowed') {
+      throw new SubmissionError(
+        'action.not-allowed',
+        409,
+        `action \`${id}\` is ${current.status}; a result is accepted once, and only for an allowed action`,
+      );
+    }
+    const updated = await this.warden.store.actions.update(id, (c) => {
+      if (c.status !== 'allowed') throw new SubmissionError('action.not-allowed', 409, `action \`${id}\` is ${c.status}`);
+      return {
+        ...c,
+        status: result.status,
+        result: { ...(result.output === undefined ? {} : { output: result.output }), ...(result.error ? { error: result.error } : {}) },
+        updatedAt: new Date().toISOString(),
+      };
+    });
+    await this.warden.audit.append({
+      type: 'result',
+      agent: record.agent,
+      actionId: id,
+      data: {
+        status: result.status,
+        reportedBy: 'agent',
+        ...(result.error ? { error: result.error } : {}),
+        ...(result.cost ? { cost: result.cost } : {}),
+        ...(result.output === undefined ? {} : { output: result.output }),
+      },
+    });
+    return view(updated);
+  }
+}
+
+function view(record: ActionRecord): SubmissionView {
+  return {
+    id: record.id,
+    status: record.status,
+    decision: record.decision,
+    ...(record.approvalId ? { approvalId: record.approvalId } : {}),
+  };
+}

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+export const ROLES = ['agent', 'approver', 'admin', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who a bearer token speaks for. An `agent` principal is bound to one agent name. */
+export interface Principal {
+  name: string;
+  role: Role;
+  agent?: string;
+}
+
+const TokenEntrySchema = z
+  .object({
+    name: z.string().min(1),
+    role: z.enum(ROLES),
+    agent: z.string().min(1).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected the hex SHA-256 of the token')
+      .optional(),
+    token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
+  })
+  .strict()
+  .refine((t) => (t.sha256 === undefined) !== (t.token === undefined), 'expected exactly one of `sha256` or `token`')
+  .refine((t) => (t.role === 'agent') === (t.agent !== undefined), 'an `agent` token names its `agent`; other roles do not');
+
+const TokensFileSchema = z.object({ tokens: z.array(TokenEntrySchema) }).strict();
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Looks tokens up by their SHA-256, so the file need not hold them in clear. */
+export class TokenRegistry {
+  private readonly byHash = new Map<string, Principal>();
+
+  constructor(entries: ReadonlyArray<z.infer<typeof TokenEntrySchema>>) {
+    for (const e of entries) {
+      const principal: Principal = { name: e.name, role: e.role, ...(e.agent ? { agent: e.agent } : {}) };
+      this.byHash.set(e.sha256 ?? hashToken(e.token as string), principal);
+    }
+  }
+
+  /** Adds a token held only in memory (e.g. the demo agent's); it is never written anywhere. */
+  register(token: string, principal: Principal): void {
+    this.byHash.set(hashToken(token), principal);
+  }
+
+  authenticate(bearer: string | undefined): Principal | undefined {
+    if (!bearer) return undefined;
+    return this.byHash.get(hashToken(bearer));
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+}
+
+export function loadTokens(file: string): TokenRegistry {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read tokens file \`${file}\`: ${(error as Error).message}; create one with \`warden token create\``);
+  }
+  const parsed = TokensFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`tokens file \`${file}\`: ${issue?.path.join('.') || '(file)'}: ${issue?.message}`);
+  }
+  return new TokenRegistry(parsed.data.tokens);
+}
+
+/**
+ * Adds a new random token to the tokens file (created with mode 0600), storing only its hash.
+ * Returns the token: it is shown once.
+ */
+export function createToken(file: string, principal: Principal): string {
+  const token = `wdn_${randomBytes(24).toString('base64url')}`;
+  const current = existsSync(file)
+    ? TokensFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')))
+    : { tokens: [] as Array<z.infer<typeof TokenEntrySchema>> };
+  current.tokens.push({ ...principal, sha256: hashToken(token) });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
