@@ -6,11 +6,14 @@ import { IN_THREAD_VERIFY_MAX_ROWS, payloadFor, queryLimit, recordFromRow } from
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
 import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
 
-// Under tsx (tests) this module is a .ts file and so is its worker; compiled, both are .js.
-const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js',
-  import.meta.url,
-);
+// Compiled, this module and its worker are .js files. Under tsx (tests, scripts) both are .ts and
+// tsx's hooks do not reach worker threads, so the worker registers them itself before loading.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
+const WORKER_SOURCE = FROM_SOURCE
+  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`
+  : undefined;
 
 /** The audit log in the `audit` table of a SQLite file. */
 export class SqliteAuditStore implements AuditStore {
@@ -131,7 +134,10 @@ export class SqliteAuditStore implements AuditStore {
 
   #inWorker(range: VerifyRange): Promise<RangeResult> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: { file: this.#file, range } });
+      const workerData = { file: this.#file, range };
+      const worker = WORKER_SOURCE
+        ? new Worker(WORKER_SOURCE, { eval: true, workerData })
+        : new Worker(WORKER_URL, { workerData });
       worker.once('message', (result: RangeResult) => resolve(result));
       worker.once('error', reject);
       worker.once('exit', (code) => {
