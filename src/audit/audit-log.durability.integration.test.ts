@@ -33,9 +33,10 @@ test('every acknowledged audit record survives a SIGKILL of the writer, and the 
         child.kill('SIGKILL');
       }
     });
-    const [code, signal] = (await new Promise((resolve) =>
-      child.on('exit', (c, s) => resolve([c, s])),
-    )) as [number | null, string | null];
+    const [code, signal] = (await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])))) as [
+      number | null,
+      string | null,
+    ];
     assert.equal(signal, 'SIGKILL', `the writer should be killed midway (exit code ${code})`);
     assert.ok(acked.size < 100_000, `killed after ${acked.size} acks: too late to test anything`);
 
@@ -50,7 +51,10 @@ test('every acknowledged audit record survives a SIGKILL of the writer, and the 
     for (const [seq, i] of acked) {
       const record = stored.get(seq);
       assert.ok(record, `acknowledged record ${seq} is missing after the crash`);
-      assert.deepEqual([record.type, record.agent, record.data], ['decision', `agent-${i % 7}`, { i, pad: 'p'.repeat(i % 50) }]);
+      assert.deepEqual(
+        [record.type, record.agent, record.data],
+        ['decision', `agent-${i % 7}`, { i, pad: 'p'.repeat(i % 50) }],
+      );
     }
     t.diagnostic(`killed after ${killedAt} acks; ${acked.size} acked, ${stored.size} stored`);
     const verified = await store.audit.verify();

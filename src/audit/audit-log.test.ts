@@ -31,7 +31,9 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
   const memory = new MemoryStore();
   const s = spy(memory.audit);
   const log = new AuditLog(s.store, { maxBatch: 100 });
-  const records = await Promise.all(Array.from({ length: 250 }, (_, i) => log.append({ type: 't', data: { i } })));
+  const records = await Promise.all(
+    Array.from({ length: 250 }, (_, i) => log.append({ type: 't', data: { i } })),
+  );
   assert.deepEqual(s.batches, [100, 100, 50]);
   assert.deepEqual(
     records.map((r) => [r.seq, r.data.i]),

@@ -44,7 +44,9 @@ export class AuditLog {
   /** Queues `entry`; resolves with its stored record once it is committed. */
   append(entry: AuditEntry): Promise<AuditRecord> {
     if (this.#closed) {
-      return Promise.reject(new Error('audit log is closed: append before `close()`, or open a new AuditLog'));
+      return Promise.reject(
+        new Error('audit log is closed: append before `close()`, or open a new AuditLog'),
+      );
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
