@@ -28,7 +28,14 @@ export function formatRows(rows: readonly BenchRow[]): string {
   const header = ['scenario', 'metric', 'value', 'baseline (same run)', 'ratio', 'target', ''];
   const all = [header, ...lines];
   const widths = header.map((_, i) => Math.max(...all.map((l) => (l[i] ?? '').length)));
-  return all.map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function fmt(n: number): string {

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryStore } from '../store/memory/memory-store.js';
+import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
+import { AuditLog } from './audit-log.js';
+
+/** Wraps a store to record batch sizes and optionally fail or delay batches. */
+function spy(inner: AuditStore, opts: { failBatch?: number; delayMs?: number } = {}) {
+  const batches: number[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const store: AuditStore = {
+    ...inner,
+    append: async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
+      batches.push(entries.length);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+        if (batches.length === opts.failBatch) throw new Error('disk full');
+        return await inner.append(entries);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return { store, batches, maxInFlight: () => maxInFlight };
+}
+
+test('concurrent appends share batches of at most maxBatch, in order', async () => {
+  const memory = new MemoryStore();
+  const s = spy(memory.audit);
+  const log = new AuditLog(s.store, { maxBatch: 100 });
+  const records = await Promise.all(
+    Array.from({ length: 250 }, (_, i) => log.append({ type: 't', data: { i } })),
+  );
+  assert.deepEqual(s.batches, [100, 100, 50]);
+  assert.deepEqual(
+    records.map((r) => [r.seq, r.data.i]),
+    Array.from({ length: 250 }, (_, i) => [i + 1, i]),
+  );
+  assert.equal((await memory.audit.verify()).ok, true);
+});
+
+test('only one batch is in flight; entries arriving meanwhile go in the next batch', async () => {
+  const s = spy(new MemoryStore().audit, { delayMs: 20 });
+  const log = new AuditLog(s.store);
+  const first = log.append({ type: 't', data: {} });
+  await new Promise((r) => setTimeout(r, 5));
+  const later = Array.from({ length: 10 }, () => log.append({ type: 't', data: {} }));
+  await Promise.all([first, ...later]);
+  assert.deepEqual(s.batches, [1, 10]);
+  assert.equal(s.maxInFlight(), 1);
+});
+
+test('a failed batch rejects every append in it and later batches still commit', async () => {
+  const memory = new MemoryStore();
+  const s = spy(memory.audit, { failBatch: 1 });
+  const log = new AuditLog(s.store);
+  const doomed = Array.from({ length: 5 }, (_, i) => log.append({ type: 't', data: { i } }));
+  const results = await Promise.allSettled(doomed);
+  assert.ok(results.every((r) => r.status === 'rejected' && /disk full/.test(String(r.reason))));
+  const ok = await log.append({ type: 't', data: { after: true } });
+  assert.equal(ok.seq, 1);
+  assert.equal(await memory.audit.count(), 1);
+});
+
+test('a bad entry fails its batch rather than being skipped', async () => {
+  const log = new AuditLog(new MemoryStore().audit);
+  const good = log.append({ type: 't', data: {} });
+  const bad = log.append({ type: 't', data: { n: Number.NaN } });
+  await assert.rejects(good, /finite/);
+  await assert.rejects(bad, /finite/);
+});
+
+test('flush waits for queued entries and close refuses new ones', async () => {
+  const memory = new MemoryStore();
+  const log = new AuditLog(memory.audit, { maxBatch: 3 });
+  for (let i = 0; i < 10; i++) void log.append({ type: 't', data: { i } });
+  await log.flush();
+  assert.equal(await memory.audit.count(), 10);
+  await log.close();
+  await assert.rejects(log.append({ type: 't', data: {} }), /audit log is closed/);
+});

@@ -1,0 +1,45 @@
+import { type ChainPayload, encodePayload } from '../audit/hash-chain.js';
+import type { AuditEntry, AuditQuery, AuditRecord } from './store.js';
+
+/** Shared by every backend so that they all store the same bytes for the same entries. */
+export function payloadFor(entry: AuditEntry, seq: number, now: string): Buffer {
+  if (typeof entry.type !== 'string' || entry.type === '') {
+    throw new TypeError(`audit entry \`type\` must be a non-empty string, got \`${String(entry.type)}\``);
+  }
+  if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) {
+    throw new TypeError(`audit entry \`data\` must be an object; wrap other values as \`{ value }\``);
+  }
+  const payload: ChainPayload = { v: 1, seq, ts: entry.ts ?? now, type: entry.type, data: entry.data };
+  if (entry.agent !== undefined) payload.agent = entry.agent;
+  if (entry.actionId !== undefined) payload.actionId = entry.actionId;
+  if (entry.actor !== undefined) payload.actor = entry.actor;
+  return encodePayload(payload);
+}
+
+/** Decodes a stored row back into the record callers see. */
+export function recordFromRow(payload: Buffer | string, hash: Buffer): AuditRecord {
+  const p = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as ChainPayload;
+  const record: AuditRecord = {
+    seq: p.seq,
+    ts: p.ts,
+    type: p.type,
+    data: p.data,
+    hash: hash.toString('hex'),
+  };
+  if (p.agent !== undefined) record.agent = p.agent;
+  if (p.actionId !== undefined) record.actionId = p.actionId;
+  if (p.actor !== undefined) record.actor = p.actor;
+  return record;
+}
+
+/** `limit` clamped to 1..10,000, default 100 (AuditQuery contract). */
+export function queryLimit(query: AuditQuery): number {
+  const limit = query.limit ?? 100;
+  if (!Number.isFinite(limit) || limit < 1) {
+    throw new RangeError(`audit query \`limit\` must be a positive number, got \`${limit}\``);
+  }
+  return Math.min(Math.floor(limit), 10_000);
+}
+
+/** Recommended threshold below which verifying in the calling thread beats starting workers. */
+export const IN_THREAD_VERIFY_MAX_ROWS = 50_000;

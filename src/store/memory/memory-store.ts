@@ -1,0 +1,184 @@
+import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
+import { payloadFor, queryLimit, recordFromRow } from '../audit-records.js';
+import {
+  type ActionRecord,
+  type ActionStore,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ApprovalStore,
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
+  type KillState,
+  type KillStore,
+  type Store,
+  StoreConflictError,
+  StoreNotFoundError,
+  type VerifyResult,
+} from '../store.js';
+
+/**
+ * A store in process memory, for tests and single-process demos: same semantics and same audit
+ * chain bytes as the SQLite store, nothing survives the process.
+ *
+ * @example
+ * const store = new MemoryStore();
+ * await store.kills.kill({ agent: '*', reason: 'drill', by: 'ops', at: new Date().toISOString() });
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly audit = new MemoryAuditStore();
+  readonly kills = new MemoryKillStore();
+  readonly approvals: ApprovalStore = new MemoryApprovalStore();
+  readonly actions: ActionStore = new MemoryTable<ActionRecord>('action');
+
+  async close(): Promise<void> {
+    this.kills.stopAll();
+  }
+}
+
+class MemoryAuditStore implements AuditStore {
+  readonly #rows: [number, Buffer, Buffer][] = [];
+
+  async append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    const last = this.#rows.at(-1);
+    let seq = last?.[0] ?? 0;
+    let prev = last?.[1] ?? GENESIS_HASH;
+    const now = new Date().toISOString();
+    const added: [number, Buffer, Buffer][] = [];
+    // Encode everything before storing anything: a bad entry fails the whole batch.
+    for (const entry of entries) {
+      seq++;
+      const payload = payloadFor(entry, seq, now);
+      prev = linkHash(prev, payload);
+      added.push([seq, prev, payload]);
+    }
+    this.#rows.push(...added);
+    return added.map(([, hash, payload]) => recordFromRow(payload, hash));
+  }
+
+  async query(query: AuditQuery): Promise<AuditRecord[]> {
+    const limit = queryLimit(query);
+    const rows = query.order === 'desc' ? [...this.#rows].reverse() : this.#rows;
+    const out: AuditRecord[] = [];
+    for (const [seq, hash, payload] of rows) {
+      if (query.afterSeq !== undefined && seq <= query.afterSeq) continue;
+      if (query.beforeSeq !== undefined && seq >= query.beforeSeq) continue;
+      const record = recordFromRow(payload, hash);
+      if (query.agent !== undefined && record.agent !== query.agent) continue;
+      if (query.actionId !== undefined && record.actionId !== query.actionId) continue;
+      if (query.type !== undefined && record.type !== query.type) continue;
+      out.push(record);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async count(): Promise<number> {
+    return this.#rows.length;
+  }
+
+  async verify(): Promise<VerifyResult> {
+    const started = performance.now();
+    const result = verifyChain(this.#rows as ChainRow[]);
+    const elapsedMs = performance.now() - started;
+    if (result.problem) return { ok: false, records: result.count, firstBad: result.problem, elapsedMs };
+    const out: VerifyResult = { ok: true, records: result.count, elapsedMs };
+    const head = this.#rows.at(-1);
+    if (head && result.headHash) {
+      out.headHash = result.headHash.toString('hex');
+      out.headSeq = head[0];
+    }
+    return out;
+  }
+}
+
+class MemoryKillStore implements KillStore {
+  readonly #kills = new Map<string, KillState>();
+  readonly #watchers = new Set<(kills: KillState[]) => void>();
+
+  async kill(state: KillState): Promise<void> {
+    if (typeof state.agent !== 'string' || state.agent === '') {
+      throw new TypeError('kill `agent` must be a non-empty agent name, or `*` to stop every agent');
+    }
+    this.#kills.set(state.agent, { agent: state.agent, reason: state.reason, by: state.by, at: state.at });
+    this.#changed();
+  }
+
+  async revive(agent: string): Promise<boolean> {
+    const removed = this.#kills.delete(agent);
+    if (removed) this.#changed();
+    return removed;
+  }
+
+  async list(): Promise<KillState[]> {
+    return [...this.#kills.values()].sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));
+  }
+
+  /** Local changes only (there is no other process); `intervalMs` is accepted and unused. */
+  watch(onChange: (kills: KillState[]) => void, _intervalMs?: number): () => void {
+    this.#watchers.add(onChange);
+    return () => this.#watchers.delete(onChange);
+  }
+
+  stopAll(): void {
+    this.#watchers.clear();
+  }
+
+  #changed(): void {
+    // Deferred, like the polling backends, so a watcher never runs inside kill()/revive().
+    setImmediate(async () => {
+      const kills = await this.list();
+      for (const watcher of this.#watchers) watcher(structuredClone(kills));
+    });
+  }
+}
+
+class MemoryTable<T extends { id: string }> {
+  protected readonly rows = new Map<string, T>();
+
+  constructor(readonly label: string) {}
+
+  async create(record: T): Promise<void> {
+    if (this.rows.has(record.id)) {
+      throw new StoreConflictError(
+        `${this.label} \`${record.id}\` already exists: use a new id or update it`,
+      );
+    }
+    this.rows.set(record.id, structuredClone(record));
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const row = this.rows.get(id);
+    return row === undefined ? undefined : structuredClone(row);
+  }
+
+  async update(id: string, change: (current: T) => T): Promise<T> {
+    const current = this.rows.get(id);
+    if (current === undefined) {
+      throw new StoreNotFoundError(`${this.label} \`${id}\` does not exist: create it before updating it`);
+    }
+    const next = change(structuredClone(current));
+    if (next.id !== id)
+      throw new TypeError(`${this.label} update must keep \`id\` \`${id}\`, got \`${next.id}\``);
+    this.rows.set(id, structuredClone(next));
+    return structuredClone(next);
+  }
+}
+
+class MemoryApprovalStore extends MemoryTable<ApprovalRecord> implements ApprovalStore {
+  constructor() {
+    super('approval');
+  }
+
+  /** Oldest first, at most `limit` (default 100). */
+  async list(filter: { status?: ApprovalStatus; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    const matching = [...this.rows.values()]
+      .filter((r) => filter.status === undefined || r.status === filter.status)
+      .sort((a, b) =>
+        a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
+      );
+    return structuredClone(matching.slice(0, filter.limit ?? 100));
+  }
+}

@@ -1,0 +1,57 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema steps, applied in order; never edit a step that has shipped, add the next one.
+ * The version lives in `PRAGMA user_version`.
+ */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    // Query columns are generated from the payload, so they can never disagree with what is hashed.
+    sql: `
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL,
+        payload BLOB NOT NULL,
+        type TEXT GENERATED ALWAYS AS (json_extract(CAST(payload AS TEXT), '$.type')) VIRTUAL,
+        agent TEXT GENERATED ALWAYS AS (json_extract(CAST(payload AS TEXT), '$.agent')) VIRTUAL,
+        action_id TEXT GENERATED ALWAYS AS (json_extract(CAST(payload AS TEXT), '$.actionId')) VIRTUAL
+      );
+      CREATE INDEX audit_type ON audit (type, seq);
+      CREATE INDEX audit_agent ON audit (agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX audit_action ON audit (action_id, seq) WHERE action_id IS NOT NULL;
+      CREATE TABLE kills (agent TEXT PRIMARY KEY, reason TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL);
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX approvals_status ON approvals (status, created_at);
+      CREATE TABLE actions (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+/**
+ * Brings `db` up to {@link SCHEMA_VERSION} in one immediate transaction, so two processes opening
+ * the same new file cannot both migrate it. Refuses a file written by newer code.
+ */
+export function migrate(db: Database, file: string): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `store \`${file}\` has schema version ${current} but this Warden knows only up to ${SCHEMA_VERSION}: upgrade Warden, or point it at another file`,
+      );
+    }
+    for (const step of MIGRATIONS) {
+      if (step.version <= current) continue;
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    }
+  }).immediate();
+}

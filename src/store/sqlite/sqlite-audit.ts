@@ -1,0 +1,148 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Database, Statement } from 'better-sqlite3';
+import { GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
+import { IN_THREAD_VERIFY_MAX_ROWS, payloadFor, queryLimit, recordFromRow } from '../audit-records.js';
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
+import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
+
+// Compiled, this module and its worker are .js files. Under tsx (tests, scripts) both are .ts and
+// tsx's hooks do not reach worker threads, so the worker registers them itself before loading.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
+const WORKER_SOURCE = FROM_SOURCE
+  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`
+  : undefined;
+
+/** The audit log in the `audit` table of a SQLite file. */
+export class SqliteAuditStore implements AuditStore {
+  readonly #db: Database;
+  readonly #file: string;
+  readonly #head: Statement;
+  readonly #insert: Statement;
+  readonly #queries = new Map<string, Statement>();
+  readonly #appendTx: { immediate(entries: readonly AuditEntry[]): AuditRecord[] };
+
+  constructor(db: Database, file: string) {
+    this.#db = db;
+    this.#file = file;
+    this.#head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').raw();
+    this.#insert = db.prepare('INSERT INTO audit (seq, hash, payload) VALUES (?, ?, ?)');
+    this.#appendTx = db.transaction((entries: readonly AuditEntry[]) => {
+      // INVARIANT: the head is read inside the write transaction, so concurrent appenders (other
+      // connections or processes) serialise on the lock and always extend the latest record.
+      const head = this.#head.get() as [number, Buffer] | undefined;
+      let seq = head?.[0] ?? 0;
+      let prev = head?.[1] ?? GENESIS_HASH;
+      const now = new Date().toISOString();
+      const records: AuditRecord[] = [];
+      for (const entry of entries) {
+        seq++;
+        const payload = payloadFor(entry, seq, now);
+        prev = linkHash(prev, payload);
+        this.#insert.run(seq, prev, payload);
+        // Decoded from the stored bytes, so callers see exactly what was hashed.
+        records.push(recordFromRow(payload, prev));
+      }
+      return records;
+    });
+  }
+
+  async append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    if (entries.length === 0) return [];
+    return this.#appendTx.immediate(entries);
+  }
+
+  async query(query: AuditQuery): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const filters = [
+      ['seq > ?', query.afterSeq],
+      ['seq < ?', query.beforeSeq],
+      ['agent = ?', query.agent],
+      ['action_id = ?', query.actionId],
+      ['type = ?', query.type],
+    ] as const;
+    for (const [clause, value] of filters) {
+      if (value === undefined) continue;
+      where.push(clause);
+      params.push(value);
+    }
+    const order = query.order === 'desc' ? 'DESC' : 'ASC';
+    const sql = `SELECT payload, hash FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
+    let statement = this.#queries.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql).raw();
+      this.#queries.set(sql, statement);
+    }
+    const rows = statement.all(...params, queryLimit(query)) as [Buffer, Buffer][];
+    return rows.map(([payload, hash]) => recordFromRow(payload, hash));
+  }
+
+  async count(): Promise<number> {
+    return (this.#db.prepare('SELECT count(*) FROM audit').pluck().get() as number) ?? 0;
+  }
+
+  /**
+   * Re-hashes the whole chain. `workers`: how many worker threads to split it across; `0`
+   * verifies in the calling thread. By default logs under 50,000 rows are verified in-thread and
+   * bigger ones across up to 4 workers (one per core), keeping the event loop free.
+   */
+  async verify(options: { workers?: number } = {}): Promise<VerifyResult> {
+    const started = performance.now();
+    const [rows, maxSeq] = this.#db.prepare('SELECT count(*), max(seq) FROM audit').raw().get() as [
+      number,
+      number | null,
+    ];
+    if (maxSeq === null) return { ok: true, records: 0, elapsedMs: performance.now() - started };
+    const workers =
+      options.workers ?? (rows < IN_THREAD_VERIFY_MAX_ROWS ? 0 : Math.min(4, availableParallelism()));
+    const ranges = this.#split(maxSeq, Math.max(1, workers));
+    const results =
+      workers === 0
+        ? ranges.map((range) => verifyRange(this.#db, range))
+        : await Promise.all(ranges.map((range) => this.#inWorker(range)));
+    let records = 0;
+    for (const result of results) {
+      records += result.count;
+      if (result.problem) {
+        return { ok: false, records, firstBad: result.problem, elapsedMs: performance.now() - started };
+      }
+    }
+    const head = results.at(-1)?.lastHash;
+    const result: VerifyResult = { ok: true, records, elapsedMs: performance.now() - started };
+    if (head) {
+      result.headHash = Buffer.from(head).toString('hex');
+      result.headSeq = maxSeq;
+    }
+    return result;
+  }
+
+  #split(maxSeq: number, parts: number): VerifyRange[] {
+    const size = Math.ceil(maxSeq / parts);
+    const seedOf = this.#db.prepare('SELECT hash FROM audit WHERE seq = ?').pluck();
+    const ranges: VerifyRange[] = [];
+    for (let after = 0; after < maxSeq; after += size) {
+      const range: VerifyRange = { after, last: Math.min(maxSeq, after + size), first: after === 0 };
+      const seed = after === 0 ? undefined : (seedOf.get(after) as Buffer | undefined);
+      if (seed) range.seed = seed;
+      ranges.push(range);
+    }
+    return ranges;
+  }
+
+  #inWorker(range: VerifyRange): Promise<RangeResult> {
+    return new Promise((resolve, reject) => {
+      const workerData = { file: this.#file, range };
+      const worker = WORKER_SOURCE
+        ? new Worker(WORKER_SOURCE, { eval: true, workerData })
+        : new Worker(WORKER_URL, { workerData });
+      worker.once('message', (result: RangeResult) => resolve(result));
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`audit verify worker exited with code ${code}`));
+      });
+    });
+  }
+}
