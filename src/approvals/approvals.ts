@@ -1,6 +1,6 @@
 import type { Action } from '../action/action.js';
-import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import type { Decision, Reason } from '../decision/decision.js';
 import type { ApprovalRecord, ApprovalStore } from '../store/store.js';
 import type { ApprovalChannel } from './approval-channel.js';
@@ -69,13 +69,21 @@ export class Approvals {
       type: 'approval.request',
       agent: action.agent,
       actionId: action.id,
-      data: { approvalId: record.id, digest: record.digest, required: record.required, roles: record.roles, expiresAt: record.expiresAt },
+      data: {
+        approvalId: record.id,
+        digest: record.digest,
+        required: record.required,
+        roles: record.roles,
+        expiresAt: record.expiresAt,
+      },
     });
     for (const channel of this.channels) {
       // A failing channel is reported, never fatal: the request stays pending elsewhere.
       Promise.resolve()
         .then(() => channel.notify(record))
-        .catch((error: unknown) => process.emitWarning(`approval channel ${channel.name} failed: ${String(error)}`));
+        .catch((error: unknown) =>
+          process.emitWarning(`approval channel ${channel.name} failed: ${String(error)}`),
+        );
     }
     return record;
   }
@@ -97,7 +105,10 @@ export class Approvals {
     try {
       record = await this.store.update(input.id, (current) => {
         if (FINAL.has(current.status)) {
-          throw new ApprovalError('approval.not-pending', `approval \`${input.id}\` is already ${current.status}`);
+          throw new ApprovalError(
+            'approval.not-pending',
+            `approval \`${input.id}\` is already ${current.status}`,
+          );
         }
         if (Date.parse(current.expiresAt) <= at) {
           expired = true;
@@ -116,12 +127,21 @@ export class Approvals {
           },
         ];
         const approvals = votes.filter((v) => v.vote === 'approve').length;
-        const status = input.vote === 'deny' ? 'denied' : approvals >= current.required ? 'approved' : 'pending';
-        return { ...current, votes, status, ...(status === 'pending' ? {} : { decidedAt: new Date(at).toISOString() }) };
+        const status =
+          input.vote === 'deny' ? 'denied' : approvals >= current.required ? 'approved' : 'pending';
+        return {
+          ...current,
+          votes,
+          status,
+          ...(status === 'pending' ? {} : { decidedAt: new Date(at).toISOString() }),
+        };
       });
     } catch (error) {
       if ((error as Error).name === 'StoreNotFoundError') {
-        throw new ApprovalError('approval.not-found', `no approval request \`${input.id}\`; list them with \`warden approvals list\``);
+        throw new ApprovalError(
+          'approval.not-found',
+          `no approval request \`${input.id}\`; list them with \`warden approvals list\``,
+        );
       }
       throw error;
     }
@@ -153,8 +173,10 @@ export class Approvals {
     for (;;) {
       signal?.throwIfAborted();
       let record = await this.store.get(id);
-      if (!record) throw new ApprovalError('approval.not-found', `approval \`${id}\` disappeared from the store`);
-      if (record.status === 'pending' && Date.parse(record.expiresAt) <= this.now()) record = await this.expire(id);
+      if (!record)
+        throw new ApprovalError('approval.not-found', `approval \`${id}\` disappeared from the store`);
+      if (record.status === 'pending' && Date.parse(record.expiresAt) <= this.now())
+        record = await this.expire(id);
       if (FINAL.has(record.status)) return record;
       await sleep(pollMs, signal);
     }
@@ -195,7 +217,10 @@ function checkVote(current: ApprovalRecord, input: VoteInput): void {
     );
   }
   if (input.approver === current.agent || (current.user !== undefined && input.approver === current.user)) {
-    throw new ApprovalError('approval.self-approval', `\`${input.approver}\` asked for this action and cannot approve it`);
+    throw new ApprovalError(
+      'approval.self-approval',
+      `\`${input.approver}\` asked for this action and cannot approve it`,
+    );
   }
   if (!current.roles.includes(input.role)) {
     throw new ApprovalError(
@@ -204,7 +229,10 @@ function checkVote(current: ApprovalRecord, input: VoteInput): void {
     );
   }
   if (current.votes.some((v) => v.approver === input.approver)) {
-    throw new ApprovalError('approval.duplicate-vote', `\`${input.approver}\` has already voted on \`${current.id}\``);
+    throw new ApprovalError(
+      'approval.duplicate-vote',
+      `\`${input.approver}\` has already voted on \`${current.id}\``,
+    );
   }
 }
 
@@ -231,7 +259,11 @@ export function approvalReason(approval: ApprovalRecord): Reason {
     case 'approved':
       return { code: 'approval.granted', stage: 'approval', message: `approved by ${approvers.join(', ')}` };
     case 'expired':
-      return { code: 'approval.expired', stage: 'approval', message: `no decision before ${approval.expiresAt}; the request expired` };
+      return {
+        code: 'approval.expired',
+        stage: 'approval',
+        message: `no decision before ${approval.expiresAt}; the request expired`,
+      };
     case 'denied':
       return {
         code: 'approval.denied',
@@ -239,6 +271,10 @@ export function approvalReason(approval: ApprovalRecord): Reason {
         message: `denied by ${denial?.approver ?? 'an approver'}${denial?.comment ? `: ${denial.comment}` : ''}`,
       };
     default:
-      return { code: 'approval.cancelled', stage: 'approval', message: `the approval request is ${approval.status}` };
+      return {
+        code: 'approval.cancelled',
+        stage: 'approval',
+        message: `the approval request is ${approval.status}`,
+      };
   }
 }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { CliError } from './common.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEval } from './commands/eval.js';
@@ -8,6 +7,7 @@ import { registerKillSwitch } from './commands/killswitch.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
+import { CliError } from './common.js';
 
 const program = new Command('warden')
   .description('Guardrails for autonomous AI agents: decide, approve, execute safely, audit, and stop them.')
@@ -34,6 +34,8 @@ try {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(error.exitCode);
   }
-  process.stderr.write(`warden: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `warden: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 }

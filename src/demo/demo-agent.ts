@@ -10,16 +10,55 @@ interface Step {
 }
 
 const STEPS: Step[] = [
-  { agent: 'research-agent', say: 'reads a paper', action: { type: 'fs.read', params: { path: '/data/research/paper.txt' } } },
-  { agent: 'research-agent', say: 'tries to delete it', action: { type: 'fs.delete', params: { path: '/data/research/paper.txt' } } },
-  { agent: 'research-agent', say: 'tries a path traversal', action: { type: 'fs.read', params: { path: '/data/research/../../../etc/passwd' } } },
-  { agent: 'research-agent', say: 'calls an allowed API', action: { type: 'http.request', params: { url: 'https://api.semanticscholar.org/graph/v1/paper/search?query=agents' } } },
-  { agent: 'research-agent', say: 'calls a host outside its grant', action: { type: 'http.request', params: { url: 'http://169.254.169.254/latest/meta-data/' } } },
-  { agent: 'coding-agent', say: 'runs a destructive query', action: { type: 'sql.query', params: { sql: 'SELECT * FROM users; DROP TABLE users;' } } },
-  { agent: 'finance-agent', say: 'pays an invoice (needs two approvers)', action: { type: 'payment.send', params: { amount: 420, currency: 'USD', to: 'acme-supplies' }, description: 'Invoice #1042 from ACME Supplies' } },
+  {
+    agent: 'research-agent',
+    say: 'reads a paper',
+    action: { type: 'fs.read', params: { path: '/data/research/paper.txt' } },
+  },
+  {
+    agent: 'research-agent',
+    say: 'tries to delete it',
+    action: { type: 'fs.delete', params: { path: '/data/research/paper.txt' } },
+  },
+  {
+    agent: 'research-agent',
+    say: 'tries a path traversal',
+    action: { type: 'fs.read', params: { path: '/data/research/../../../etc/passwd' } },
+  },
+  {
+    agent: 'research-agent',
+    say: 'calls an allowed API',
+    action: {
+      type: 'http.request',
+      params: { url: 'https://api.semanticscholar.org/graph/v1/paper/search?query=agents' },
+    },
+  },
+  {
+    agent: 'research-agent',
+    say: 'calls a host outside its grant',
+    action: { type: 'http.request', params: { url: 'http://169.254.169.254/latest/meta-data/' } },
+  },
+  {
+    agent: 'coding-agent',
+    say: 'runs a destructive query',
+    action: { type: 'sql.query', params: { sql: 'SELECT * FROM users; DROP TABLE users;' } },
+  },
+  {
+    agent: 'finance-agent',
+    say: 'pays an invoice (needs two approvers)',
+    action: {
+      type: 'payment.send',
+      params: { amount: 420, currency: 'USD', to: 'acme-supplies' },
+      description: 'Invoice #1042 from ACME Supplies',
+    },
+  },
 ];
 
-export function runDemoAgent(baseUrl: string, tokens: ReadonlyMap<string, string>, log: (line: string) => void): () => void {
+export function runDemoAgent(
+  baseUrl: string,
+  tokens: ReadonlyMap<string, string>,
+  log: (line: string) => void,
+): () => void {
   let stopped = false;
   const run = async () => {
     await sleep(500);
@@ -33,9 +72,16 @@ export function runDemoAgent(baseUrl: string, tokens: ReadonlyMap<string, string
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ agent: step.agent, ...step.action }),
         });
-        const body = (await res.json()) as { id?: string; status?: string; decision?: { effect: string; risk: string; reasons: Array<{ code: string; message: string }> }; approvalId?: string };
+        const body = (await res.json()) as {
+          id?: string;
+          status?: string;
+          decision?: { effect: string; risk: string; reasons: Array<{ code: string; message: string }> };
+          approvalId?: string;
+        };
         const first = body.decision?.reasons[0];
-        log(`${step.agent} ${step.say}: ${body.decision?.effect ?? res.status} (${body.decision?.risk ?? '?'})${first ? ` — ${first.code}: ${first.message}` : ''}`);
+        log(
+          `${step.agent} ${step.say}: ${body.decision?.effect ?? res.status} (${body.decision?.risk ?? '?'})${first ? ` — ${first.code}: ${first.message}` : ''}`,
+        );
         if (body.status === 'allowed') {
           await fetch(`${baseUrl}/v1/actions/${body.id}/result`, {
             method: 'POST',
@@ -43,7 +89,10 @@ export function runDemoAgent(baseUrl: string, tokens: ReadonlyMap<string, string
             body: JSON.stringify({ status: 'completed', output: { demo: true } }),
           });
         }
-        if (body.approvalId) log(`  waiting for approval ${body.approvalId}: warden approvals approve ${body.approvalId} --as alice`);
+        if (body.approvalId)
+          log(
+            `  waiting for approval ${body.approvalId}: warden approvals approve ${body.approvalId} --as alice`,
+          );
       } catch (error) {
         log(`${step.agent} ${step.say}: request failed (${String(error)})`);
       }

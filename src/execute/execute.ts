@@ -41,9 +41,11 @@ export async function execute<T>(
   try {
     const work = Promise.resolve().then(() => executor(action, { signal: controller.signal, deadline }));
     const outcome = await Promise.race([work.then((output) => ({ output })), stopped]);
-    if (typeof outcome === 'object') return { status: 'completed', output: outcome.output, durationMs: elapsed() };
+    if (typeof outcome === 'object')
+      return { status: 'completed', output: outcome.output, durationMs: elapsed() };
     work.catch(() => undefined); // the executor's late failure is expected once aborted
-    if (outcome === 'timeout') return { status: 'timeout', reason: timeoutReason(timeoutMs), durationMs: elapsed() };
+    if (outcome === 'timeout')
+      return { status: 'timeout', reason: timeoutReason(timeoutMs), durationMs: elapsed() };
     return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: elapsed() };
   } catch (error) {
     if (controller.signal.aborted) {

@@ -1,9 +1,13 @@
 import type { Reason } from '../decision/decision.js';
-import type { CompiledAgent, ResourceMatcher } from '../policy/compile.js';
 import type { Stage } from '../pipeline/context.js';
+import type { CompiledAgent, ResourceMatcher } from '../policy/compile.js';
 import { type ResourceKind, resourcesOf } from './resources.js';
 
-const deny = (code: string, message: string): Reason => ({ code: `permissions.${code}`, stage: 'permissions', message });
+const deny = (code: string, message: string): Reason => ({
+  code: `permissions.${code}`,
+  stage: 'permissions',
+  message,
+});
 
 const RESOURCE_WORD: Record<ResourceKind, string> = { paths: 'path', hosts: 'host', tables: 'table' };
 
@@ -26,7 +30,10 @@ export function permissionsStage(): Stage {
       }
       ctx.agent = agent;
       if (agent.denies(action.type)) {
-        return deny('denied', `agent \`${agent.name}\` is denied \`${action.type}\` by \`agents.${agent.name}.deny\``);
+        return deny(
+          'denied',
+          `agent \`${agent.name}\` is denied \`${action.type}\` by \`agents.${agent.name}.deny\``,
+        );
       }
       if (!agent.allows(action.type)) {
         const grants = agent.config.allow.length > 0 ? agent.config.allow.join(', ') : 'none';

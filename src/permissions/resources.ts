@@ -18,7 +18,8 @@ export const SQL_ANALYSIS = 'sql.analysis';
  * filesystem view: symlinks, encodings, the real root.)
  */
 export function normalizeGrantPath(path: string): string | { error: string } {
-  if (path.includes('\0')) return { error: `path \`${JSON.stringify(path).slice(1, -1)}\` contains a NUL byte` };
+  if (path.includes('\0'))
+    return { error: `path \`${JSON.stringify(path).slice(1, -1)}\` contains a NUL byte` };
   const normalized = posix.normalize(path);
   if (normalized === '..' || normalized.startsWith('../')) {
     return { error: `path \`${path}\` climbs out of its starting directory` };
@@ -32,7 +33,9 @@ export function resourcesOf(action: Action, facts: Map<string, unknown>): Resour
     const path = params.path;
     if (typeof path !== 'string') return { kind: 'paths', error: 'the action has no `params.path`' };
     const normalized = normalizeGrantPath(path);
-    return typeof normalized === 'string' ? { kind: 'paths', values: [normalized] } : { kind: 'paths', ...normalized };
+    return typeof normalized === 'string'
+      ? { kind: 'paths', values: [normalized] }
+      : { kind: 'paths', ...normalized };
   }
   if (type === 'http.request') {
     try {
@@ -60,7 +63,9 @@ export function sqlAnalysisOf(action: Action, facts: Map<string, unknown>): SqlA
   try {
     result = analyzeSql(String(action.params.sql));
   } catch (error) {
-    result = { error: `the SQL does not parse (${(error as Error).message}); it cannot be checked, so it is refused` };
+    result = {
+      error: `the SQL does not parse (${(error as Error).message}); it cannot be checked, so it is refused`,
+    };
   }
   facts.set(SQL_ANALYSIS, result);
   return result;

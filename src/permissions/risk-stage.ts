@@ -2,7 +2,11 @@ import { maxRisk, type Risk } from '../action/risk.js';
 import type { Stage } from '../pipeline/context.js';
 import { sqlAnalysisOf } from './resources.js';
 
-const SQL_RISK: Record<'read' | 'write' | 'critical', Risk> = { read: 'low', write: 'medium', critical: 'critical' };
+const SQL_RISK: Record<'read' | 'write' | 'critical', Risk> = {
+  read: 'low',
+  write: 'medium',
+  critical: 'critical',
+};
 
 /**
  * The action's risk: the policy's `risk` entry for its type, else the default matrix (SPEC §2);

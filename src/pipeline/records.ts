@@ -41,7 +41,10 @@ export function decisionEntry(action: Action | undefined, input: unknown, decisi
 }
 
 export function resultEntry<T>(action: Action, execution: Execution<T>): AuditEntry {
-  const data: Record<string, unknown> = { status: execution.status, durationMs: Math.round(execution.durationMs * 1000) / 1000 };
+  const data: Record<string, unknown> = {
+    status: execution.status,
+    durationMs: Math.round(execution.durationMs * 1000) / 1000,
+  };
   if (execution.status === 'completed') data.output = summarize(execution.output);
   else data.reason = execution.reason;
   return { type: 'result', agent: action.agent, actionId: action.id, data };

@@ -53,7 +53,11 @@ export class Submissions {
       await this.warden.store.actions.create(record);
     } catch (error) {
       if ((error as Error).name === 'StoreConflictError') {
-        throw new SubmissionError('action.duplicate-id', 409, `action id \`${action.id}\` was already submitted; use a new id`);
+        throw new SubmissionError(
+          'action.duplicate-id',
+          409,
+          `action id \`${action.id}\` was already submitted; use a new id`,
+        );
       }
       throw error;
     }
@@ -75,7 +79,11 @@ export class Submissions {
       return {
         ...current,
         status: approved ? 'allowed' : approval.status === 'expired' ? 'expired' : 'denied',
-        decision: { ...current.decision, effect: approved ? 'allow' : 'deny', reasons: [reason, ...current.decision.reasons] },
+        decision: {
+          ...current.decision,
+          effect: approved ? 'allow' : 'deny',
+          reasons: [reason, ...current.decision.reasons],
+        },
         updatedAt: new Date().toISOString(),
       };
     });
@@ -111,11 +119,15 @@ export class Submissions {
       );
     }
     const updated = await this.warden.store.actions.update(id, (c) => {
-      if (c.status !== 'allowed') throw new SubmissionError('action.not-allowed', 409, `action \`${id}\` is ${c.status}`);
+      if (c.status !== 'allowed')
+        throw new SubmissionError('action.not-allowed', 409, `action \`${id}\` is ${c.status}`);
       return {
         ...c,
         status: result.status,
-        result: { ...(result.output === undefined ? {} : { output: result.output }), ...(result.error ? { error: result.error } : {}) },
+        result: {
+          ...(result.output === undefined ? {} : { output: result.output }),
+          ...(result.error ? { error: result.error } : {}),
+        },
         updatedAt: new Date().toISOString(),
       };
     });

@@ -82,8 +82,8 @@ export class Warden {
     this.stages = [
       killSwitchStage(this.kills),
       validateStage(),
-      permissionsStage(),
       riskStage(),
+      permissionsStage(),
       guardsStage(options.guards ?? []),
       rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false }),
       limitsStage(this.limiters),
@@ -147,7 +147,12 @@ export class Warden {
         decision = waited.decision;
         if (decision.effect === 'deny') {
           await releaseAll(reservations);
-          return { decision, status: 'denied', reason: decision.reasons[0] as Reason, ...(approval ? { approval } : {}) };
+          return {
+            decision,
+            status: 'denied',
+            reason: decision.reasons[0] as Reason,
+            ...(approval ? { approval } : {}),
+          };
         }
       }
       // A stop may have arrived while the action waited for approval.
@@ -155,7 +160,8 @@ export class Warden {
       if (stop) controller.abort(killReason(action.agent, stop));
 
       const execution = await execute(executor, action, this.policy.executionTimeoutMs, controller);
-      const settled = execution.status === 'completed' ? settleAll(reservations, action) : releaseAll(reservations);
+      const settled =
+        execution.status === 'completed' ? settleAll(reservations, action) : releaseAll(reservations);
       const [, recordError] = await Promise.all([settled, this.record(resultEntry(action, execution))]);
       const result: RunResult<T> = {
         decision,
@@ -200,7 +206,11 @@ export class Warden {
       const reason: Reason =
         signal.aborted && isReason(signal.reason)
           ? signal.reason
-          : { code: 'approval.error', stage: 'approval', message: `waiting for approval failed: ${String(error)}` };
+          : {
+              code: 'approval.error',
+              stage: 'approval',
+              message: `waiting for approval failed: ${String(error)}`,
+            };
       return { decision: { ...decision, effect: 'deny', reasons: [reason, ...decision.reasons] } };
     }
   }
@@ -217,7 +227,11 @@ export class Warden {
       } catch (error) {
         await releaseAll(held);
         this.onCrash({ name: 'limits', run: () => undefined }, error);
-        return { code: 'internal.stage-error', stage: 'limits', message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed` };
+        return {
+          code: 'internal.stage-error',
+          stage: 'limits',
+          message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed`,
+        };
       }
     }
     return undefined;
@@ -230,7 +244,11 @@ export class Warden {
       return undefined;
     } catch (error) {
       this.onCrash({ name: 'record', run: () => undefined }, error);
-      return { code: 'record.unavailable', stage: 'record', message: `the audit record could not be written (${String(error)}); nothing was executed` };
+      return {
+        code: 'record.unavailable',
+        stage: 'record',
+        message: `the audit record could not be written (${String(error)}); nothing was executed`,
+      };
     }
   }
 }
@@ -268,7 +286,9 @@ function approvalOutcome(decision: Decision, final: ApprovalRecord): Decision {
 }
 
 function isReason(value: unknown): value is Reason {
-  return typeof value === 'object' && value !== null && 'code' in value && 'stage' in value && 'message' in value;
+  return (
+    typeof value === 'object' && value !== null && 'code' in value && 'stage' in value && 'message' in value
+  );
 }
 
 async function releaseAll(held: Reservation[]): Promise<void> {
@@ -283,5 +303,7 @@ async function settleAll(held: Reservation[], action: Action): Promise<void> {
 
 function reportCrash(stage: string, error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'warden stage crashed; denied (fail closed)', stage, error: detail })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', msg: 'warden stage crashed; denied (fail closed)', stage, error: detail })}\n`,
+  );
 }

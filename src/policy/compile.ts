@@ -27,7 +27,8 @@ export interface CompiledRule {
   id: string;
   index: number;
   effect: 'allow' | 'deny' | 'ask';
-  message?: string;
+  /** The rule's `message`, or a default naming the rule: precomputed for the hot path. */
+  explanation: string;
   approvals?: Partial<ApprovalRequirement>;
   matchesType: NameMatcher;
   matchesAgent?: NameMatcher;
@@ -62,19 +63,30 @@ export function compilePolicy(config: PolicyConfig, source: string, issueAt: Iss
   const rules: CompiledRule[] = [];
   config.rules.forEach((rule, index) => {
     const first = seen.get(rule.id);
-    if (first !== undefined) issues.push(issueAt(['rules', index, 'id'], `duplicate rule id \`${rule.id}\` (first used by rules[${first}])`));
+    if (first !== undefined)
+      issues.push(
+        issueAt(['rules', index, 'id'], `duplicate rule id \`${rule.id}\` (first used by rules[${first}])`),
+      );
     seen.set(rule.id, index);
     if (rule.approvals && rule.effect !== 'ask') {
-      issues.push(issueAt(['rules', index, 'approvals'], '`approvals` applies only to rules with `effect: ask`'));
+      issues.push(
+        issueAt(['rules', index, 'approvals'], '`approvals` applies only to rules with `effect: ask`'),
+      );
     }
-    rules.push(compileRule(rule, index, (path, message) => issues.push(issueAt(['rules', index, ...path], message))));
+    rules.push(
+      compileRule(rule, index, (path, message) => issues.push(issueAt(['rules', index, ...path], message))),
+    );
   });
   if (issues.length > 0) throw new PolicyError(issues);
 
   const riskEntries = Object.entries(config.risk)
     .map(([pattern, risk]) => ({ pattern, risk, matches: compileNamePatterns([pattern]) }))
     // Most specific first: exact names, then longer patterns.
-    .sort((a, b) => Number(a.pattern.includes('*')) - Number(b.pattern.includes('*')) || b.pattern.length - a.pattern.length);
+    .sort(
+      (a, b) =>
+        Number(a.pattern.includes('*')) - Number(b.pattern.includes('*')) ||
+        b.pattern.length - a.pattern.length,
+    );
 
   const riskMemo = new Map<string, Risk>();
   const rulesMemo = new Map<string, readonly CompiledRule[]>();
@@ -115,7 +127,8 @@ function compileAgent(name: string, config: AgentConfig): CompiledAgent {
   const { paths, hosts, tables } = config.resources;
   if (paths) agent.paths = resourceMatcher(paths, compilePathGlobs);
   if (hosts) agent.hosts = resourceMatcher(hosts, compileHostPatterns);
-  if (tables) agent.tables = resourceMatcher(tables, (p) => compileNamePatterns(p.map((t) => t.toLowerCase())));
+  if (tables)
+    agent.tables = resourceMatcher(tables, (p) => compileNamePatterns(p.map((t) => t.toLowerCase())));
   return agent;
 }
 
@@ -128,9 +141,14 @@ function resourceMatcher(
   return { allow, allows: compile(allow), denies: compile(deny) };
 }
 
-function compileRule(rule: RuleConfig, index: number, report: (path: PropertyKey[], message: string) => void): CompiledRule {
+function compileRule(
+  rule: RuleConfig,
+  index: number,
+  report: (path: PropertyKey[], message: string) => void,
+): CompiledRule {
   const { match } = rule;
-  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+  const list = (v: string | string[] | undefined) =>
+    v === undefined ? undefined : Array.isArray(v) ? v : [v];
   const types = list(match.type);
   const agents = list(match.agent);
   const users = list(match.user);
@@ -138,12 +156,12 @@ function compileRule(rule: RuleConfig, index: number, report: (path: PropertyKey
     id: rule.id,
     index,
     effect: rule.effect,
+    explanation: rule.message ?? `${EXPLAIN[rule.effect]} rule \`${rule.id}\``,
     matchesType: types ? compileNamePatterns(types) : () => true,
     params: Object.entries(match.params ?? {}).map(([key, condition]) =>
       compileCondition(key, condition, (message) => report(['match', 'params', key], message)),
     ),
   };
-  if (rule.message !== undefined) compiled.message = rule.message;
   if (rule.approvals) compiled.approvals = rule.approvals as Partial<ApprovalRequirement>;
   if (agents) compiled.matchesAgent = compileNamePatterns(agents);
   if (users) compiled.matchesUser = compileNamePatterns(users);
@@ -151,7 +169,11 @@ function compileRule(rule: RuleConfig, index: number, report: (path: PropertyKey
   return compiled;
 }
 
-function compileRiskMatch(m: Risk | Risk[] | { atLeast?: Risk | undefined; atMost?: Risk | undefined }): (rank: number) => boolean {
+const EXPLAIN = { allow: 'allowed by', deny: 'denied by', ask: 'human approval required by' } as const;
+
+function compileRiskMatch(
+  m: Risk | Risk[] | { atLeast?: Risk | undefined; atMost?: Risk | undefined },
+): (rank: number) => boolean {
   if (typeof m === 'string') {
     const r = riskRank(m);
     return (rank) => rank === r;

@@ -22,7 +22,11 @@ function reader(key: string): (params: Record<string, unknown>) => unknown {
 }
 
 /** Compiles a condition; every operator given must hold (AND). Bad patterns are reported at load. */
-export function compileCondition(key: string, condition: Condition, report: (message: string) => void): ParamTest {
+export function compileCondition(
+  key: string,
+  condition: Condition,
+  report: (message: string) => void,
+): ParamTest {
   const read = reader(key);
   if (condition === null || typeof condition !== 'object') {
     return { key, test: (params) => read(params) === condition };

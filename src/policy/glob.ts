@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 /** A compiled name matcher: exact names by set lookup, patterns by one precompiled regex. */
 export type NameMatcher = (name: string) => boolean;
 
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Patterns over action types, agent and user names: `*` matches any run of characters (dots
@@ -13,7 +13,7 @@ export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
   const exact = new Set<string>();
   const wild: string[] = [];
   for (const p of patterns) {
-    if (p.includes('*')) wild.push(p.split('*').map(escape).join('.*'));
+    if (p.includes('*')) wild.push(p.split('*').map(escapeRegex).join('.*'));
     else exact.add(p);
   }
   if (wild.includes('.*')) return () => true;

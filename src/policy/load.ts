@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { compilePolicy, type CompiledPolicy } from './compile.js';
-import { fieldPath, PolicyError, type PolicyIssue } from './policy-error.js';
+import { type CompiledPolicy, compilePolicy } from './compile.js';
+import { describeIssue, fieldPath, lowerFirst, PolicyError, type PolicyIssue } from './policy-error.js';
 import { type PolicyConfig, type PolicyInput, PolicySchema } from './schema.js';
 
 type Locate = (path: readonly PropertyKey[]) => { line: number; col: number } | undefined;
@@ -15,7 +15,9 @@ export function loadPolicyFile(file: string): CompiledPolicy {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})`;
-    throw new PolicyError([{ file, field: '', message: `${what}; pass an existing policy file with --policy` }]);
+    throw new PolicyError([
+      { file, field: '', message: `${what}; pass an existing policy file with --policy` },
+    ]);
   }
   return parsePolicyText(text, file);
 }
@@ -52,15 +54,20 @@ export function parsePolicyText(text: string, file = '<policy>'): CompiledPolicy
 }
 
 /** Compiles a policy given as an object (the TypeScript form). */
-export function policyFromObject(input: PolicyInput | PolicyConfig, name = '<policy object>'): CompiledPolicy {
+export function policyFromObject(
+  input: PolicyInput | PolicyConfig,
+  name = '<policy object>',
+): CompiledPolicy {
   return validate(input, name, () => undefined);
 }
 
 function validate(raw: unknown, file: string, locate: Locate): CompiledPolicy {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new PolicyError([{ file, field: '', message: 'expected a mapping with sections such as `agents` and `rules`' }]);
+    throw new PolicyError([
+      { file, field: '', message: 'expected a mapping with sections such as `agents` and `rules`' },
+    ]);
   }
-  const parsed = PolicySchema.safeParse(raw);
+  const parsed = PolicySchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new PolicyError(parsed.error.issues.map((i) => toIssue(i, file, locate)));
   return compilePolicy(parsed.data, file, (path, message) => {
     const pos = locate(path);
@@ -76,7 +83,9 @@ function toIssue(issue: z.core.$ZodIssue, file: string, locate: Locate): PolicyI
     path = [...path, key];
     message = `unknown field \`${key}\`; check the spelling against docs/policy.md`;
   } else if (issue.code === 'invalid_union') {
-    message = `${message}; see docs/policy.md for the accepted forms`;
+    message = `${lowerFirst(message)}; see docs/policy.md for the accepted forms`;
+  } else {
+    message = describeIssue(issue);
   }
   const pos = locate(path);
   return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), field: fieldPath(path), message };

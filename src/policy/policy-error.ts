@@ -29,3 +29,23 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+export function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/**
+ * A zod issue in Warden's error style: lowercase, what was expected, and what was given
+ * (when the schema was run with `reportInput`).
+ */
+export function describeIssue(issue: { code: string; message: string; input?: unknown }): string {
+  if (issue.input === undefined && issue.code === 'invalid_type') {
+    return `required field is missing (${lowerFirst(issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''))})`;
+  }
+  let message = lowerFirst(issue.message.replace(/^Invalid input: /, ''));
+  if (issue.input !== undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_type')) {
+    const shown = JSON.stringify(issue.input);
+    if (shown !== undefined && shown.length <= 80) message += `, got \`${shown}\``;
+  }
+  return message;
+}

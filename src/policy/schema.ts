@@ -12,13 +12,18 @@ const patterns = (what: string) =>
 
 const ResourceGrantSchema = z.union([
   z.array(z.string().min(1)),
-  z.object({ allow: z.array(z.string().min(1)).default([]), deny: z.array(z.string().min(1)).default([]) }).strict(),
+  z
+    .object({ allow: z.array(z.string().min(1)).default([]), deny: z.array(z.string().min(1)).default([]) })
+    .strict(),
 ]);
 
 export const AgentSchema = z
   .object({
     description: z.string().optional(),
-    allow: z.array(z.string().min(1)).default([]).describe('action type patterns the agent may use; default none'),
+    allow: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('action type patterns the agent may use; default none'),
     deny: z.array(z.string().min(1)).default([]).describe('action type patterns refused even when allowed'),
     resources: z
       .object({
@@ -133,6 +138,8 @@ export function durationMs(value: string | number): number {
   if (typeof value === 'number') return value * 1000;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value);
   if (!m) throw new Error(`invalid duration \`${value}\`: expected a number and a unit such as \`30s\``);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
   return Number(m[1]) * unit;
 }

@@ -1,8 +1,8 @@
 import { isFinancial, needsSandbox } from '../action/default-risk.js';
 import { RISK_LEVELS, type Risk, riskRank } from '../action/risk.js';
 import type { ApprovalRequirement, Reason } from '../decision/decision.js';
-import type { CompiledPolicy, CompiledRule } from '../policy/compile.js';
 import type { Context, Stage } from '../pipeline/context.js';
+import type { CompiledPolicy, CompiledRule } from '../policy/compile.js';
 
 export interface RulesOptions {
   /** Whether a sandbox can run `shell.exec` and `code.exec`; without one they are denied. */
@@ -28,7 +28,11 @@ export function rulesStage(options: RulesOptions): Stage {
         if (!matches(rule, ctx, rank)) continue;
         if (rule.effect === 'deny') {
           ctx.rule = rule.id;
-          return { code: 'rules.deny', stage: 'rules', message: rule.message ?? `denied by rule \`${rule.id}\`` };
+          return {
+            code: 'rules.deny',
+            stage: 'rules',
+            message: rule.explanation,
+          };
         }
         if (rule.effect === 'ask') ask ??= rule;
         else allow ??= rule;
@@ -44,13 +48,21 @@ export function rulesStage(options: RulesOptions): Stage {
         ctx.effect = 'ask';
         ctx.rule = ask.id;
         ctx.approvals = requirement(policy, action.type, ask.approvals);
-        ctx.reasons.unshift({ code: 'rules.ask', stage: 'rules', message: ask.message ?? ruleAskMessage(ask) });
+        ctx.reasons.unshift({
+          code: 'rules.ask',
+          stage: 'rules',
+          message: ask.explanation,
+        });
         return undefined;
       }
       if (allow) {
         ctx.effect = 'allow';
         ctx.rule = allow.id;
-        ctx.reasons.unshift({ code: 'rules.allow', stage: 'rules', message: allow.message ?? ruleAllowMessage(allow) });
+        ctx.reasons.unshift({
+          code: 'rules.allow',
+          stage: 'rules',
+          message: allow.explanation,
+        });
         return undefined;
       }
       return applyDefault(ctx);
@@ -67,25 +79,16 @@ function matches(rule: CompiledRule, ctx: Context, rank: number): boolean {
   return true;
 }
 
-function requirement(policy: CompiledPolicy, type: string, custom?: Partial<ApprovalRequirement>): ApprovalRequirement {
+function requirement(
+  policy: CompiledPolicy,
+  type: string,
+  custom?: Partial<ApprovalRequirement>,
+): ApprovalRequirement {
   const defaults = policy.config.approvals;
   return {
     required: custom?.required ?? (isFinancial(type) ? defaults.financialRequired : defaults.required),
     roles: custom?.roles ?? defaults.roles,
   };
-}
-
-const ruleAskMessages = new WeakMap<CompiledRule, string>();
-const ruleAllowMessages = new WeakMap<CompiledRule, string>();
-function ruleAskMessage(rule: CompiledRule): string {
-  let m = ruleAskMessages.get(rule);
-  if (!m) ruleAskMessages.set(rule, (m = `rule \`${rule.id}\` requires human approval`));
-  return m;
-}
-function ruleAllowMessage(rule: CompiledRule): string {
-  let m = ruleAllowMessages.get(rule);
-  if (!m) ruleAllowMessages.set(rule, (m = `allowed by rule \`${rule.id}\``));
-  return m;
 }
 
 // Precomputed so the allow path builds no strings.

@@ -1,4 +1,4 @@
-import { type Context as HonoContext, Hono } from 'hono';
+import { Hono, type Context as HonoContext } from 'hono';
 import { ApprovalError } from '../approvals/approvals.js';
 import { ALL_AGENTS } from '../killswitch/kill-switch.js';
 import { SubmissionError, Submissions } from '../pipeline/submissions.js';
@@ -24,7 +24,9 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   const app = new Hono<Env>();
   const submissions = new Submissions(warden);
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', store: warden.store.kind, policy: warden.policy.source }));
+  app.get('/healthz', (c) =>
+    c.json({ status: 'ok', store: warden.store.kind, policy: warden.policy.source }),
+  );
 
   app.use('/v1/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
@@ -44,14 +46,20 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   const allow = (c: HonoContext<Env>, roles: readonly Role[], what: string) => {
     const p = c.get('principal');
     if (roles.includes(p.role)) return undefined;
-    return c.json(error('auth.forbidden', `role \`${p.role}\` may not ${what}; it needs one of ${roles.join(', ')}`), 403);
+    return c.json(
+      error('auth.forbidden', `role \`${p.role}\` may not ${what}; it needs one of ${roles.join(', ')}`),
+      403,
+    );
   };
   /** An agent token speaks only for its own agent. */
   const ownAgent = (c: HonoContext<Env>, body: unknown) => {
     const p = c.get('principal');
     const agent = (body as { agent?: unknown } | null)?.agent;
     if (p.role !== 'agent' || agent === p.agent) return undefined;
-    return c.json(error('auth.wrong-agent', `this token acts for agent \`${p.agent}\`, not \`${String(agent)}\``), 403);
+    return c.json(
+      error('auth.wrong-agent', `this token acts for agent \`${p.agent}\`, not \`${String(agent)}\``),
+      403,
+    );
   };
 
   app.post('/v1/check', async (c) => {
@@ -72,17 +80,26 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     const denied = allow(c, [...CAN.submit, ...CAN.read], 'read actions');
     if (denied) return denied;
     const wait = Math.min(Number(c.req.query('wait') ?? 0) || 0, 60);
-    const view = wait > 0 ? await submissions.wait(c.req.param('id'), wait * 1000, c.req.raw.signal) : await submissions.status(c.req.param('id'));
+    const view =
+      wait > 0
+        ? await submissions.wait(c.req.param('id'), wait * 1000, c.req.raw.signal)
+        : await submissions.status(c.req.param('id'));
     const p = c.get('principal');
     const record = p.role === 'agent' ? await warden.store.actions.get(view.id) : undefined;
-    if (record && record.agent !== p.agent) return c.json(error('auth.wrong-agent', 'this action belongs to another agent'), 403);
+    if (record && record.agent !== p.agent)
+      return c.json(error('auth.wrong-agent', 'this action belongs to another agent'), 403);
     return c.json(view);
   });
 
   app.post('/v1/actions/:id/result', async (c) => {
     const denied = allow(c, CAN.submit, 'report results');
     if (denied) return denied;
-    const body = (await jsonBody(c)) as { status?: unknown; output?: unknown; error?: unknown; cost?: { usd?: unknown } };
+    const body = (await jsonBody(c)) as {
+      status?: unknown;
+      output?: unknown;
+      error?: unknown;
+      cost?: { usd?: unknown };
+    };
     if (body?.status !== 'completed' && body?.status !== 'failed') {
       return c.json(error('validate.invalid', '`status`: expected `completed` or `failed`'), 400);
     }
@@ -102,7 +119,13 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     if (denied) return denied;
     const agents = [...warden.policy.agents.values()].map((a) => {
       const stop = warden.kills.stateOf(a.name);
-      return { name: a.name, description: a.config.description, allow: a.config.allow, state: stop ? 'killed' : 'running', ...(stop ? { stop } : {}) };
+      return {
+        name: a.name,
+        description: a.config.description,
+        allow: a.config.allow,
+        state: stop ? 'killed' : 'running',
+        ...(stop ? { stop } : {}),
+      };
     });
     return c.json({ agents, kills: warden.kills.list() });
   });
@@ -118,8 +141,14 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     const denied = allow(c, CAN.operate, 'revive agents');
     if (denied) return denied;
     const body = (await jsonBody(c, true)) as { reason?: unknown };
-    const revived = await warden.kills.revive(c.req.param('agent'), c.get('principal').name, reasonText(body));
-    return revived ? c.json({ revived: true }) : c.json(error('killswitch.not-killed', `agent \`${c.req.param('agent')}\` is not killed`), 409);
+    const revived = await warden.kills.revive(
+      c.req.param('agent'),
+      c.get('principal').name,
+      reasonText(body),
+    );
+    return revived
+      ? c.json({ revived: true })
+      : c.json(error('killswitch.not-killed', `agent \`${c.req.param('agent')}\` is not killed`), 409);
   });
   app.post('/v1/kill-all', async (c) => {
     const denied = allow(c, CAN.operate, 'stop all agents');
@@ -131,7 +160,9 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     const denied = allow(c, CAN.operate, 'lift the global stop');
     if (denied) return denied;
     const body = (await jsonBody(c, true)) as { reason?: unknown };
-    return c.json({ revived: await warden.kills.revive(ALL_AGENTS, c.get('principal').name, reasonText(body)) });
+    return c.json({
+      revived: await warden.kills.revive(ALL_AGENTS, c.get('principal').name, reasonText(body)),
+    });
   });
 
   app.get('/v1/audit', async (c) => {
@@ -180,16 +211,28 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     });
   }
 
-  app.notFound((c) => c.json(error('http.not-found', `no route ${c.req.method} ${c.req.path}; see docs/api.md`), 404));
+  app.notFound((c) =>
+    c.json(error('http.not-found', `no route ${c.req.method} ${c.req.path}; see docs/api.md`), 404),
+  );
   app.onError((err, c) => {
     if (err instanceof BadRequest) return c.json(error('validate.invalid', err.message), 400);
     if (err instanceof SubmissionError) return c.json(error(err.code, err.message), err.httpStatus);
     if (err instanceof ApprovalError) {
-      const status = err.code === 'approval.not-found' ? 404 : err.code === 'approval.self-approval' || err.code === 'approval.role-not-allowed' ? 403 : 409;
+      const status =
+        err.code === 'approval.not-found'
+          ? 404
+          : err.code === 'approval.self-approval' || err.code === 'approval.role-not-allowed'
+            ? 403
+            : 409;
       return c.json(error(err.code, err.message), status);
     }
-    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'request failed', path: c.req.path, error: String(err.stack ?? err) })}\n`);
-    return c.json(error('internal.error', 'the request failed inside Warden; nothing was allowed. See the server log.'), 500);
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', msg: 'request failed', path: c.req.path, error: String(err.stack ?? err) })}\n`,
+    );
+    return c.json(
+      error('internal.error', 'the request failed inside Warden; nothing was allowed. See the server log.'),
+      500,
+    );
   });
   return app;
 }

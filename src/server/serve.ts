@@ -17,7 +17,11 @@ export interface RunningServer {
 }
 
 /** Starts the control plane and resolves once it listens. */
-export function startServer(warden: Warden, tokens: TokenRegistry, options: ServerOptions = {}): Promise<RunningServer> {
+export function startServer(
+  warden: Warden,
+  tokens: TokenRegistry,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const app = createApp(warden, tokens);
   const hostname = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {

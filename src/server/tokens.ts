@@ -25,8 +25,14 @@ const TokenEntrySchema = z
     token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
   })
   .strict()
-  .refine((t) => (t.sha256 === undefined) !== (t.token === undefined), 'expected exactly one of `sha256` or `token`')
-  .refine((t) => (t.role === 'agent') === (t.agent !== undefined), 'an `agent` token names its `agent`; other roles do not');
+  .refine(
+    (t) => (t.sha256 === undefined) !== (t.token === undefined),
+    'expected exactly one of `sha256` or `token`',
+  )
+  .refine(
+    (t) => (t.role === 'agent') === (t.agent !== undefined),
+    'an `agent` token names its `agent`; other roles do not',
+  );
 
 const TokensFileSchema = z.object({ tokens: z.array(TokenEntrySchema) }).strict();
 
@@ -65,7 +71,9 @@ export function loadTokens(file: string): TokenRegistry {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read tokens file \`${file}\`: ${(error as Error).message}; create one with \`warden token create\``);
+    throw new Error(
+      `cannot read tokens file \`${file}\`: ${(error as Error).message}; create one with \`warden token create\``,
+    );
   }
   const parsed = TokensFileSchema.safeParse(raw);
   if (!parsed.success) {

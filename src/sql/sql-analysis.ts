@@ -45,7 +45,8 @@ export function analyzeSql(sql: string): SqlAnalysis {
       if (key.endsWith('Stmt') && value !== null && typeof value === 'object') {
         kinds.add(key);
         const stmt = value as Record<string, unknown>;
-        if ((key === 'UpdateStmt' || key === 'DeleteStmt') && stmt.whereClause === undefined) unqualifiedWrite = true;
+        if ((key === 'UpdateStmt' || key === 'DeleteStmt') && stmt.whereClause === undefined)
+          unqualifiedWrite = true;
       }
       walk(value);
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Action, ActionSchema } from '../action/action.js';
 import type { Reason } from '../decision/decision.js';
-import { fieldPath } from '../policy/policy-error.js';
+import { describeIssue, fieldPath } from '../policy/policy-error.js';
 import { paramSchemaFor } from './param-schemas.js';
 
 export type Validation = { ok: true; action: Action } | { ok: false; field: string; message: string };
@@ -17,13 +17,13 @@ export function newActionId(): string {
  * what was expected, e.g. "`params.path`: expected a non-empty path".
  */
 export function validateAction(input: unknown): Validation {
-  const base = ActionSchema.safeParse(input);
+  const base = ActionSchema.safeParse(input, { reportInput: true });
   if (!base.success) return failure(base.error.issues[0], []);
   const data = base.data;
   const params = data.params ?? {};
   const schema = paramSchemaFor(data.type);
   if (schema) {
-    const checked = schema.safeParse(params);
+    const checked = schema.safeParse(params, { reportInput: true });
     if (!checked.success) return failure(checked.error.issues[0], ['params']);
   }
   const action: Action = { ...data, params, id: data.id ?? newActionId() } as Action;
@@ -37,8 +37,8 @@ function failure(issue: z.core.$ZodIssue | undefined, prefix: PropertyKey[]): Va
   if (issue.code === 'unrecognized_keys') {
     path = [...path, issue.keys[0] ?? ''];
     message = 'unknown field; an action has agent, type, params, id, user, session, cost and description';
-  } else if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
-    message = `required field is missing (${issue.message})`;
+  } else {
+    message = describeIssue(issue);
   }
   return { ok: false, field: fieldPath(path), message };
 }

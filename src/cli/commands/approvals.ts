@@ -30,7 +30,10 @@ export function registerApprovals(program: Command): void {
     .action(async (opts: { status: ApprovalRecord['status']; db?: string; json?: boolean }) => {
       const list = await withApprovals(opts.db, (a) => a.list(opts.status));
       if (opts.json) printJson({ approvals: list });
-      else process.stdout.write(list.length === 0 ? `no ${opts.status} approvals\n` : `${list.map(line).join('\n')}\n`);
+      else
+        process.stdout.write(
+          list.length === 0 ? `no ${opts.status} approvals\n` : `${list.map(line).join('\n')}\n`,
+        );
     });
   approvals
     .command('show <id>')
@@ -38,7 +41,8 @@ export function registerApprovals(program: Command): void {
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .action(async (id: string, opts: { db?: string }) => {
       const record = await withApprovals(opts.db, (a) => a.get(id));
-      if (!record) throw new CliError(`no approval request \`${id}\`; list them with \`warden approvals list\``, 1);
+      if (!record)
+        throw new CliError(`no approval request \`${id}\`; list them with \`warden approvals list\``, 1);
       printJson(record);
     });
   for (const vote of ['approve', 'deny'] as const) {
@@ -51,23 +55,28 @@ export function registerApprovals(program: Command): void {
       .option('--comment <text>', 'recorded with the vote')
       .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
       .option('--json', 'print as JSON')
-      .action(async (id: string, opts: { as?: string; role: string; digest?: string; comment?: string; db?: string; json?: boolean }) => {
-        const record = await withApprovals(opts.db, (a) =>
-          a.vote({
-            id,
-            vote,
-            approver: opts.as ?? `cli:${process.env.USER ?? userInfo().username}`,
-            role: opts.role,
-            channel: 'cli',
-            ...(opts.digest ? { digest: opts.digest } : {}),
-            ...(opts.comment ? { comment: opts.comment } : {}),
-          }),
-        ).catch((error: Error & { code?: string }) => {
-          if (error.name === 'ApprovalError') throw new CliError(`${error.code}: ${error.message}`, 1);
-          throw error;
-        });
-        if (opts.json) printJson({ approval: record });
-        else process.stdout.write(`${line(record)}\n`);
-      });
+      .action(
+        async (
+          id: string,
+          opts: { as?: string; role: string; digest?: string; comment?: string; db?: string; json?: boolean },
+        ) => {
+          const record = await withApprovals(opts.db, (a) =>
+            a.vote({
+              id,
+              vote,
+              approver: opts.as ?? `cli:${process.env.USER ?? userInfo().username}`,
+              role: opts.role,
+              channel: 'cli',
+              ...(opts.digest ? { digest: opts.digest } : {}),
+              ...(opts.comment ? { comment: opts.comment } : {}),
+            }),
+          ).catch((error: Error & { code?: string }) => {
+            if (error.name === 'ApprovalError') throw new CliError(`${error.code}: ${error.message}`, 1);
+            throw error;
+          });
+          if (opts.json) printJson({ approval: record });
+          else process.stdout.write(`${line(record)}\n`);
+        },
+      );
   }
 }

@@ -8,7 +8,9 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('re-hash the whole chain; names the first record that was changed, removed, inserted or moved')
+    .description(
+      're-hash the whole chain; names the first record that was changed, removed, inserted or moved',
+    )
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExit status: 0 when the log verifies, 1 when it does not.')
@@ -18,7 +20,8 @@ export function registerAudit(program: Command): void {
         const result = await store.audit.verify();
         if (opts.json) printJson(result);
         else if (result.ok) {
-          const rate = result.elapsedMs > 0 ? Math.round(result.records / (result.elapsedMs / 1000)) : result.records;
+          const rate =
+            result.elapsedMs > 0 ? Math.round(result.records / (result.elapsedMs / 1000)) : result.records;
           process.stdout.write(
             `ok: ${result.records} records verified in ${result.elapsedMs.toFixed(1)} ms (${rate.toLocaleString('en-US')}/s); head ${result.headSeq ?? 0} ${result.headHash ?? ''}\n`,
           );
@@ -41,23 +44,37 @@ export function registerAudit(program: Command): void {
     .option('-f, --follow', 'keep printing new records as they are appended')
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .option('--json', 'one JSON record per line')
-    .action(async (opts: { lines: string; agent?: string; type?: string; follow?: boolean; db?: string; json?: boolean }) => {
-      const n = Number(opts.lines);
-      if (!Number.isInteger(n) || n < 1) throw new CliError(`--lines \`${opts.lines}\`: expected a positive whole number`);
-      const store = await openStore(opts.db);
-      const filter = { ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.type ? { type: opts.type } : {}) };
-      const print = (r: AuditRecord) => process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
-      const newest = await store.audit.query({ ...filter, limit: n, order: 'desc' });
-      newest.reverse().forEach(print);
-      if (!opts.follow) return store.close();
-      let after = newest.at(-1)?.seq ?? (await store.audit.query({ limit: 1, order: 'desc' }))[0]?.seq ?? 0;
-      for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        const more = await store.audit.query({ ...filter, afterSeq: after, limit: 1000 });
-        more.forEach(print);
-        after = more.at(-1)?.seq ?? after;
-      }
-    });
+    .action(
+      async (opts: {
+        lines: string;
+        agent?: string;
+        type?: string;
+        follow?: boolean;
+        db?: string;
+        json?: boolean;
+      }) => {
+        const n = Number(opts.lines);
+        if (!Number.isInteger(n) || n < 1)
+          throw new CliError(`--lines \`${opts.lines}\`: expected a positive whole number`);
+        const store = await openStore(opts.db);
+        const filter = {
+          ...(opts.agent ? { agent: opts.agent } : {}),
+          ...(opts.type ? { type: opts.type } : {}),
+        };
+        const print = (r: AuditRecord) =>
+          process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
+        const newest = await store.audit.query({ ...filter, limit: n, order: 'desc' });
+        newest.reverse().forEach(print);
+        if (!opts.follow) return store.close();
+        let after = newest.at(-1)?.seq ?? (await store.audit.query({ limit: 1, order: 'desc' }))[0]?.seq ?? 0;
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          const more = await store.audit.query({ ...filter, afterSeq: after, limit: 1000 });
+          more.forEach(print);
+          after = more.at(-1)?.seq ?? after;
+        }
+      },
+    );
 
   audit
     .command('export')
@@ -72,21 +89,31 @@ export function registerAudit(program: Command): void {
       const out = opts.out ? createWriteStream(opts.out) : process.stdout;
       let after = 0;
       for (;;) {
-        const page = await store.audit.query({ afterSeq: after, limit: 5000, ...(opts.agent ? { agent: opts.agent } : {}) });
+        const page = await store.audit.query({
+          afterSeq: after,
+          limit: 5000,
+          ...(opts.agent ? { agent: opts.agent } : {}),
+        });
         if (page.length === 0) break;
         const ok = out.write(`${page.map((r) => JSON.stringify(r)).join('\n')}\n`);
-        if (!ok) await new Promise((resolve) => out.once('drain', resolve));
+        if (!ok) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
         after = (page.at(-1) as AuditRecord).seq;
       }
-      if (opts.out) await new Promise((resolve) => (out as NodeJS.WritableStream).end(resolve));
+      if (opts.out) await new Promise<void>((resolve) => out.end(() => resolve()));
       await store.close();
     });
 }
 
 function formatRecord(r: AuditRecord): string {
-  const d = r.data as { decision?: { effect?: string; risk?: string; reasons?: Array<{ code: string }> }; action?: { type?: string }; status?: string; reason?: string };
+  const d = r.data as {
+    decision?: { effect?: string; risk?: string; reasons?: Array<{ code: string }> };
+    action?: { type?: string };
+    status?: string;
+    reason?: string;
+  };
   let what = '';
-  if (r.type === 'decision') what = `${d.action?.type ?? '?'} → ${d.decision?.effect} (${d.decision?.risk}) ${d.decision?.reasons?.[0]?.code ?? ''}`;
+  if (r.type === 'decision')
+    what = `${d.action?.type ?? '?'} → ${d.decision?.effect} (${d.decision?.risk}) ${d.decision?.reasons?.[0]?.code ?? ''}`;
   else if (r.type === 'result') what = `${d.status}`;
   else if (r.type === 'kill' || r.type === 'revive') what = `${d.reason ?? ''}`;
   else what = JSON.stringify(r.data).slice(0, 120);

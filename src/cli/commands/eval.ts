@@ -23,7 +23,7 @@ export function registerEval(program: Command): void {
       const store = opts.db ? await openStore(opts.db) : new MemoryStore();
       const warden = await createWarden({ policy, store, killPollMs: 60_000 });
       const input = opts.input ? createReadStream(opts.input) : process.stdin;
-      input.on('error', (error) => {
+      input.on('error', (error: Error) => {
         process.stderr.write(`warden: cannot read \`${opts.input}\`: ${error.message}\n`);
         process.exit(2);
       });
@@ -42,10 +42,15 @@ export function registerEval(program: Command): void {
           try {
             parsed = JSON.parse(line);
           } catch (error) {
-            throw new CliError(`line ${n}: not valid JSON (${(error as Error).message}); each line must be one Action object`);
+            throw new CliError(
+              `line ${n}: not valid JSON (${(error as Error).message}); each line must be one Action object`,
+            );
           }
           const valid = validateAction(parsed);
-          if (!valid.ok) throw new CliError(`line ${n}: invalid action: ${valid.field ? `\`${valid.field}\`: ` : ''}${valid.message}`);
+          if (!valid.ok)
+            throw new CliError(
+              `line ${n}: invalid action: ${valid.field ? `\`${valid.field}\`: ` : ''}${valid.message}`,
+            );
           out += `${JSON.stringify(await warden.check(parsed))}\n`;
           if (out.length > 64 * 1024) flush();
         }

@@ -21,20 +21,33 @@ async function withKillSwitch<T>(db: string | undefined, fn: (ks: KillSwitch) =>
 export function registerKillSwitch(program: Command): void {
   program
     .command('kill [agent]')
-    .description('stop an agent (or every agent with --all): its actions are denied and in-flight runs aborted, in every process sharing the store')
+    .description(
+      'stop an agent (or every agent with --all): its actions are denied and in-flight runs aborted, in every process sharing the store',
+    )
     .option('--all', 'stop every agent')
     .requiredOption('--reason <text>', 'why: recorded in the audit log and shown to the agent')
     .option('--by <name>', 'who is stopping it (default: cli:$USER)')
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .option('--json', 'print the result as JSON')
-    .action(async (agent: string | undefined, opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean }) => {
-      if (!agent && !opts.all) throw new CliError('name the agent to stop, or pass --all to stop every agent');
-      if (agent && opts.all) throw new CliError('give an agent name or --all, not both');
-      const target = opts.all ? ALL_AGENTS : (agent as string);
-      const state = await withKillSwitch(opts.db, (ks) => ks.kill(target, opts.by ?? operator(), opts.reason));
-      if (opts.json) printJson({ killed: state });
-      else process.stdout.write(`stopped ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}: ${opts.reason}\n`);
-    });
+    .action(
+      async (
+        agent: string | undefined,
+        opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
+      ) => {
+        if (!agent && !opts.all)
+          throw new CliError('name the agent to stop, or pass --all to stop every agent');
+        if (agent && opts.all) throw new CliError('give an agent name or --all, not both');
+        const target = opts.all ? ALL_AGENTS : (agent as string);
+        const state = await withKillSwitch(opts.db, (ks) =>
+          ks.kill(target, opts.by ?? operator(), opts.reason),
+        );
+        if (opts.json) printJson({ killed: state });
+        else
+          process.stdout.write(
+            `stopped ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}: ${opts.reason}\n`,
+          );
+      },
+    );
 
   program
     .command('revive [agent]')
@@ -44,12 +57,25 @@ export function registerKillSwitch(program: Command): void {
     .option('--by <name>', 'who is reviving it (default: cli:$USER)')
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .option('--json', 'print the result as JSON')
-    .action(async (agent: string | undefined, opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean }) => {
-      if (!agent && !opts.all) throw new CliError('name the agent to revive, or pass --all to lift the global stop');
-      const target = opts.all ? ALL_AGENTS : (agent as string);
-      const revived = await withKillSwitch(opts.db, (ks) => ks.revive(target, opts.by ?? operator(), opts.reason));
-      if (opts.json) printJson({ revived });
-      else if (revived) process.stdout.write(`revived ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}\n`);
-      else throw new CliError(`${target === ALL_AGENTS ? 'there is no global stop' : `agent ${target} is not stopped`}`, 1);
-    });
+    .action(
+      async (
+        agent: string | undefined,
+        opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
+      ) => {
+        if (!agent && !opts.all)
+          throw new CliError('name the agent to revive, or pass --all to lift the global stop');
+        const target = opts.all ? ALL_AGENTS : (agent as string);
+        const revived = await withKillSwitch(opts.db, (ks) =>
+          ks.revive(target, opts.by ?? operator(), opts.reason),
+        );
+        if (opts.json) printJson({ revived });
+        else if (revived)
+          process.stdout.write(`revived ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}\n`);
+        else
+          throw new CliError(
+            `${target === ALL_AGENTS ? 'there is no global stop' : `agent ${target} is not stopped`}`,
+            1,
+          );
+      },
+    );
 }

@@ -23,15 +23,25 @@ export function registerServe(program: Command): void {
     .description('run the control plane HTTP API on the embedded SQLite store (or the store named by --db)')
     .option('--policy <file>', 'policy file (default: ./warden.yaml)')
     .option('--db <file>', 'SQLite store file (default .warden/warden.db or $WARDEN_DB)')
-    .option('--host <host>', 'address to bind; keep the default unless a proxy with TLS stands in front', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to bind; keep the default unless a proxy with TLS stands in front',
+      '127.0.0.1',
+    )
     .option('--port <port>', 'port (0 picks a free one)', '8787')
-    .option('--tokens <file>', 'bearer tokens file; created with admin, approver and viewer tokens when missing', DEFAULT_TOKENS)
+    .option(
+      '--tokens <file>',
+      'bearer tokens file; created with admin, approver and viewer tokens when missing',
+      DEFAULT_TOKENS,
+    )
     .option('--demo', 'also run a scripted demo agent against the server')
     .action(async (opts: ServeOptions) => {
       const policyFile = opts.policy ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
-      if (!policyFile) throw new CliError('no policy: pass --policy FILE (see examples/) or create ./warden.yaml');
+      if (!policyFile)
+        throw new CliError('no policy: pass --policy FILE (see examples/) or create ./warden.yaml');
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port \`${opts.port}\`: expected 0–65535`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port \`${opts.port}\`: expected 0–65535`);
       const policy = loadPolicyOrExit(policyFile);
 
       const created: string[] = [];
@@ -47,7 +57,9 @@ export function registerServe(program: Command): void {
 
       process.stdout.write(`warden listening on ${server.url} (policy ${policyFile}, store ${store.kind})\n`);
       if (created.length > 0) {
-        process.stdout.write(`created ${opts.tokens} with these tokens (shown once; only hashes are stored):\n${created.join('\n')}\n`);
+        process.stdout.write(
+          `created ${opts.tokens} with these tokens (shown once; only hashes are stored):\n${created.join('\n')}\n`,
+        );
       }
       let stopDemo: (() => void) | undefined;
       if (opts.demo) {

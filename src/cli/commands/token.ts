@@ -12,12 +12,17 @@ export function registerToken(program: Command): void {
     .option('--name <name>', 'who holds it, as recorded in the audit log (default: the agent or role)')
     .option('--tokens <file>', 'tokens file', DEFAULT_TOKENS)
     .action((opts: { role: string; agent?: string; name?: string; tokens: string }) => {
-      if (!ROLES.includes(opts.role as Role)) throw new CliError(`--role \`${opts.role}\`: expected one of ${ROLES.join(', ')}`);
+      if (!ROLES.includes(opts.role as Role))
+        throw new CliError(`--role \`${opts.role}\`: expected one of ${ROLES.join(', ')}`);
       if ((opts.role === 'agent') !== (opts.agent !== undefined)) {
         throw new CliError('an `agent` token needs --agent NAME, and only an agent token takes --agent');
       }
       const name = opts.name ?? opts.agent ?? opts.role;
-      const value = createToken(opts.tokens, { name, role: opts.role as Role, ...(opts.agent ? { agent: opts.agent } : {}) });
+      const value = createToken(opts.tokens, {
+        name,
+        role: opts.role as Role,
+        ...(opts.agent ? { agent: opts.agent } : {}),
+      });
       process.stdout.write(`${value}\n`);
     });
 }
