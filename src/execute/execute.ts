@@ -32,8 +32,8 @@ export async function execute<T>(
   let timer: NodeJS.Timeout | undefined;
   const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
     timer = setTimeout(() => {
+      resolve('timeout'); // before abort(): the abort listener must not win the race
       controller.abort(timeoutReason(timeoutMs));
-      resolve('timeout');
     }, timeoutMs);
     if (controller.signal.aborted) resolve('aborted');
     else controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });

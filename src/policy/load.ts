@@ -29,7 +29,7 @@ export function parsePolicyText(text: string, file = '<policy>'): CompiledPolicy
   if (doc.errors.length > 0) {
     throw new PolicyError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
         return {
           file,
           ...(pos ? { line: pos.line, column: pos.col } : {}),
