@@ -79,15 +79,16 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   app.get('/v1/actions/:id', async (c) => {
     const denied = allow(c, [...CAN.submit, ...CAN.read], 'read actions');
     if (denied) return denied;
+    const id = c.req.param('id');
+    const p = c.get('principal');
+    if (p.role === 'agent') {
+      const record = await warden.store.actions.get(id);
+      if (record && record.agent !== p.agent)
+        return c.json(error('auth.wrong-agent', 'this action belongs to another agent'), 403);
+    }
     const wait = Math.min(Number(c.req.query('wait') ?? 0) || 0, 60);
     const view =
-      wait > 0
-        ? await submissions.wait(c.req.param('id'), wait * 1000, c.req.raw.signal)
-        : await submissions.status(c.req.param('id'));
-    const p = c.get('principal');
-    const record = p.role === 'agent' ? await warden.store.actions.get(view.id) : undefined;
-    if (record && record.agent !== p.agent)
-      return c.json(error('auth.wrong-agent', 'this action belongs to another agent'), 403);
+      wait > 0 ? await submissions.wait(id, wait * 1000, c.req.raw.signal) : await submissions.status(id);
     return c.json(view);
   });
 
