@@ -98,11 +98,18 @@ function globalRules(): Rule[] {
       effect: 'deny',
       match: { type: ['payment.send', 'payment.refund'], params: { to: { in: BLOCKED_PAYEES } } },
     },
-    { id: 'ask-payments-over-1000', effect: 'ask', match: { type: 'payment.*', params: { amount: { gt: 1000 } } } },
+    {
+      id: 'ask-payments-over-1000',
+      effect: 'ask',
+      match: { type: 'payment.*', params: { amount: { gt: 1000 } } },
+    },
     {
       id: 'allow-small-refunds',
       effect: 'allow',
-      match: { type: 'payment.refund', params: { amount: { lte: 50 }, currency: { in: ['USD', 'EUR', 'GBP'] } } },
+      match: {
+        type: 'payment.refund',
+        params: { amount: { lte: 50 }, currency: { in: ['USD', 'EUR', 'GBP'] } },
+      },
     },
     { id: 'deny-http-delete', effect: 'deny', match: { type: 'http.request', params: { method: 'DELETE' } } },
     {
@@ -114,9 +121,17 @@ function globalRules(): Rule[] {
         params: { method: { in: ['POST', 'PUT', 'PATCH'] } },
       },
     },
-    { id: 'deny-secret-paths', effect: 'deny', match: { type: 'fs.*', params: { path: { contains: 'secret' } } } },
+    {
+      id: 'deny-secret-paths',
+      effect: 'deny',
+      match: { type: 'fs.*', params: { path: { contains: 'secret' } } },
+    },
     { id: 'deny-env-files', effect: 'deny', match: { type: 'fs.*', params: { path: { contains: '.env' } } } },
-    { id: 'deny-ssh-keys', effect: 'deny', match: { type: 'fs.read', params: { path: { contains: 'id_rsa' } } } },
+    {
+      id: 'deny-ssh-keys',
+      effect: 'deny',
+      match: { type: 'fs.read', params: { path: { contains: 'id_rsa' } } },
+    },
     { id: 'ask-critical', effect: 'ask', match: { risk: 'critical' } },
     { id: 'deny-guest-user', effect: 'deny', match: { user: 'guest' }, message: 'guests act read-only' },
     {
@@ -199,7 +214,12 @@ function agentRules(agent: string, i: number): Rule[] {
     {
       id: `${agent}-overwrite`,
       effect: 'ask',
-      match: { type: ['fs.write', 'fs.delete'], agent, risk: { atLeast: 'medium' }, params: { overwrite: true } },
+      match: {
+        type: ['fs.write', 'fs.delete'],
+        agent,
+        risk: { atLeast: 'medium' },
+        params: { overwrite: true },
+      },
     },
   ];
 }
@@ -278,7 +298,9 @@ export function buildWorkload(count = 1000, seed = 0x5eed): ActionInput[] {
     const granted = (config?.allow ?? []).flatMap((p) => CONCRETE[p] ?? [p]);
     const type = granted.length > 0 && rand() < 0.85 ? pick(granted) : pick(ALL_TYPES);
     const paths = grantsOf(config?.resources?.paths).map((g) => g.replace(/\/\*\*$/, ''));
-    const hosts = grantsOf(config?.resources?.hosts).map((h) => h.replace(/^\*\./, `${pick(['en', 'de', 'api'])}.`));
+    const hosts = grantsOf(config?.resources?.hosts).map((h) =>
+      h.replace(/^\*\./, `${pick(['en', 'de', 'api'])}.`),
+    );
 
     const params: Record<string, unknown> = {};
     const family = type.split('.')[0];

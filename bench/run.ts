@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import { type BenchRow, formatRows } from './report.js';
+
+/**
+ * `npm run bench`: runs each scenario in turn, prints every figure beside its baseline from the
+ * same run, and writes the rows as JSON.
+ *
+ * Usage: node --expose-gc dist/bench/run.js [scenario …] [--out bench-results.json]
+ */
+
+interface Scenario {
+  name: string;
+  load(): Promise<(() => Promise<BenchRow[]>) | undefined>;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'check', load: async () => (await import('./check.bench.js')).benchCheck },
+  {
+    name: 'audit',
+    load: async () => {
+      // Written separately; absent until it lands. A variable specifier keeps tsc from requiring it.
+      const specifier = './audit.bench.js';
+      try {
+        const mod = (await import(specifier)) as { benchAudit?: () => Promise<BenchRow[]> };
+        return mod.benchAudit;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+        throw error;
+      }
+    },
+  },
+];
+
+function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {
+  const filters: string[] = [];
+  let out = 'bench-results.json';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--out') out = argv[++i] ?? out;
+    else if (arg.startsWith('--out=')) out = arg.slice('--out='.length);
+    else filters.push(arg);
+  }
+  return { filters, out };
+}
+
+async function main(): Promise<void> {
+  const { filters, out } = parseArgs(process.argv.slice(2));
+  const selected = SCENARIOS.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
+  if (selected.length === 0) {
+    process.stderr.write(
+      `no scenario matches ${filters.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  if (!(globalThis as { gc?: unknown }).gc) {
+    process.stderr.write('note: run with node --expose-gc for steadier figures\n');
+  }
+  const rows: BenchRow[] = [];
+  let failed = false;
+  for (const scenario of selected) {
+    process.stdout.write(`== ${scenario.name}\n`);
+    try {
+      const run = await scenario.load();
+      if (!run) {
+        process.stdout.write(`  ${scenario.name} bench not present\n`);
+        continue;
+      }
+      rows.push(...(await run()));
+    } catch (error) {
+      failed = true;
+      process.stderr.write(
+        `  ${scenario.name} bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+  }
+  process.stdout.write(`\n${formatRows(rows)}\n`);
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    rows,
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${rows.length} rows to ${out}\n`);
+  if (failed) process.exitCode = 1;
+}
+
+await main();
