@@ -37,6 +37,7 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
     Array.from({ length: 250 }, (_, i) => log.append({ type: 't', data: { i } })),
   );
   assert.deepEqual(s.batches, [100, 100, 50]);
+  assert.equal(s.maxInFlight(), 1);
   assert.deepEqual(
     records.map((r) => [r.seq, r.data.i]),
     Array.from({ length: 250 }, (_, i) => [i + 1, i]),
