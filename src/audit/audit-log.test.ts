@@ -4,26 +4,28 @@ import { MemoryStore } from '../store/memory/memory-store.js';
 import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
 import { AuditLog } from './audit-log.js';
 
+/** `inner` with its `append` replaced (spreading a class instance would drop its methods). */
+function withAppend(inner: AuditStore, append: AuditStore['append']): AuditStore {
+  return { append, query: (q) => inner.query(q), verify: (o) => inner.verify(o), count: () => inner.count() };
+}
+
 /** Wraps a store to record batch sizes and optionally fail or delay batches. */
 function spy(inner: AuditStore, opts: { failBatch?: number; delayMs?: number } = {}) {
   const batches: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const store: AuditStore = {
-    ...inner,
-    append: async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
-      batches.push(entries.length);
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      try {
-        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-        if (batches.length === opts.failBatch) throw new Error('disk full');
-        return await inner.append(entries);
-      } finally {
-        inFlight--;
-      }
-    },
-  };
+  const store = withAppend(inner, async (entries: readonly AuditEntry[]): Promise<AuditRecord[]> => {
+    batches.push(entries.length);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      if (batches.length === opts.failBatch) throw new Error('disk full');
+      return await inner.append(entries);
+    } finally {
+      inFlight--;
+    }
+  });
   return { store, batches, maxInFlight: () => maxInFlight };
 }
 
@@ -35,6 +37,7 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
     Array.from({ length: 250 }, (_, i) => log.append({ type: 't', data: { i } })),
   );
   assert.deepEqual(s.batches, [100, 100, 50]);
+  assert.equal(s.maxInFlight(), 1);
   assert.deepEqual(
     records.map((r) => [r.seq, r.data.i]),
     Array.from({ length: 250 }, (_, i) => [i + 1, i]),
@@ -43,14 +46,26 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
 });
 
 test('only one batch is in flight; entries arriving meanwhile go in the next batch', async () => {
-  const s = spy(new MemoryStore().audit, { delayMs: 20 });
-  const log = new AuditLog(s.store);
+  const inner = new MemoryStore().audit;
+  const batches: number[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const store = withAppend(inner, async (entries) => {
+    batches.push(entries.length);
+    if (batches.length === 1) await gate;
+    return inner.append(entries);
+  });
+  const log = new AuditLog(store);
   const first = log.append({ type: 't', data: {} });
-  await new Promise((r) => setTimeout(r, 5));
+  while (batches.length === 0) await new Promise((r) => setImmediate(r));
   const later = Array.from({ length: 10 }, () => log.append({ type: 't', data: {} }));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(batches, [1], 'no second batch while the first is in flight');
+  release();
   await Promise.all([first, ...later]);
-  assert.deepEqual(s.batches, [1, 10]);
-  assert.equal(s.maxInFlight(), 1);
+  assert.deepEqual(batches, [1, 10]);
 });
 
 test('a failed batch rejects every append in it and later batches still commit', async () => {

@@ -103,6 +103,6 @@ export class AuditLog {
       for (const p of batch) p.reject(error);
       return;
     }
-    batch.forEach((p, i) => p.resolve(records[i] as AuditRecord));
+    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(records[i] as AuditRecord);
   }
 }

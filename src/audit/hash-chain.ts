@@ -46,6 +46,38 @@ export function linkHash(prev: Buffer, payload: Buffer): Buffer {
   return oneShot('sha256', scratch.subarray(0, size), 'buffer');
 }
 
+/**
+ * Fast path for bulk verification: `packed` holds rows as `hash (32 bytes) || payload`, joined by
+ * `\n` (canonical JSON never contains a raw newline). Returns the last hash when all `count`
+ * rows link from `prevHash`, or undefined on any mismatch: the caller then re-reads the rows
+ * one by one with {@link ChainVerifier} to name the problem. It never reports a problem itself.
+ */
+export function verifyPacked(packed: Buffer, prevHash: Buffer, count: number): Buffer | undefined {
+  if (oneShot === undefined) return undefined;
+  let off = 0;
+  let prevOff = -1;
+  let rows = 0;
+  while (off < packed.length) {
+    if (off + 32 > packed.length) return undefined;
+    const newline = packed.indexOf(10, off + 32);
+    const end = newline === -1 ? packed.length : newline;
+    const size = end - off;
+    if (scratch.length < size) scratch = Buffer.alloc(size * 2);
+    // Same rule as linkHash, without allocating a Buffer per row: scratch = prev || payload.
+    if (prevOff < 0) prevHash.copy(scratch, 0);
+    else packed.copy(scratch, 0, prevOff, prevOff + 32);
+    packed.copy(scratch, 32, off + 32, end);
+    if (oneShot('sha256', scratch.subarray(0, size), 'buffer').compare(packed, off, off + 32) !== 0) {
+      return undefined;
+    }
+    prevOff = off;
+    off = end + 1;
+    rows++;
+  }
+  if (rows !== count || prevOff < 0) return undefined;
+  return Buffer.from(packed.subarray(prevOff, prevOff + 32));
+}
+
 /** One stored row as read back: `[seq, hash, payload]` (better-sqlite3 `.raw()` order). */
 export type ChainRow = readonly [seq: number, hash: Buffer | null, payload: Buffer | null];
 

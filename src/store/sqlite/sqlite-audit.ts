@@ -98,7 +98,8 @@ export class SqliteAuditStore implements AuditStore {
     if (maxSeq === null) return { ok: true, records: 0, elapsedMs: performance.now() - started };
     const workers =
       options.workers ?? (rows < IN_THREAD_VERIFY_MAX_ROWS ? 0 : Math.min(4, availableParallelism()));
-    const ranges = this.#split(maxSeq, Math.max(1, workers));
+    // At least 1: a log holding only forged rows numbered 0 or below must still be read.
+    const ranges = this.#split(Math.max(1, maxSeq), Math.max(1, workers));
     const results =
       workers === 0
         ? ranges.map((range) => verifyRange(this.#db, range))

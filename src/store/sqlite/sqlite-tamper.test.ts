@@ -89,6 +89,14 @@ const cases_: [string, Tamper, { seq: number; problem: string }][] = [
     { seq: N + 1, problem: 'broken-link' },
   ],
   [
+    'a forged row numbered before the first record',
+    (db) =>
+      db
+        .prepare('INSERT INTO audit (seq, hash, payload) VALUES (0, randomblob(32), ?)')
+        .run(row(db, 1).payload),
+    { seq: 0, problem: 'broken-link' },
+  ],
+  [
     'all later rows renumbered to hide a deletion',
     (db) => {
       db.prepare('DELETE FROM audit WHERE seq = 700').run();

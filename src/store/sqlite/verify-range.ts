@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { type ChainRow, ChainVerifier } from '../../audit/hash-chain.js';
+import { type ChainRow, ChainVerifier, GENESIS_HASH, verifyPacked } from '../../audit/hash-chain.js';
 import type { VerifyProblem } from '../store.js';
 
 /** One slice of the log to verify: rows with `after < seq <= last`. */
@@ -18,11 +18,22 @@ export interface RangeResult {
   lastHash?: Buffer;
 }
 
-const PAGE = 8192;
+const PAGE = 4096;
 
-/** Verifies one slice on `db`, paging through raw rows so memory stays flat. */
+/**
+ * Verifies one slice on `db`, a page at a time. Each page is first read as one packed blob built
+ * by SQLite (one Buffer instead of two per row: row allocation, not SHA-256, bounds the speed);
+ * a page that does not verify that way is re-read row by row to name the first problem.
+ */
 export function verifyRange(db: Database, range: VerifyRange): RangeResult {
-  const page = db
+  const packed = db
+    .prepare(
+      `SELECT min(seq), max(seq), count(*), min(octet_length(hash)), max(octet_length(hash)),
+              CAST(group_concat(hash || payload, char(10)) AS BLOB)
+       FROM (SELECT seq, hash, payload FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)`,
+    )
+    .raw();
+  const rows = db
     .prepare('SELECT seq, hash, payload FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
     .raw();
   if (!range.first && range.seed === undefined) {
@@ -34,17 +45,33 @@ export function verifyRange(db: Database, range: VerifyRange): RangeResult {
   }
   const verifier = range.first
     ? new ChainVerifier()
-    : new ChainVerifier({ prevHash: range.seed as Buffer, firstSeq: range.after + 1 });
+    : new ChainVerifier({ prevHash: range.seed ?? GENESIS_HASH, firstSeq: range.after + 1 });
   let cursor = range.first ? Number.MIN_SAFE_INTEGER : range.after;
   for (;;) {
-    const rows = page.all(cursor, range.last, PAGE) as ChainRow[];
-    for (const row of rows) {
-      const problem = verifier.push(row);
-      if (problem) return { count: verifier.count, problem };
+    const [min, max, count, minHash, maxHash, blob] = packed.get(cursor, range.last, PAGE) as [
+      number | null,
+      number | null,
+      number,
+      number | null,
+      number | null,
+      Buffer | null,
+    ];
+    if (count === 0 || min === null || max === null) break;
+    const contiguous =
+      min === verifier.expectedSeq && max - min + 1 === count && minHash === 32 && maxHash === 32;
+    const head = contiguous && blob ? verifyPacked(blob, verifier.prevHash, count) : undefined;
+    if (head) {
+      verifier.prevHash = head;
+      verifier.expectedSeq = max + 1;
+      verifier.count += count;
+    } else {
+      for (const row of rows.all(cursor, range.last, PAGE) as ChainRow[]) {
+        const problem = verifier.push(row);
+        if (problem) return { count: verifier.count, problem };
+      }
     }
-    const lastRow = rows.at(-1);
-    if (lastRow === undefined || rows.length < PAGE) break;
-    cursor = lastRow[0];
+    if (count < PAGE) break;
+    cursor = max;
   }
   const problem = verifier.finish(range.last);
   if (problem) return { count: verifier.count, problem };
