@@ -13,9 +13,24 @@ function zodAccepts(input: unknown): boolean {
   return !schema || schema.safeParse(base.data.params ?? {}).success;
 }
 
-const nameish = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('', 'a'.repeat(201), 'agent-1'), fc.integer());
+const nameish = fc.oneof(
+  fc.string({ maxLength: 5 }),
+  fc.constantFrom('', 'a'.repeat(201), 'agent-1'),
+  fc.integer(),
+);
 const typeish = fc.oneof(
-  fc.constantFrom('fs.read', 'fs.write', 'sql.query', 'payment.send', 'crm.update', 'Fs.Read', 'fs', '.x', 'a.b.c', 'shell.exec'),
+  fc.constantFrom(
+    'fs.read',
+    'fs.write',
+    'sql.query',
+    'payment.send',
+    'crm.update',
+    'Fs.Read',
+    'fs',
+    '.x',
+    'a.b.c',
+    'shell.exec',
+  ),
   fc.string({ maxLength: 12 }),
 );
 const paramsish = fc.oneof(
@@ -24,7 +39,14 @@ const paramsish = fc.oneof(
   fc.constant([]),
   fc.record({ path: fc.oneof(fc.string({ maxLength: 4 }), fc.integer()) }, { requiredKeys: [] }),
   fc.record({ sql: fc.string({ maxLength: 4 }), content: fc.string({ maxLength: 3 }) }, { requiredKeys: [] }),
-  fc.record({ amount: fc.oneof(fc.double(), fc.integer()), currency: fc.constantFrom('USD', 'usd'), to: fc.string({ maxLength: 3 }) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      amount: fc.oneof(fc.double(), fc.integer()),
+      currency: fc.constantFrom('USD', 'usd'),
+      to: fc.string({ maxLength: 3 }),
+    },
+    { requiredKeys: [] },
+  ),
   fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })),
 );
 const actionish = fc.record(

@@ -75,9 +75,15 @@ function fastPath(input: unknown): Action | undefined {
   if (id !== undefined && !isName(id)) return undefined;
   if (user !== undefined && !isName(user)) return undefined;
   if (session !== undefined && !isName(session)) return undefined;
-  if (description !== undefined && (typeof description !== 'string' || description.length > 10_000)) return undefined;
+  if (description !== undefined && (typeof description !== 'string' || description.length > 10_000))
+    return undefined;
   // A shallow copy: the caller changing its object afterwards cannot change what was decided.
-  const action: Action = { agent, type, params: params ? { ...(params as Record<string, unknown>) } : {}, id: id ?? newActionId() };
+  const action: Action = {
+    agent,
+    type,
+    params: params ? { ...(params as Record<string, unknown>) } : {},
+    id: id ?? newActionId(),
+  };
   if (user !== undefined) action.user = user;
   if (session !== undefined) action.session = session;
   if (description !== undefined) action.description = description;

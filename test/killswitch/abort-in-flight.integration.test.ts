@@ -28,7 +28,7 @@ test('a kill written through one connection aborts an in-flight run held by anot
     assert.equal(result.reason?.code, 'killswitch.agent-killed');
     assert.ok(latency < 1000, `aborted after ${latency.toFixed(0)} ms`);
     const results = await storeB.audit.query({ type: 'result' });
-    assert.equal((results[0]?.data as { status: string }).status, 'aborted');
+    assert.equal(results[0]?.data.status, 'aborted');
   } finally {
     await a.close();
     await b.close();
