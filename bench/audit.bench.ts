@@ -22,7 +22,7 @@ function entry(i: number): AuditEntry {
 }
 
 /** Bare better-sqlite3: 100 rows of ROW_BYTES per fsync'd WAL transaction. */
-function bareInsertRate(dir: string, rows: number): number {
+export function bareInsertRate(dir: string, rows: number): number {
   const db = new Database(join(dir, 'bare.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');

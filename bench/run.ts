@@ -15,20 +15,8 @@ interface Scenario {
 
 const SCENARIOS: Scenario[] = [
   { name: 'check', load: async () => (await import('./check.bench.js')).benchCheck },
-  {
-    name: 'audit',
-    load: async () => {
-      // Written separately; absent until it lands. A variable specifier keeps tsc from requiring it.
-      const specifier = './audit.bench.js';
-      try {
-        const mod = (await import(specifier)) as { benchAudit?: () => Promise<BenchRow[]> };
-        return mod.benchAudit;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-        throw error;
-      }
-    },
-  },
+  { name: 'audit', load: async () => (await import('./audit.bench.js')).benchAudit },
+  { name: 'pipeline', load: async () => (await import('./pipeline.bench.js')).benchPipeline },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

@@ -45,7 +45,7 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
   assert.equal((await memory.audit.verify()).ok, true);
 });
 
-test('only one batch is in flight; entries arriving meanwhile go in the next batch', async () => {
+test('with maxInFlight 1, entries arriving while a batch commits go in the next batch', async () => {
   const inner = new MemoryStore().audit;
   const batches: number[] = [];
   let release: () => void = () => {};
@@ -57,7 +57,7 @@ test('only one batch is in flight; entries arriving meanwhile go in the next bat
     if (batches.length === 1) await gate;
     return inner.append(entries);
   });
-  const log = new AuditLog(store);
+  const log = new AuditLog(store, { maxInFlight: 1 });
   const first = log.append({ type: 't', data: {} });
   while (batches.length === 0) await new Promise((r) => setImmediate(r));
   const later = Array.from({ length: 10 }, () => log.append({ type: 't', data: {} }));
@@ -66,6 +66,31 @@ test('only one batch is in flight; entries arriving meanwhile go in the next bat
   release();
   await Promise.all([first, ...later]);
   assert.deepEqual(batches, [1, 10]);
+});
+
+test('at most maxInFlight batches are handed to the store before one commits', async () => {
+  const inner = new MemoryStore().audit;
+  const batches: number[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const store = withAppend(inner, async (entries) => {
+    batches.push(entries.length);
+    await gate;
+    return inner.append(entries);
+  });
+  const log = new AuditLog(store, { maxInFlight: 2 });
+  const all = [log.append({ type: 't', data: {} })];
+  while (batches.length < 1) await new Promise((r) => setImmediate(r));
+  all.push(log.append({ type: 't', data: {} }), log.append({ type: 't', data: {} }));
+  while (batches.length < 2) await new Promise((r) => setImmediate(r));
+  all.push(...Array.from({ length: 5 }, () => log.append({ type: 't', data: {} })));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(batches, [1, 2], 'a third batch waits for one of the two in flight');
+  release();
+  await Promise.all(all);
+  assert.deepEqual(batches, [1, 2, 5]);
 });
 
 test('a failed batch rejects every append in it and later batches still commit', async () => {

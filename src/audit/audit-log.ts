@@ -3,6 +3,12 @@ import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
 export interface AuditLogOptions {
   /** Most entries written in one store transaction. Default 1000. */
   maxBatch?: number;
+  /**
+   * Batches handed to the store before the first of them has committed. Default 4: while the
+   * store commits one batch the next is already on its way, which matters when the store writes
+   * on another thread. Stores apply batches in the order given, so the chain order is kept.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -17,7 +23,7 @@ interface Pending {
  *
  * INVARIANT: an `append` promise resolves only after the batch holding it committed, so a
  * resolved record is durable; if the batch fails, every promise in it rejects and callers fail
- * closed. At most one batch is in flight; entries arriving meanwhile wait for the next one.
+ * closed. At most `maxInFlight` batches are in flight; entries arriving meanwhile wait for the next one.
  *
  * @example
  * const log = new AuditLog(store.audit);
@@ -29,7 +35,8 @@ export class AuditLog {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #scheduled: NodeJS.Immediate | undefined;
-  #inFlight: Promise<void> | undefined;
+  readonly #maxInFlight: number;
+  readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
@@ -39,6 +46,7 @@ export class AuditLog {
     }
     this.#store = store;
     this.#maxBatch = maxBatch;
+    this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 4));
   }
 
   /** Queues `entry`; resolves with its stored record once it is committed. */
@@ -56,9 +64,9 @@ export class AuditLog {
 
   /** Resolves when every entry appended so far has been written (or its batch has failed). */
   async flush(): Promise<void> {
-    while (this.#inFlight || this.#queue.length > 0) {
-      if (this.#inFlight) {
-        await this.#inFlight;
+    while (this.#inFlight.size > 0 || this.#queue.length > 0) {
+      if (this.#inFlight.size >= this.#maxInFlight || this.#queue.length === 0) {
+        await Promise.race(this.#inFlight);
         continue;
       }
       if (this.#scheduled) clearImmediate(this.#scheduled);
@@ -74,7 +82,7 @@ export class AuditLog {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight) return;
+    if (this.#scheduled || this.#inFlight.size >= this.#maxInFlight) return;
     // setImmediate, not a microtask: lets every append issued in this turn of the event loop
     // (and I/O callbacks that produce more) join the batch.
     this.#scheduled = setImmediate(() => {
@@ -86,10 +94,11 @@ export class AuditLog {
   #writeBatch(): void {
     const batch = this.#queue.splice(0, this.#maxBatch);
     if (batch.length === 0) return;
-    this.#inFlight = this.#commit(batch).finally(() => {
-      this.#inFlight = undefined;
+    const commit: Promise<void> = this.#commit(batch).finally(() => {
+      this.#inFlight.delete(commit);
       if (this.#queue.length > 0) this.#schedule();
     });
+    this.#inFlight.add(commit);
   }
 
   async #commit(batch: Pending[]): Promise<void> {

@@ -29,7 +29,22 @@ export interface ChainPayload {
 
 /** Canonical JSON bytes of a payload: what is stored and what is hashed. */
 export function encodePayload(payload: ChainPayload): Buffer {
-  return Buffer.from(canonicalJson(payload), 'utf8');
+  return composePayload(payload, canonicalJson(payload.data));
+}
+
+/**
+ * The same bytes as {@link encodePayload}, from a `data` already in canonical JSON: the envelope's
+ * keys are fixed, so it is assembled in sorted key order without walking `data` again. This lets
+ * the expensive part (canonicalising `data`) run on another thread than the append transaction.
+ */
+export function composePayload(p: Omit<ChainPayload, 'data'>, canonicalData: string): Buffer {
+  // Sorted keys: actionId, actor, agent, data, seq, ts, type, v.
+  let json = '{';
+  if (p.actionId !== undefined) json += `"actionId":${canonicalJson(p.actionId)},`;
+  if (p.actor !== undefined) json += `"actor":${canonicalJson(p.actor)},`;
+  if (p.agent !== undefined) json += `"agent":${canonicalJson(p.agent)},`;
+  json += `"data":${canonicalData},"seq":${canonicalJson(p.seq)},"ts":${canonicalJson(p.ts)},"type":${canonicalJson(p.type)},"v":1}`;
+  return Buffer.from(json, 'utf8');
 }
 
 // crypto.hash (Node ≥ 20.12) skips the Hash object: ~25% faster on verify's hot loop.

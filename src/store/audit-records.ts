@@ -1,19 +1,42 @@
-import { type ChainPayload, encodePayload } from '../audit/hash-chain.js';
+import { canonicalJson } from '../audit/canonical-json.js';
+import { type ChainPayload, composePayload } from '../audit/hash-chain.js';
 import type { AuditEntry, AuditQuery, AuditRecord } from './store.js';
 
-/** Shared by every backend so that they all store the same bytes for the same entries. */
-export function payloadFor(entry: AuditEntry, seq: number, now: string): Buffer {
+/** An entry checked and with its `data` already in canonical JSON: ready for any thread to append. */
+export interface PreparedEntry {
+  type: string;
+  agent?: string;
+  actionId?: string;
+  actor?: string;
+  ts?: string;
+  data: string;
+}
+
+/** Validates an entry and canonicalises its data; throws what the caller must fix. */
+export function prepareEntry(entry: AuditEntry): PreparedEntry {
   if (typeof entry.type !== 'string' || entry.type === '') {
     throw new TypeError(`audit entry \`type\` must be a non-empty string, got \`${String(entry.type)}\``);
   }
   if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) {
     throw new TypeError(`audit entry \`data\` must be an object; wrap other values as \`{ value }\``);
   }
-  const payload: ChainPayload = { v: 1, seq, ts: entry.ts ?? now, type: entry.type, data: entry.data };
-  if (entry.agent !== undefined) payload.agent = entry.agent;
-  if (entry.actionId !== undefined) payload.actionId = entry.actionId;
-  if (entry.actor !== undefined) payload.actor = entry.actor;
-  return encodePayload(payload);
+  const prepared: PreparedEntry = { type: entry.type, data: canonicalJson(entry.data) };
+  if (entry.agent !== undefined) prepared.agent = entry.agent;
+  if (entry.actionId !== undefined) prepared.actionId = entry.actionId;
+  if (entry.actor !== undefined) prepared.actor = entry.actor;
+  if (entry.ts !== undefined) prepared.ts = entry.ts;
+  return prepared;
+}
+
+/** The stored bytes of a prepared entry at `seq`. Shared by every backend: same entries, same bytes. */
+export function payloadOf(entry: PreparedEntry, seq: number, now: string): Buffer {
+  const { data, ts, ...envelope } = entry;
+  return composePayload({ v: 1, seq, ts: ts ?? now, ...envelope }, data);
+}
+
+/** Shared by every backend so that they all store the same bytes for the same entries. */
+export function payloadFor(entry: AuditEntry, seq: number, now: string): Buffer {
+  return payloadOf(prepareEntry(entry), seq, now);
 }
 
 /** Decodes a stored row back into the record callers see. */

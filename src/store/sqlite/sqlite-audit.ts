@@ -1,57 +1,52 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
-import { GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
-import { IN_THREAD_VERIFY_MAX_ROWS, payloadFor, queryLimit, recordFromRow } from '../audit-records.js';
+import {
+  IN_THREAD_VERIFY_MAX_ROWS,
+  type PreparedEntry,
+  prepareEntry,
+  queryLimit,
+  recordFromRow,
+} from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
+import { type Appended, createAppender, recordOf } from './audit-append.js';
+import { AuditWriterThread } from './audit-writer.js';
+import { startWorker } from './start-worker.js';
 import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
-
-// Compiled, this module and its worker are .js files. Under tsx (tests, scripts) both are .ts and
-// tsx's hooks do not reach worker threads, so the worker registers them itself before loading.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
-const WORKER_SOURCE = FROM_SOURCE
-  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-      .then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`
-  : undefined;
 
 /** The audit log in the `audit` table of a SQLite file. */
 export class SqliteAuditStore implements AuditStore {
   readonly #db: Database;
   readonly #file: string;
-  readonly #head: Statement;
-  readonly #insert: Statement;
   readonly #queries = new Map<string, Statement>();
-  readonly #appendTx: { immediate(entries: readonly AuditEntry[]): AuditRecord[] };
+  readonly #appendInline: (entries: readonly PreparedEntry[]) => Appended[];
+  readonly #thread: AuditWriterThread | undefined;
 
-  constructor(db: Database, file: string) {
+  constructor(
+    db: Database,
+    file: string,
+    options: { writer?: 'thread' | 'inline'; busyTimeoutMs?: number } = {},
+  ) {
     this.#db = db;
     this.#file = file;
-    this.#head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').raw();
-    this.#insert = db.prepare('INSERT INTO audit (seq, hash, payload) VALUES (?, ?, ?)');
-    this.#appendTx = db.transaction((entries: readonly AuditEntry[]) => {
-      // INVARIANT: the head is read inside the write transaction, so concurrent appenders (other
-      // connections or processes) serialise on the lock and always extend the latest record.
-      const head = this.#head.get() as [number, Buffer] | undefined;
-      let seq = head?.[0] ?? 0;
-      let prev = head?.[1] ?? GENESIS_HASH;
-      const now = new Date().toISOString();
-      const records: AuditRecord[] = [];
-      for (const entry of entries) {
-        seq++;
-        const payload = payloadFor(entry, seq, now);
-        prev = linkHash(prev, payload);
-        this.#insert.run(seq, prev, payload);
-        // Decoded from the stored bytes, so callers see exactly what was hashed.
-        records.push(recordFromRow(payload, prev));
-      }
-      return records;
-    });
+    this.#appendInline = createAppender(db);
+    if (options.writer !== 'inline')
+      this.#thread = new AuditWriterThread(file, options.busyTimeoutMs ?? 5000);
   }
 
+  /**
+   * Appends in one transaction, chained to whatever is stored. By default a writer thread does
+   * the canonicalising, hashing, inserting and fsync, so the event loop keeps deciding meanwhile.
+   */
   async append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
-    return this.#appendTx.immediate(entries);
+    const prepared = entries.map(prepareEntry);
+    const appended = this.#thread ? await this.#thread.append(prepared) : this.#appendInline(prepared);
+    return entries.map((entry, i) => recordOf(entry, appended[i] as Appended));
+  }
+
+  /** Stops the writer thread after the batches it holds. */
+  async close(): Promise<void> {
+    await this.#thread?.close();
   }
 
   async query(query: AuditQuery): Promise<AuditRecord[]> {
@@ -136,9 +131,7 @@ export class SqliteAuditStore implements AuditStore {
   #inWorker(range: VerifyRange): Promise<RangeResult> {
     return new Promise((resolve, reject) => {
       const workerData = { file: this.#file, range };
-      const worker = WORKER_SOURCE
-        ? new Worker(WORKER_SOURCE, { eval: true, workerData })
-        : new Worker(WORKER_URL, { workerData });
+      const worker = startWorker('verify-worker', { workerData });
       worker.once('message', (result: RangeResult) => resolve(result));
       worker.once('error', reject);
       worker.once('exit', (code) => {

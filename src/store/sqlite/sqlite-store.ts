@@ -13,6 +13,11 @@ export const DEFAULT_SQLITE_PATH = '.warden/warden.db';
 export interface SqliteStoreOptions {
   /** How long a write waits for another process holding the lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * `thread` (default): audit appends run on a writer thread beside the event loop.
+   * `inline`: on the calling thread (simpler to debug; blocks the event loop during each fsync).
+   */
+  auditWriter?: 'thread' | 'inline';
 }
 
 /**
@@ -42,7 +47,10 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.#db = db;
-    this.audit = new SqliteAuditStore(db, file);
+    this.audit = new SqliteAuditStore(db, file, {
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      ...(options.auditWriter ? { writer: options.auditWriter } : {}),
+    });
     this.kills = new SqliteKillStore(db);
     this.approvals = new SqliteApprovalStore(db);
     this.actions = new SqliteActionStore(db);
@@ -50,6 +58,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.kills.stopAll();
+    await this.audit.close();
     if (this.#db.open) this.#db.close();
   }
 }

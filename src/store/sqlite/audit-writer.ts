@@ -1,0 +1,75 @@
+import type { Worker } from 'node:worker_threads';
+import type { PreparedEntry } from '../audit-records.js';
+import type { Appended } from './audit-append.js';
+import { startWorker } from './start-worker.js';
+
+interface Waiting {
+  resolve: (appended: Appended[]) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Sends append batches to a writer thread and resolves each once it has committed (durably:
+ * the writer's connection uses `synchronous=FULL`). Entries arrive prepared (checked, `data` in
+ * canonical JSON), so what crosses is mostly one string per entry, cheap to copy.
+ *
+ * A writer that dies rejects every batch in flight (their callers fail closed); the next append
+ * starts a new one. The thread is unref'd while idle so it never keeps a process alive.
+ */
+export class AuditWriterThread {
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #waiting = new Map<number, Waiting>();
+
+  constructor(
+    private readonly file: string,
+    private readonly busyTimeoutMs: number,
+  ) {}
+
+  append(entries: readonly PreparedEntry[]): Promise<Appended[]> {
+    const worker = this.#ensure();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, entries });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    if (!worker) return;
+    this.#worker = undefined;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref(); // an idle writer is unref'd: keep the process alive until it has closed the file
+    worker.postMessage({ close: true });
+    await exited;
+  }
+
+  #ensure(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = startWorker('audit-writer-worker', {
+      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs },
+    });
+    worker.on('message', (message: { id: number; appended?: Appended[]; error?: string }) => {
+      const waiting = this.#waiting.get(message.id);
+      if (!waiting) return;
+      this.#waiting.delete(message.id);
+      if (this.#waiting.size === 0) worker.unref();
+      if (message.appended) waiting.resolve(message.appended);
+      else waiting.reject(new Error(`audit append failed: ${message.error ?? 'unknown error'}`));
+    });
+    const fail = (error: Error) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const waiting of this.#waiting.values()) waiting.reject(error);
+      this.#waiting.clear();
+    };
+    worker.on('error', (error) => fail(new Error(`audit writer thread failed: ${error.message}`)));
+    worker.on('exit', (code) =>
+      fail(new Error(`audit writer thread exited (code ${code}) before committing`)),
+    );
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+}
