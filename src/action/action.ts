@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Action types are dotted, `family.verb` (more segments allowed: `mcp.github.create_issue`). */
-export const ACTION_TYPE_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z0-9_*-][a-z0-9_-]*)+$/;
+export const ACTION_TYPE_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/;
 
 export const CostSchema = z
   .object({

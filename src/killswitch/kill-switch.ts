@@ -24,7 +24,36 @@ export class KillSwitch {
   /** Loads the persisted state and starts following changes from other processes. */
   async start(intervalMs = 250): Promise<void> {
     this.apply(await this.store.list());
-    this.unwatch = this.store.watch((list) => this.apply(list), intervalMs);
+    this.unwatch = this.store.watch(
+      (list) => this.apply(list),
+      intervalMs,
+      (error) => this.health(error, intervalMs),
+    );
+  }
+
+  // Reads that keep failing for about a second leave the stop list unknown: deny everyone until a
+  // read succeeds again (fail closed), rather than trust a list that may miss a kill.
+  private failures = 0;
+  private unknown: KillState | undefined;
+
+  private health(error: unknown, intervalMs: number): void {
+    if (error === undefined) {
+      this.failures = 0;
+      this.unknown = undefined;
+      return;
+    }
+    this.failures++;
+    if (!this.unknown && this.failures * intervalMs >= 1000) {
+      this.unknown = {
+        agent: ALL_AGENTS,
+        by: 'warden',
+        at: new Date().toISOString(),
+        reason: `the kill-switch state cannot be read from the store (${String(error)}); every action is denied until it can`,
+      };
+      process.stderr.write(
+        `${JSON.stringify({ level: 'error', msg: 'kill-switch state unreadable; failing closed', error: String(error) })}\n`,
+      );
+    }
   }
 
   stop(): void {
@@ -34,6 +63,7 @@ export class KillSwitch {
 
   /** The stop that applies to `agent` (its own, or the global one), if any. */
   stateOf(agent: string): KillState | undefined {
+    if (this.unknown) return this.unknown;
     if (this.killed.size === 0) return undefined;
     return this.killed.get(ALL_AGENTS) ?? this.killed.get(agent);
   }

@@ -62,7 +62,7 @@ function actionSummary(action: Action): Record<string, unknown> {
 const MAX_OUTPUT_CHARS = 4096;
 
 /** Results are audited, but bounded: large outputs keep their size and a prefix. */
-function summarize(output: unknown): unknown {
+export function summarize(output: unknown): unknown {
   if (output === undefined) return null;
   let text: string;
   try {

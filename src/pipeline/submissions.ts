@@ -1,6 +1,7 @@
 import { approvalReason } from '../approvals/approvals.js';
 import type { Decision } from '../decision/decision.js';
 import type { ActionRecord, ApprovalRecord } from '../store/store.js';
+import { summarize } from './records.js';
 import type { Warden } from './warden.js';
 
 /** What an agent that executes itself sees of its action (`/v1/actions`). */
@@ -125,7 +126,7 @@ export class Submissions {
         ...c,
         status: result.status,
         result: {
-          ...(result.output === undefined ? {} : { output: result.output }),
+          ...(result.output === undefined ? {} : { output: summarize(result.output) }),
           ...(result.error ? { error: result.error } : {}),
         },
         updatedAt: new Date().toISOString(),
@@ -140,8 +141,12 @@ export class Submissions {
         reportedBy: 'agent',
         ...(result.error ? { error: result.error } : {}),
         ...(result.cost ? { cost: result.cost } : {}),
-        ...(result.output === undefined ? {} : { output: result.output }),
+        ...(result.output === undefined ? {} : { output: summarize(result.output) }),
       },
+    });
+    await this.warden.settle(id, {
+      completed: result.status === 'completed',
+      ...(result.cost?.usd === undefined ? {} : { usd: result.cost.usd }),
     });
     return view(updated);
   }

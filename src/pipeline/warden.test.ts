@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Guard } from '../guards/guard.js';
+import type { Limiter } from '../limits/limiter.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { recordingExecutor, slowExecutor, testWarden } from '../testing/index.js';
 import type { Warden } from './warden.js';
@@ -86,6 +87,32 @@ describe("the guide's least-privilege checks", () => {
       params: { path: '/data/x/../y.txt' },
     });
     assert.equal(ok.effect, 'allow');
+  });
+});
+
+describe('one path for grants, rules and executors', () => {
+  test('a deny rule on a path glob cannot be dodged by spelling the path differently', async () => {
+    const warden = await make({
+      agents: { ops: { allow: ['fs.read'], resources: { paths: ['/srv/**'] } } },
+      rules: [{ id: 'no-secrets', effect: 'deny', match: { params: { path: { glob: '/srv/secrets/**' } } } }],
+    });
+    for (const path of ['/srv/./secrets/a', '/srv//secrets/a', '/srv/x/../secrets/a', '/srv/secrets/a/']) {
+      const d = await warden.check({ agent: 'ops', type: 'fs.read', params: { path } });
+      assert.deepEqual([d.effect, d.rule], ['deny', 'no-secrets'], path);
+    }
+  });
+
+  test('the executor receives the normalised path the decision was made on', async () => {
+    const warden = await make();
+    const exec = recordingExecutor('ok');
+    await warden.run({ agent: 'research', type: 'fs.read', params: { path: '/data/x/./../y.txt' } }, exec);
+    assert.equal(exec.calls[0]?.params.path, '/data/y.txt');
+  });
+
+  test('a wildcard is not a valid action type', async () => {
+    const warden = await make({ agents: { a: { allow: ['*'], resources: { paths: ['/**'] } } } });
+    const d = await warden.check({ agent: 'a', type: 'fs.*', params: { path: '/x' } });
+    assert.deepEqual([d.effect, d.reasons[0]?.code], ['deny', 'validate.invalid']);
   });
 });
 
@@ -201,6 +228,39 @@ describe('fail closed', () => {
     assert.equal(r.status, 'denied');
     assert.equal(r.decision.reasons[0]?.code, 'record.unavailable');
     assert.equal(exec.calls.length, 0);
+  });
+});
+
+describe('limits slot', () => {
+  test('decide() holds limits until the agent reports, then settles them with the actual cost', async () => {
+    const events: string[] = [];
+    const limiter: Limiter = {
+      name: 'spy',
+      peek: () => undefined,
+      acquire: async (ctx) => {
+        events.push(`acquire ${ctx.action.type}`);
+        return {
+          reservation: {
+            settle: async (actual) => {
+              events.push(`settle ${actual.usd}`);
+            },
+            release: async () => {
+              events.push('release');
+            },
+          },
+        };
+      },
+    };
+    const warden = await make(policy, { limiters: [limiter] });
+    const { decision, action } = await warden.decide({
+      agent: 'research',
+      type: 'fs.read',
+      params: { path: '/data/a' },
+    });
+    assert.equal(decision.effect, 'allow');
+    assert.deepEqual(events, ['acquire fs.read']);
+    await warden.settle(action?.id ?? '', { completed: true, usd: 0.25 });
+    assert.deepEqual(events, ['acquire fs.read', 'settle 0.25']);
   });
 });
 

@@ -70,6 +70,7 @@ export class Warden {
   private readonly limiters: readonly Limiter[];
   private readonly onCrash: (stage: Stage, error: unknown) => void;
   private readonly killPollMs: number;
+  private readonly held = new Map<string, Reservation[]>();
 
   constructor(options: WardenOptions) {
     this.policy = options.policy;
@@ -111,13 +112,33 @@ export class Warden {
       await this.record(decisionEntry(undefined, input, decision));
       return { decision };
     }
+    const held: Reservation[] = [];
     if (!denied && decision.effect === 'allow') {
-      denied = await this.acquireLimits(ctx, []);
+      denied = await this.acquireLimits(ctx, held);
       if (denied) decision = buildDecision(ctx, denied);
     }
     const recorded = await this.record(decisionEntry(ctx.action, input, decision));
-    if (recorded) return { decision: recordFailure(decision, recorded), action: ctx.action };
+    if (recorded) {
+      await releaseAll(held);
+      return { decision: recordFailure(decision, recorded), action: ctx.action };
+    }
+    // Held until the agent reports the result (`settle`); a process restart drops them.
+    if (held.length > 0) this.held.set(ctx.action.id, held);
     return { decision, action: ctx.action };
+  }
+
+  /**
+   * Settles (or, when `usd` is undefined and the action failed, releases) the limit holds that
+   * `decide()` took for an action the agent executed itself.
+   */
+  async settle(actionId: string, outcome: { completed: boolean; usd?: number }): Promise<void> {
+    const held = this.held.get(actionId);
+    if (!held) return;
+    this.held.delete(actionId);
+    if (!outcome.completed) return releaseAll(held);
+    await Promise.allSettled(
+      held.map((r) => r.settle(outcome.usd === undefined ? {} : { usd: outcome.usd })),
+    );
   }
 
   /** Runs the whole pipeline and, when allowed (or approved), the executor. Never throws. */

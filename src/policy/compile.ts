@@ -2,7 +2,13 @@ import { defaultRiskOf } from '../action/default-risk.js';
 import { type Risk, riskRank } from '../action/risk.js';
 import type { ApprovalRequirement } from '../decision/decision.js';
 import { compileCondition, type ParamTest } from './conditions.js';
-import { compileHostPatterns, compileNamePatterns, compilePathGlobs, type NameMatcher } from './glob.js';
+import {
+  compileHostPatterns,
+  compileNamePatterns,
+  compilePathGlobs,
+  hostPatternProblem,
+  type NameMatcher,
+} from './glob.js';
 import { PolicyError, type PolicyIssue } from './policy-error.js';
 import { type AgentConfig, durationMs, type PolicyConfig, type RuleConfig } from './schema.js';
 
@@ -57,7 +63,25 @@ const MEMO_LIMIT = 10_000;
 export function compilePolicy(config: PolicyConfig, source: string, issueAt: IssueAt): CompiledPolicy {
   const issues: PolicyIssue[] = [];
   const agents = new Map<string, CompiledAgent>();
-  for (const [name, agent] of Object.entries(config.agents)) agents.set(name, compileAgent(name, agent));
+  for (const [name, agent] of Object.entries(config.agents)) {
+    const hosts = agent.resources.hosts;
+    const lists: Array<[string, string[]]> = Array.isArray(hosts)
+      ? [['', hosts]]
+      : hosts
+        ? [
+            ['allow', hosts.allow],
+            ['deny', hosts.deny],
+          ]
+        : [];
+    for (const [key, list] of lists) {
+      list.forEach((pattern, i) => {
+        const problem = hostPatternProblem(pattern);
+        const path = ['agents', name, 'resources', 'hosts', ...(key ? [key] : []), i];
+        if (problem) issues.push(issueAt(path, problem));
+      });
+    }
+    agents.set(name, compileAgent(name, agent));
+  }
 
   const seen = new Map<string, number>();
   const rules: CompiledRule[] = [];

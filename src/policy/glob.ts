@@ -35,6 +35,18 @@ export function compilePathGlobs(globs: readonly string[]): NameMatcher {
   return picomatch([...globs], { dot: true });
 }
 
+/** Why a host pattern can never match, or undefined when it is well formed. */
+export function hostPatternProblem(pattern: string): string | undefined {
+  if (pattern === '*') return undefined;
+  const star = pattern.indexOf('*');
+  if (star === -1)
+    return /[/:@\s]/.test(pattern)
+      ? `\`${pattern}\` is not a host name (no scheme, port or path)`
+      : undefined;
+  if (star === 0 && pattern.startsWith('*.') && !pattern.slice(1).includes('*')) return undefined;
+  return `\`${pattern}\` is not a host pattern: use \`example.com\`, \`*.example.com\` (subdomains) or \`*\``;
+}
+
 /**
  * Host patterns: `example.com` matches that host only, `*.example.com` any subdomain of it (not
  * the apex), `*` any host. Case-insensitive; a trailing dot is ignored.

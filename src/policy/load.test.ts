@@ -60,6 +60,20 @@ describe('policy files', () => {
     );
   });
 
+  test('a host pattern that could never match is refused at load', () => {
+    const text =
+      'agents:\n  a:\n    allow: [http.request]\n    resources:\n      hosts: [ok.example.com, "api.*.com"]\n';
+    const [issue] = issuesOf(() => parsePolicyText(text, 'p.yaml'));
+    assert.equal(issue?.field, 'agents.a.resources.hosts[1]');
+    assert.equal(issue?.line, 5);
+    assert.match(issue?.message ?? '', /not a host pattern/);
+  });
+
+  test('approvals can only name roles that can vote', () => {
+    const [issue] = issuesOf(() => parsePolicyText('approvals:\n  roles: [finance-approver]\n', 'p.yaml'));
+    assert.equal(issue?.field, 'approvals.roles[0]');
+  });
+
   test('JSON and a TypeScript object are equivalent to YAML', () => {
     const yaml = parsePolicyText(
       'agents:\n  a:\n    allow: [fs.read]\n    resources: { paths: ["/d/**"] }\n',

@@ -66,10 +66,13 @@ const RiskMatchSchema = z.union([
   z.object({ atLeast: RiskSchema.optional(), atMost: RiskSchema.optional() }).strict(),
 ]);
 
+/** Roles that can vote: the `approver` and `admin` roles of the control plane's tokens. */
+const VoterRolesSchema = z.array(z.enum(['approver', 'admin'])).min(1);
+
 const ApprovalRequirementSchema = z
   .object({
     required: z.number().int().min(1).max(20).default(1),
-    roles: z.array(z.string().min(1)).min(1).default(['approver', 'admin']),
+    roles: VoterRolesSchema.default(['approver', 'admin']),
   })
   .strict();
 
@@ -111,7 +114,7 @@ export const PolicySchema = z
       .object({
         timeout: DurationSchema.default('15m'),
         required: z.number().int().min(1).max(20).default(1),
-        roles: z.array(z.string().min(1)).min(1).default(['approver', 'admin']),
+        roles: VoterRolesSchema.default(['approver', 'admin']),
         financialRequired: z.number().int().min(1).max(20).default(2),
       })
       .strict()

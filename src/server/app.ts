@@ -3,9 +3,18 @@ import { ApprovalError } from '../approvals/approvals.js';
 import { ALL_AGENTS } from '../killswitch/kill-switch.js';
 import { SubmissionError, Submissions } from '../pipeline/submissions.js';
 import type { Warden } from '../pipeline/warden.js';
+import type { ApprovalStatus } from '../store/store.js';
 import type { Principal, Role, TokenRegistry } from './tokens.js';
 
 type Env = { Variables: { principal: Principal } };
+
+const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+];
 
 /** Which roles may call what. `agent` tokens can never approve, kill or read the audit log. */
 const CAN = {
@@ -63,14 +72,17 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   };
 
   app.post('/v1/check', async (c) => {
+    const forbidden = allow(c, CAN.submit, 'check actions');
+    if (forbidden) return forbidden;
     const body = await jsonBody(c);
-    const denied = allow(c, CAN.submit, 'check actions') ?? ownAgent(c, body);
-    return denied ?? c.json(await warden.check(body));
+    return ownAgent(c, body) ?? c.json(await warden.check(body));
   });
 
   app.post('/v1/actions', async (c) => {
+    const forbidden = allow(c, CAN.submit, 'submit actions');
+    if (forbidden) return forbidden;
     const body = await jsonBody(c);
-    const denied = allow(c, CAN.submit, 'submit actions') ?? ownAgent(c, body);
+    const denied = ownAgent(c, body);
     if (denied) return denied;
     const view = await submissions.submit(body);
     return c.json(view, view.status === 'pending' ? 202 : 200);
@@ -134,6 +146,9 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   app.post('/v1/agents/:agent/kill', async (c) => {
     const denied = allow(c, CAN.operate, 'kill agents');
     if (denied) return denied;
+    if (c.req.param('agent') === ALL_AGENTS) {
+      return c.json(error('validate.invalid', 'to stop every agent use `POST /v1/kill-all`'), 400);
+    }
     const body = (await jsonBody(c, true)) as { reason?: unknown };
     const state = await warden.kills.kill(c.req.param('agent'), c.get('principal').name, reasonText(body));
     return c.json({ killed: state });
@@ -189,8 +204,14 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   app.get('/v1/approvals', async (c) => {
     const denied = allow(c, CAN.read, 'list approvals');
     if (denied) return denied;
-    const status = c.req.query('status');
-    const list = await warden.approvals.list(status === undefined ? 'pending' : (status as 'pending'));
+    const status = c.req.query('status') ?? 'pending';
+    if (!APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
+      return c.json(
+        error('validate.invalid', `\`status\`: expected one of ${APPROVAL_STATUSES.join(', ')}`),
+        400,
+      );
+    }
+    const list = await warden.approvals.list(status as ApprovalStatus);
     return c.json({ approvals: list });
   });
   for (const vote of ['approve', 'deny'] as const) {

@@ -95,9 +95,15 @@ export interface KillStore {
   list(): Promise<KillState[]>;
   /**
    * Calls `onChange` with the whole kill list whenever it changes, in this process or in another
-   * sharing the store, within `intervalMs` (default 250). Returns a function that stops watching.
+   * sharing the store, within `intervalMs` (default 250). `onHealth` hears of a failed read (with
+   * the error) and of the first good read after failures (with undefined), so the caller can fail
+   * closed while the state is unknown. Returns a function that stops watching.
    */
-  watch(onChange: (kills: KillState[]) => void, intervalMs?: number): () => void;
+  watch(
+    onChange: (kills: KillState[]) => void,
+    intervalMs?: number,
+    onHealth?: (error: unknown | undefined) => void,
+  ): () => void;
 }
 
 // ---------------------------------------------------------------- approvals

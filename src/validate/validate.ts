@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { ACTION_TYPE_PATTERN, type Action, ActionSchema } from '../action/action.js';
 import type { Reason } from '../decision/decision.js';
+import { normalizeGrantPath } from '../permissions/resources.js';
 import { describeIssue, fieldPath } from '../policy/policy-error.js';
 import { paramSchemaFor } from './param-schemas.js';
 
@@ -29,9 +30,25 @@ export function validateAction(input: unknown): Validation {
   const fast = fastPath(input);
   if (fast) {
     const schema = paramSchemaFor(fast.type);
-    if (!schema || schema.safeParse(fast.params).success) return { ok: true, action: fast };
+    if (!schema || schema.safeParse(fast.params).success) return { ok: true, action: canonicalPaths(fast) };
   }
-  return fullValidation(input);
+  const full = fullValidation(input);
+  return full.ok ? { ok: true, action: canonicalPaths(full.action) } : full;
+}
+
+/**
+ * `fs.*` paths are normalised once, here (`/data/./a`, `/data//a` and `/data/x/../a` all become
+ * `/data/a`), so that grants, rules and the executor all see the same path: a rule cannot be
+ * dodged by spelling a path differently. A path that cannot be normalised is left for the
+ * permissions stage to refuse with its reason.
+ */
+function canonicalPaths(action: Action): Action {
+  if (!action.type.startsWith('fs.') || typeof action.params.path !== 'string') return action;
+  const normalized = normalizeGrantPath(action.params.path);
+  if (typeof normalized === 'string' && normalized !== action.params.path) {
+    action.params = { ...action.params, path: normalized };
+  }
+  return action;
 }
 
 function fullValidation(input: unknown): Validation {

@@ -16,7 +16,7 @@ export function registerEval(program: Command): void {
     .option('--db <file>', 'use this store for kill-switch and limit state instead of a fresh in-memory one')
     .addHelpText(
       'after',
-      '\nExit status: 0 when every line was decided; 2 for invalid input (the message names the line) or an invalid policy.\n\nExample:\n  echo \'{"agent":"research","type":"fs.delete","params":{"path":"/data/x"}}\' | warden eval --policy examples/research-agent.yaml',
+      '\nExit status: 0 when every line was decided; 2 for invalid input (the message names the line) or an invalid policy.\n\nExample:\n  echo \'{"agent":"research-agent","type":"fs.delete","params":{"path":"/data/x"}}\' | warden eval --policy examples/research-agent.yaml',
     )
     .action(async (opts: { policy: string; input?: string; db?: string }) => {
       const policy = loadPolicyOrExit(opts.policy);

@@ -37,6 +37,7 @@ export function registerKillSwitch(program: Command): void {
         if (!agent && !opts.all)
           throw new CliError('name the agent to stop, or pass --all to stop every agent');
         if (agent && opts.all) throw new CliError('give an agent name or --all, not both');
+        if (agent === ALL_AGENTS) throw new CliError('to stop every agent use --all');
         const target = opts.all ? ALL_AGENTS : (agent as string);
         const state = await withKillSwitch(opts.db, (ks) =>
           ks.kill(target, opts.by ?? operator(), opts.reason),

@@ -42,7 +42,12 @@ export class SqliteKillStore implements KillStore {
     return this.#all.all() as KillState[];
   }
 
-  watch(onChange: (kills: KillState[]) => void, intervalMs = 250): () => void {
+  watch(
+    onChange: (kills: KillState[]) => void,
+    intervalMs = 250,
+    onHealth?: (error: unknown | undefined) => void,
+  ): () => void {
+    let failing = false;
     const version = () => `${this.#db.pragma('data_version', { simple: true })}:${this.#localChanges}`;
     let seenVersion = version();
     let seenKills = JSON.stringify(this.#all.all());
@@ -52,11 +57,18 @@ export class SqliteKillStore implements KillStore {
       let kills: KillState[];
       try {
         now = version();
+        if (failing) {
+          failing = false;
+          onHealth?.(undefined);
+        }
         if (now === seenVersion) return;
         // data_version moves on any commit (audit appends too); call back only when kills changed.
         kills = this.#all.all() as KillState[];
-      } catch {
-        return; // A transient read error (file busy, I/O): try again on the next tick.
+      } catch (error) {
+        // Reported, and tried again on the next tick; the caller decides how long to trust the last state.
+        failing = true;
+        onHealth?.(error);
+        return;
       }
       seenVersion = now;
       const serialised = JSON.stringify(kills);

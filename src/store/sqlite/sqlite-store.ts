@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
@@ -37,7 +37,11 @@ export class SqliteStore implements Store {
     options: SqliteStoreOptions = {},
   ) {
     mkdirSync(dirname(file), { recursive: true });
+    const created = !existsSync(file);
     const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    // The store holds every action's params: readable by its owner only (SQLite gives the
+    // -wal and -shm files the same mode).
+    if (created) chmodSync(file, 0o600);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
