@@ -59,13 +59,13 @@ export async function benchPipeline(): Promise<BenchRow[]> {
     const bare = bareInsertRate(dir, 50_000);
     const baseline = { name: 'bare SQLite insert, 100 rows/fsync', value: bare };
     const decided = await withWarden(dir, 'decide', (w) =>
-      rate(60_000, 1000, async (i) => {
+      rate(60_000, Number(process.env.INFLIGHT ?? 1000), async (i) => {
         const { decision } = await w.decide(action(i));
         if (decision.effect !== 'allow') throw new Error(`unexpected ${decision.effect}`);
       }),
     );
     const ran = await withWarden(dir, 'run', (w) =>
-      rate(40_000, 1000, async (i) => {
+      rate(40_000, Number(process.env.INFLIGHT ?? 1000), async (i) => {
         const r = await w.run(action(i), () => 'ok');
         if (r.status !== 'completed') throw new Error(`unexpected ${r.status}`);
       }),

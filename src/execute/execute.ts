@@ -27,41 +27,60 @@ export async function execute<T>(
   controller: AbortController,
 ): Promise<Execution<T>> {
   const started = performance.now();
-  const deadline = Date.now() + timeoutMs;
   const elapsed = () => performance.now() - started;
+  if (controller.signal.aborted)
+    return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: 0 };
+  let pending: T | Promise<T>;
+  try {
+    pending = executor(action, { signal: controller.signal, deadline: Date.now() + timeoutMs });
+  } catch (error) {
+    return failed(error, controller, elapsed());
+  }
+  // A synchronous executor has already finished: no timer or race to set up.
+  if (!isThenable(pending)) return { status: 'completed', output: pending, durationMs: elapsed() };
+
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
     timer = setTimeout(() => {
       resolve('timeout'); // before abort(): the abort listener must not win the race
       controller.abort(timeoutReason(timeoutMs));
     }, timeoutMs);
-    if (controller.signal.aborted) resolve('aborted');
-    else controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    onAbort = () => resolve('aborted');
+    controller.signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    const work = Promise.resolve().then(() => executor(action, { signal: controller.signal, deadline }));
-    const outcome = await Promise.race([work.then((output) => ({ output })), stopped]);
+    const outcome = await Promise.race([Promise.resolve(pending).then((output) => ({ output })), stopped]);
     if (typeof outcome === 'object')
       return { status: 'completed', output: outcome.output, durationMs: elapsed() };
-    work.catch(() => undefined); // the executor's late failure is expected once aborted
+    Promise.resolve(pending).catch(() => undefined); // the executor's late failure is expected once aborted
     if (outcome === 'timeout')
       return { status: 'timeout', reason: timeoutReason(timeoutMs), durationMs: elapsed() };
     return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: elapsed() };
   } catch (error) {
-    if (controller.signal.aborted) {
-      const r = controller.signal.reason as Reason | undefined;
-      const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';
-      return { status, reason: abortReason(controller.signal.reason), durationMs: elapsed() };
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      status: 'failed',
-      reason: { code: 'execute.error', stage: 'execute', message: `the executor failed: ${message}` },
-      durationMs: elapsed(),
-    };
+    return failed(error, controller, elapsed());
   } finally {
     clearTimeout(timer);
+    if (onAbort) controller.signal.removeEventListener('abort', onAbort);
   }
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function failed<T>(error: unknown, controller: AbortController, durationMs: number): Execution<T> {
+  if (controller.signal.aborted) {
+    const r = controller.signal.reason as Reason | undefined;
+    const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';
+    return { status, reason: abortReason(controller.signal.reason), durationMs };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    status: 'failed',
+    reason: { code: 'execute.error', stage: 'execute', message: `the executor failed: ${message}` },
+    durationMs,
+  };
 }
 
 function timeoutReason(ms: number): Reason {

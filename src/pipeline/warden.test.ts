@@ -290,6 +290,24 @@ describe('run()', () => {
     assert.equal(exec.calls.length, 0);
   });
 
+  test('an executor that throws, synchronously or not, is reported as failed with its message', async () => {
+    const warden = await make();
+    const action = { agent: 'research', type: 'fs.read', params: { path: '/data/a' } };
+    for (const executor of [
+      () => {
+        throw new Error('ENOENT: no such file');
+      },
+      async () => {
+        throw new Error('ENOENT: no such file');
+      },
+    ]) {
+      const r = await warden.run(action, executor);
+      assert.equal(r.status, 'failed');
+      assert.equal(r.reason?.code, 'execute.error');
+      assert.match(r.reason?.message ?? '', /ENOENT/);
+    }
+  });
+
   test('the execution deadline aborts a slow executor', async () => {
     const warden = await make({ ...policy, execution: { timeout: '50ms' } });
     const r = await warden.run(
