@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
@@ -27,8 +28,22 @@ export function loadPolicyOrExit(file: string) {
   }
 }
 
-export async function openStore(db: string | undefined): Promise<Store> {
+/**
+ * Opens the SQLite store. Commands that operate on an existing deployment (kill, audit,
+ * approvals) pass `mustExist`: a mistyped --db must not silently create an empty store that no
+ * server reads — a kill written there would stop nothing.
+ */
+export async function openStore(
+  db: string | undefined,
+  options: { mustExist?: boolean } = {},
+): Promise<Store> {
   const path = resolve(db ?? process.env.WARDEN_DB ?? DEFAULT_DB);
+  if (options.mustExist && !existsSync(path)) {
+    throw new CliError(
+      `no store at \`${path}\`: pass the --db that \`warden serve\` uses (or set WARDEN_DB), or start \`warden serve\` once to create it`,
+      1,
+    );
+  }
   try {
     return await openSqliteStore(path);
   } catch (error) {

@@ -6,7 +6,7 @@ import type { ApprovalRecord } from '../../store/store.js';
 import { CliError, openStore, printJson } from '../common.js';
 
 async function withApprovals<T>(db: string | undefined, fn: (a: Approvals) => Promise<T>): Promise<T> {
-  const store = await openStore(db);
+  const store = await openStore(db, { mustExist: true });
   const audit = new AuditLog(store.audit);
   try {
     return await fn(new Approvals(store.approvals, audit));

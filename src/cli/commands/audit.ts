@@ -15,7 +15,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExit status: 0 when the log verifies, 1 when it does not.')
     .action(async (opts: { db?: string; json?: boolean }) => {
-      const store = await openStore(opts.db);
+      const store = await openStore(opts.db, { mustExist: true });
       try {
         const result = await store.audit.verify();
         if (opts.json) printJson(result);
@@ -56,7 +56,7 @@ export function registerAudit(program: Command): void {
         const n = Number(opts.lines);
         if (!Number.isInteger(n) || n < 1)
           throw new CliError(`--lines \`${opts.lines}\`: expected a positive whole number`);
-        const store = await openStore(opts.db);
+        const store = await openStore(opts.db, { mustExist: true });
         const filter = {
           ...(opts.agent ? { agent: opts.agent } : {}),
           ...(opts.type ? { type: opts.type } : {}),
@@ -85,7 +85,7 @@ export function registerAudit(program: Command): void {
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .action(async (opts: { format: string; agent?: string; out?: string; db?: string }) => {
       if (opts.format !== 'jsonl') throw new CliError(`--format \`${opts.format}\`: expected \`jsonl\``);
-      const store = await openStore(opts.db);
+      const store = await openStore(opts.db, { mustExist: true });
       const out = opts.out ? createWriteStream(opts.out) : process.stdout;
       let after = 0;
       for (;;) {

@@ -7,7 +7,7 @@ import { CliError, openStore, printJson } from '../common.js';
 const operator = () => `cli:${process.env.USER ?? userInfo().username}`;
 
 async function withKillSwitch<T>(db: string | undefined, fn: (ks: KillSwitch) => Promise<T>): Promise<T> {
-  const store = await openStore(db);
+  const store = await openStore(db, { mustExist: true });
   const audit = new AuditLog(store.audit);
   const ks = new KillSwitch(store.kills, audit);
   try {
