@@ -35,7 +35,7 @@ export function decisionEntry(action: Action | undefined, input: unknown, decisi
     actionId: decision.id,
     data: {
       action: action ? actionSummary(action) : { invalid: true },
-      decision: { ...decision },
+      decision,
     },
   };
 }
@@ -63,7 +63,10 @@ const MAX_OUTPUT_CHARS = 4096;
 
 /** Results are audited, but bounded: large outputs keep their size and a prefix. */
 export function summarize(output: unknown): unknown {
-  if (output === undefined) return null;
+  if (output === undefined || output === null) return null;
+  if (typeof output === 'boolean' || (typeof output === 'number' && Number.isFinite(output))) return output;
+  if (typeof output === 'string' && output.length <= MAX_OUTPUT_CHARS / 2) return output;
+  // Anything else goes through JSON once: bounded, and a NaN or a function cannot break the record.
   let text: string;
   try {
     text = JSON.stringify(output) ?? 'null';

@@ -181,9 +181,10 @@ export class Warden {
       if (stop) controller.abort(killReason(action.agent, stop));
 
       const execution = await execute(executor, action, this.policy.executionTimeoutMs, controller);
-      const settled =
-        execution.status === 'completed' ? settleAll(reservations, action) : releaseAll(reservations);
-      const [, recordError] = await Promise.all([settled, this.record(resultEntry(action, execution))]);
+      if (reservations.length > 0) {
+        await (execution.status === 'completed' ? settleAll(reservations, action) : releaseAll(reservations));
+      }
+      const recordError = await this.record(resultEntry(action, execution));
       const result: RunResult<T> = {
         decision,
         status: execution.status,
