@@ -1,5 +1,6 @@
 import type { Action } from '../action/action.js';
 import type { Reason } from '../decision/decision.js';
+import type { RunControl } from './run-control.js';
 
 export interface ExecutionContext {
   /** Aborted on the deadline, on a kill of the agent, or by the caller. Executors must honour it. */
@@ -24,7 +25,7 @@ export async function execute<T>(
   executor: Executor<T>,
   action: Action,
   timeoutMs: number,
-  controller: AbortController,
+  controller: RunControl,
 ): Promise<Execution<T>> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
@@ -40,14 +41,13 @@ export async function execute<T>(
   if (!isThenable(pending)) return { status: 'completed', output: pending, durationMs: elapsed() };
 
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let unlisten: (() => void) | undefined;
   const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
     timer = setTimeout(() => {
       resolve('timeout'); // before abort(): the abort listener must not win the race
       controller.abort(timeoutReason(timeoutMs));
     }, timeoutMs);
-    onAbort = () => resolve('aborted');
-    controller.signal.addEventListener('abort', onAbort, { once: true });
+    unlisten = controller.whenStopped(() => resolve('aborted'));
   });
   try {
     const outcome = await Promise.race([Promise.resolve(pending).then((output) => ({ output })), stopped]);
@@ -61,7 +61,7 @@ export async function execute<T>(
     return failed(error, controller, elapsed());
   } finally {
     clearTimeout(timer);
-    if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+    unlisten?.();
   }
 }
 
@@ -69,7 +69,7 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-function failed<T>(error: unknown, controller: AbortController, durationMs: number): Execution<T> {
+function failed<T>(error: unknown, controller: RunControl, durationMs: number): Execution<T> {
   if (controller.signal.aborted) {
     const r = controller.signal.reason as Reason | undefined;
     const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';

@@ -3,6 +3,11 @@ import type { Reason } from '../decision/decision.js';
 import type { Stage } from '../pipeline/context.js';
 import type { KillState, KillStore } from '../store/store.js';
 
+/** What a kill stops: an in-flight run (an AbortController, or Warden's RunControl). */
+export interface Abortable {
+  abort(reason: unknown): void;
+}
+
 /** The name that stands for every agent. */
 export const ALL_AGENTS = '*';
 
@@ -13,7 +18,7 @@ export const ALL_AGENTS = '*';
  */
 export class KillSwitch {
   private killed = new Map<string, KillState>();
-  private readonly inflight = new Map<string, Set<AbortController>>();
+  private readonly inflight = new Map<string, Set<Abortable>>();
   private unwatch: (() => void) | undefined;
 
   constructor(
@@ -100,7 +105,7 @@ export class KillSwitch {
   }
 
   /** Registers an in-flight run; the returned function unregisters it. */
-  track(agent: string, controller: AbortController): () => void {
+  track(agent: string, controller: Abortable): () => void {
     let set = this.inflight.get(agent);
     if (!set) {
       set = new Set();

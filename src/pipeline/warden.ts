@@ -4,6 +4,7 @@ import { Approvals, approvalReason } from '../approvals/approvals.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Decision, Reason } from '../decision/decision.js';
 import { type Executor, execute } from '../execute/execute.js';
+import { RunControl } from '../execute/run-control.js';
 import { type Guard, guardsStage } from '../guards/guard.js';
 import { KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
@@ -156,10 +157,11 @@ export class Warden {
       return { decision, status: 'denied', ...(decision.reasons[0] ? { reason: decision.reasons[0] } : {}) };
     }
 
-    const controller = new AbortController();
+    const controller = new RunControl();
     const untrack = this.kills.track(action.agent, controller);
     const onCallerAbort = () => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (options.signal?.aborted) onCallerAbort();
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       let approval: ApprovalRecord | undefined;
       if (decision.effect === 'ask') {

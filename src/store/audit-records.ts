@@ -66,3 +66,25 @@ export function queryLimit(query: AuditQuery): number {
 
 /** Recommended threshold below which verifying in the calling thread beats starting workers. */
 export const IN_THREAD_VERIFY_MAX_ROWS = 50_000;
+
+/** What the writer reports for each appended entry, in order. */
+export interface Appended {
+  seq: number;
+  ts: string;
+  hash: string;
+}
+
+/** The record a caller gets back: its entry, as stored (the stored bytes are its canonical JSON). */
+export function recordOf(entry: AuditEntry, appended: Appended): AuditRecord {
+  const record: AuditRecord = {
+    seq: appended.seq,
+    ts: appended.ts,
+    type: entry.type,
+    data: entry.data,
+    hash: appended.hash,
+  };
+  if (entry.agent !== undefined) record.agent = entry.agent;
+  if (entry.actionId !== undefined) record.actionId = entry.actionId;
+  if (entry.actor !== undefined) record.actor = entry.actor;
+  return record;
+}

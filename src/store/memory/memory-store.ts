@@ -1,5 +1,5 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
-import { payloadFor, queryLimit, recordFromRow } from '../audit-records.js';
+import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
 import {
   type ActionRecord,
   type ActionStore,
@@ -47,15 +47,17 @@ class MemoryAuditStore implements AuditStore {
     let prev = last?.[1] ?? GENESIS_HASH;
     const now = new Date().toISOString();
     const added: [number, Buffer, Buffer][] = [];
+    const records: AuditRecord[] = [];
     // Encode everything before storing anything: a bad entry fails the whole batch.
     for (const entry of entries) {
       seq++;
       const payload = payloadFor(entry, seq, now);
       prev = linkHash(prev, payload);
       added.push([seq, prev, payload]);
+      records.push(recordOf(entry, { seq, ts: entry.ts ?? now, hash: prev.toString('hex') }));
     }
-    this.#rows.push(...added);
-    return added.map(([, hash, payload]) => recordFromRow(payload, hash));
+    for (const row of added) this.#rows.push(row);
+    return records;
   }
 
   async query(query: AuditQuery): Promise<AuditRecord[]> {

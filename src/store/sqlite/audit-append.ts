@@ -1,14 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
-import { type PreparedEntry, payloadOf } from '../audit-records.js';
-import type { AuditEntry, AuditRecord } from '../store.js';
-
-/** What the writer reports for each appended entry, in order. */
-export interface Appended {
-  seq: number;
-  ts: string;
-  hash: string;
-}
+import { type Appended, type PreparedEntry, payloadOf } from '../audit-records.js';
 
 /**
  * The append transaction, shared by the in-thread writer and the writer thread.
@@ -36,19 +28,4 @@ export function createAppender(db: Database): (entries: readonly PreparedEntry[]
     return out;
   });
   return (entries) => tx.immediate(entries);
-}
-
-/** The record a caller gets back: its entry, as stored (the stored bytes are its canonical JSON). */
-export function recordOf(entry: AuditEntry, appended: Appended): AuditRecord {
-  const record: AuditRecord = {
-    seq: appended.seq,
-    ts: appended.ts,
-    type: entry.type,
-    data: entry.data,
-    hash: appended.hash,
-  };
-  if (entry.agent !== undefined) record.agent = entry.agent;
-  if (entry.actionId !== undefined) record.actionId = entry.actionId;
-  if (entry.actor !== undefined) record.actor = entry.actor;
-  return record;
 }

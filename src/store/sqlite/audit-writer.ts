@@ -1,6 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { PreparedEntry } from '../audit-records.js';
-import type { Appended } from './audit-append.js';
+import type { Appended, PreparedEntry } from '../audit-records.js';
 import { startWorker } from './start-worker.js';
 
 interface Waiting {

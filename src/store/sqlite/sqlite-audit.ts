@@ -1,14 +1,16 @@
 import { availableParallelism } from 'node:os';
 import type { Database, Statement } from 'better-sqlite3';
 import {
+  type Appended,
   IN_THREAD_VERIFY_MAX_ROWS,
   type PreparedEntry,
   prepareEntry,
   queryLimit,
   recordFromRow,
+  recordOf,
 } from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
-import { type Appended, createAppender, recordOf } from './audit-append.js';
+import { createAppender } from './audit-append.js';
 import { AuditWriterThread } from './audit-writer.js';
 import { startWorker } from './start-worker.js';
 import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
