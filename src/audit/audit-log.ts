@@ -1,7 +1,7 @@
 import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
 
 export interface AuditLogOptions {
-  /** Most entries written in one store transaction. Default 1000. */
+  /** Most entries written in one store transaction. Default 250: small enough that several batches are in flight at once (one being committed while the next is prepared), large enough to amortise the fsync. */
   maxBatch?: number;
   /**
    * Batches handed to the store before the first of them has committed. Default 4: while the
@@ -40,7 +40,7 @@ export class AuditLog {
   #closed = false;
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
-    const maxBatch = options.maxBatch ?? 1000;
+    const maxBatch = options.maxBatch ?? 250;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(`audit log \`maxBatch\` must be a positive integer, got \`${maxBatch}\``);
     }
@@ -91,14 +91,16 @@ export class AuditLog {
     });
   }
 
+  /** Hands the store as many batches as the in-flight budget allows (a full queue is not left waiting). */
   #writeBatch(): void {
-    const batch = this.#queue.splice(0, this.#maxBatch);
-    if (batch.length === 0) return;
-    const commit: Promise<void> = this.#commit(batch).finally(() => {
-      this.#inFlight.delete(commit);
-      if (this.#queue.length > 0) this.#schedule();
-    });
-    this.#inFlight.add(commit);
+    while (this.#queue.length > 0 && this.#inFlight.size < this.#maxInFlight) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      const commit: Promise<void> = this.#commit(batch).finally(() => {
+        this.#inFlight.delete(commit);
+        if (this.#queue.length > 0) this.#schedule();
+      });
+      this.#inFlight.add(commit);
+    }
   }
 
   async #commit(batch: Pending[]): Promise<void> {

@@ -125,10 +125,10 @@ export const PolicySchema = z
       .default({ timeout: '30s' }),
     audit: z
       .object({
-        maxBatch: z.number().int().min(1).max(100_000).default(1000),
+        maxBatch: z.number().int().min(1).max(100_000).default(250),
       })
       .strict()
-      .default({ maxBatch: 1000 }),
+      .default({ maxBatch: 250 }),
   })
   .strict();
 
