@@ -4,7 +4,7 @@ export interface AuditLogOptions {
   /** Most entries written in one store transaction. Default 250: small enough that several batches are in flight at once (one being committed while the next is prepared), large enough to amortise the fsync. */
   maxBatch?: number;
   /**
-   * Batches handed to the store before the first of them has committed. Default 4: while the
+   * Batches handed to the store before the first of them has committed. Default 8: while the
    * store commits one batch the next is already on its way, which matters when the store writes
    * on another thread. Stores apply batches in the order given, so the chain order is kept.
    */
@@ -46,7 +46,7 @@ export class AuditLog {
     }
     this.#store = store;
     this.#maxBatch = maxBatch;
-    this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 4));
+    this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 8));
   }
 
   /** Queues `entry`; resolves with its stored record once it is committed. */
