@@ -57,7 +57,7 @@ export async function benchPipeline(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-pipeline-'));
   try {
     const bare = bareInsertRate(dir, 50_000);
-    const baseline = { name: 'bare SQLite insert, 100 rows/fsync', value: bare };
+    const baseline = { name: 'bare SQLite rows/s, 100 per fsync', value: bare };
     const decided = await withWarden(dir, 'decide', (w) =>
       rate(60_000, Number(process.env.INFLIGHT ?? 1000), async (i) => {
         const { decision } = await w.decide(action(i));
