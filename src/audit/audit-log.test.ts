@@ -9,6 +9,22 @@ function withAppend(inner: AuditStore, append: AuditStore['append']): AuditStore
   return { append, query: (q) => inner.query(q), verify: (o) => inner.verify(o), count: () => inner.count() };
 }
 
+/** A store whose appends all wait until `release()`: shows what AuditLog hands over meanwhile. */
+function gated() {
+  const inner = new MemoryStore().audit;
+  const batches: number[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const store = withAppend(inner, async (entries) => {
+    batches.push(entries.length);
+    await gate;
+    return inner.append(entries);
+  });
+  return { store, batches, release: () => release() };
+}
+
 /** Wraps a store to record batch sizes and optionally fail or delay batches. */
 function spy(inner: AuditStore, opts: { failBatch?: number; delayMs?: number } = {}) {
   const batches: number[] = [];
@@ -46,17 +62,7 @@ test('concurrent appends share batches of at most maxBatch, in order', async () 
 });
 
 test('with maxInFlight 1, entries arriving while a batch commits go in the next batch', async () => {
-  const inner = new MemoryStore().audit;
-  const batches: number[] = [];
-  let release: () => void = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const store = withAppend(inner, async (entries) => {
-    batches.push(entries.length);
-    if (batches.length === 1) await gate;
-    return inner.append(entries);
-  });
+  const { store, batches, release } = gated();
   const log = new AuditLog(store, { maxInFlight: 1 });
   const first = log.append({ type: 't', data: {} });
   while (batches.length === 0) await new Promise((r) => setImmediate(r));
@@ -69,17 +75,7 @@ test('with maxInFlight 1, entries arriving while a batch commits go in the next 
 });
 
 test('at most maxInFlight batches are handed to the store before one commits', async () => {
-  const inner = new MemoryStore().audit;
-  const batches: number[] = [];
-  let release: () => void = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const store = withAppend(inner, async (entries) => {
-    batches.push(entries.length);
-    await gate;
-    return inner.append(entries);
-  });
+  const { store, batches, release } = gated();
   const log = new AuditLog(store, { maxInFlight: 2 });
   const all = [log.append({ type: 't', data: {} })];
   while (batches.length < 1) await new Promise((r) => setImmediate(r));
@@ -94,17 +90,7 @@ test('at most maxInFlight batches are handed to the store before one commits', a
 });
 
 test('a queue longer than one batch is handed over as several batches at once, up to maxInFlight', async () => {
-  const inner = new MemoryStore().audit;
-  const batches: number[] = [];
-  let release: () => void = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const store = withAppend(inner, async (entries) => {
-    batches.push(entries.length);
-    await gate;
-    return inner.append(entries);
-  });
+  const { store, batches, release } = gated();
   const log = new AuditLog(store, { maxBatch: 2, maxInFlight: 3 });
   const all = Array.from({ length: 10 }, (_, i) => log.append({ type: 't', data: { i } }));
   await new Promise((r) => setTimeout(r, 20));

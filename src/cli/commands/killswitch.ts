@@ -18,6 +18,18 @@ async function withKillSwitch<T>(db: string | undefined, fn: (ks: KillSwitch) =>
   }
 }
 
+/** The agent named, or `*` for --all; the global stop is only ever reached through --all. */
+function targetOf(agent: string | undefined, all: boolean | undefined, verb: 'stop' | 'revive'): string {
+  if (!agent && !all) {
+    throw new CliError(
+      `name the agent to ${verb}, or pass --all for ${verb === 'stop' ? 'every agent' : 'the global stop'}`,
+    );
+  }
+  if (agent && all) throw new CliError('give an agent name or --all, not both');
+  if (agent === ALL_AGENTS) throw new CliError(`to ${verb} every agent use --all`);
+  return all ? ALL_AGENTS : (agent as string);
+}
+
 export function registerKillSwitch(program: Command): void {
   program
     .command('kill [agent]')
@@ -34,11 +46,7 @@ export function registerKillSwitch(program: Command): void {
         agent: string | undefined,
         opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
       ) => {
-        if (!agent && !opts.all)
-          throw new CliError('name the agent to stop, or pass --all to stop every agent');
-        if (agent && opts.all) throw new CliError('give an agent name or --all, not both');
-        if (agent === ALL_AGENTS) throw new CliError('to stop every agent use --all');
-        const target = opts.all ? ALL_AGENTS : (agent as string);
+        const target = targetOf(agent, opts.all, 'stop');
         const state = await withKillSwitch(opts.db, (ks) =>
           ks.kill(target, opts.by ?? operator(), opts.reason),
         );
@@ -63,9 +71,7 @@ export function registerKillSwitch(program: Command): void {
         agent: string | undefined,
         opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
       ) => {
-        if (!agent && !opts.all)
-          throw new CliError('name the agent to revive, or pass --all to lift the global stop');
-        const target = opts.all ? ALL_AGENTS : (agent as string);
+        const target = targetOf(agent, opts.all, 'revive');
         const revived = await withKillSwitch(opts.db, (ks) =>
           ks.revive(target, opts.by ?? operator(), opts.reason),
         );
