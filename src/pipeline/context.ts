@@ -33,3 +33,20 @@ export interface Stage {
   readonly name: StageName;
   run(ctx: Context): StageOutcome | Promise<StageOutcome>;
 }
+
+/** A fresh context for one decision. */
+export function newContext(input: unknown, policy: CompiledPolicy, dryRun: boolean): Context {
+  return {
+    input,
+    policy,
+    action: undefined as unknown as Action,
+    agent: undefined,
+    risk: 'low',
+    effect: 'allow',
+    reasons: [],
+    rule: undefined,
+    approvals: undefined,
+    facts: new Map(),
+    dryRun,
+  };
+}

@@ -8,6 +8,7 @@ import { RunControl } from '../execute/run-control.js';
 import { type Guard, guardsStage } from '../guards/guard.js';
 import { KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
+import { acquireAll, releaseAll, settleAll } from '../limits/reservations.js';
 import { permissionsStage } from '../permissions/permissions.js';
 import { riskStage } from '../permissions/risk-stage.js';
 import type { CompiledPolicy } from '../policy/compile.js';
@@ -16,7 +17,7 @@ import { loadSqlParser } from '../sql/sql-analysis.js';
 import type { ApprovalRecord, Store } from '../store/store.js';
 import { validateStage } from '../validate/validate-stage.js';
 import { runStages } from './compose.js';
-import type { Context, Stage } from './context.js';
+import { newContext, type Stage } from './context.js';
 import { buildDecision, decisionEntry, resultEntry } from './records.js';
 
 export interface WardenOptions {
@@ -115,7 +116,7 @@ export class Warden {
     }
     const held: Reservation[] = [];
     if (!denied && decision.effect === 'allow') {
-      denied = await this.acquireLimits(ctx, held);
+      denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
       if (denied) decision = buildDecision(ctx, denied);
     }
     const recorded = await this.record(decisionEntry(ctx.action, input, decision));
@@ -147,7 +148,7 @@ export class Warden {
     const ctx = newContext(input, this.policy, false);
     let denied = await runStages(this.stages, ctx, this.onCrash);
     const reservations: Reservation[] = [];
-    if (!denied && ctx.action) denied = await this.acquireLimits(ctx, reservations);
+    if (!denied && ctx.action) denied = await acquireAll(this.limiters, ctx, reservations, this.onCrash);
     let decision = buildDecision(ctx, denied);
     const action = ctx.action;
     const failed = await this.record(decisionEntry(action, input, decision));
@@ -239,28 +240,6 @@ export class Warden {
     }
   }
 
-  private async acquireLimits(ctx: Context, held: Reservation[]): Promise<Reason | undefined> {
-    for (const limiter of this.limiters) {
-      try {
-        const got = await limiter.acquire(ctx);
-        if ('denied' in got) {
-          await releaseAll(held);
-          return got.denied;
-        }
-        held.push(got.reservation);
-      } catch (error) {
-        await releaseAll(held);
-        this.onCrash({ name: 'limits', run: () => undefined }, error);
-        return {
-          code: 'internal.stage-error',
-          stage: 'limits',
-          message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed`,
-        };
-      }
-    }
-    return undefined;
-  }
-
   /** Appends durably; returns a Reason when the record could not be written (the caller fails closed). */
   private async record(entry: Parameters<AuditLog['append']>[0]): Promise<Reason | undefined> {
     try {
@@ -284,22 +263,6 @@ export async function createWarden(options: WardenOptions): Promise<Warden> {
   return warden;
 }
 
-function newContext(input: unknown, policy: CompiledPolicy, dryRun: boolean): Context {
-  return {
-    input,
-    policy,
-    action: undefined as unknown as Action,
-    agent: undefined,
-    risk: 'low',
-    effect: 'allow',
-    reasons: [],
-    rule: undefined,
-    approvals: undefined,
-    facts: new Map(),
-    dryRun,
-  };
-}
-
 function recordFailure(decision: Decision, reason: Reason): Decision {
   return { ...decision, effect: 'deny', reasons: [reason, ...decision.reasons] };
 }
@@ -313,16 +276,6 @@ function isReason(value: unknown): value is Reason {
   return (
     typeof value === 'object' && value !== null && 'code' in value && 'stage' in value && 'message' in value
   );
-}
-
-async function releaseAll(held: Reservation[]): Promise<void> {
-  await Promise.allSettled(held.map((r) => r.release()));
-  held.length = 0;
-}
-
-async function settleAll(held: Reservation[], action: Action): Promise<void> {
-  const usd = action.cost?.usd;
-  await Promise.allSettled(held.map((r) => r.settle(usd === undefined ? {} : { usd })));
 }
 
 function reportCrash(stage: string, error: unknown): void {

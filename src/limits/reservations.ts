@@ -1,0 +1,47 @@
+import type { Action } from '../action/action.js';
+import type { Reason } from '../decision/decision.js';
+import type { Context, Stage } from '../pipeline/context.js';
+import type { Limiter, Reservation } from './limiter.js';
+
+/**
+ * Takes a hold on every limiter, in order, for an action about to run. The first refusal, or a
+ * limiter that fails (fail closed), releases the holds already taken and denies.
+ */
+export async function acquireAll(
+  limiters: readonly Limiter[],
+  ctx: Context,
+  held: Reservation[],
+  onCrash: (stage: Stage, error: unknown) => void,
+): Promise<Reason | undefined> {
+  for (const limiter of limiters) {
+    try {
+      const got = await limiter.acquire(ctx);
+      if ('denied' in got) {
+        await releaseAll(held);
+        return got.denied;
+      }
+      held.push(got.reservation);
+    } catch (error) {
+      await releaseAll(held);
+      onCrash({ name: 'limits', run: () => undefined }, error);
+      return {
+        code: 'internal.stage-error',
+        stage: 'limits',
+        message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Gives back every hold (the action did not run, or failed). */
+export async function releaseAll(held: Reservation[]): Promise<void> {
+  await Promise.allSettled(held.map((r) => r.release()));
+  held.length = 0;
+}
+
+/** Settles every hold with the action's actual cost, when it reported one. */
+export async function settleAll(held: Reservation[], action: Action): Promise<void> {
+  const usd = action.cost?.usd;
+  await Promise.allSettled(held.map((r) => r.settle(usd === undefined ? {} : { usd })));
+}
