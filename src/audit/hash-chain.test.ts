@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { type ChainRow, encodePayload, GENESIS_HASH, linkHash, verifyChain } from './hash-chain.js';
 
@@ -129,3 +130,29 @@ test('any single mutation of a random chain is detected at the right record', ()
 function pick(result: ReturnType<typeof verifyChain>) {
   return result.problem && { seq: result.problem.seq, problem: result.problem.problem };
 }
+
+test('a stored payload is exactly the canonical JSON of the whole record, whatever its fields', () => {
+  const text = fc.string({ unit: 'binary', maxLength: 12 });
+  fc.assert(
+    fc.property(
+      fc.record(
+        {
+          seq: fc.nat(),
+          ts: text,
+          type: text,
+          agent: text,
+          actionId: text,
+          actor: text,
+          data: fc.dictionary(text, fc.jsonValue({ maxDepth: 3 })),
+        },
+        { requiredKeys: ['seq', 'ts', 'type', 'data'] },
+      ),
+      (fields) => {
+        const payload = { v: 1 as const, ...fields } as Parameters<typeof encodePayload>[0];
+        // Independent oracle: the reference RFC 8785 implementation over the whole record.
+        assert.equal(encodePayload(payload).toString('utf8'), canonicalize(payload));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
