@@ -13,7 +13,7 @@ const policy: PolicyInput = {
       allow: ['*'],
       resources: { paths: ['/**'], hosts: ['*'], tables: ['*'] },
     },
-    coder: { allow: ['fs.*', 'sql.query', 'shell.exec'], resources: { paths: ['/work/**'], tables: ['*'] } },
+    coder: { allow: ['fs.*', 'sql.query', 'shell.exec'], resources: { paths: ['/workspace/**'], tables: ['*'] } },
     payer: { allow: ['payment.*'] },
   },
   rules: [
@@ -31,7 +31,7 @@ const policy: PolicyInput = {
     {
       id: 'tmp-deletes-ok',
       effect: 'allow',
-      match: { type: 'fs.delete', params: { path: { glob: '/work/tmp/**' } } },
+      match: { type: 'fs.delete', params: { path: { glob: '/workspace/tmp/**' } } },
     },
   ],
 };
@@ -138,7 +138,7 @@ describe('risk, rules and default safety requirements', () => {
 
   test('critical actions ask for explicit approval when no rule allows them', async () => {
     const warden = await make();
-    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/work/src/a.ts' } });
+    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/workspace/src/a.ts' } });
     assert.equal(d.effect, 'ask');
     assert.equal(d.reasons[0]?.code, 'default.approval-required');
     assert.deepEqual(d.approvals, { required: 1, roles: ['approver', 'admin'] });
@@ -146,7 +146,7 @@ describe('risk, rules and default safety requirements', () => {
 
   test('an explicit allow rule releases a critical action', async () => {
     const warden = await make();
-    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/work/tmp/a.log' } });
+    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/workspace/tmp/a.log' } });
     assert.deepEqual([d.effect, d.rule, d.reasons[0]?.code], ['allow', 'tmp-deletes-ok', 'rules.allow']);
   });
 
