@@ -13,7 +13,10 @@ const policy: PolicyInput = {
       allow: ['*'],
       resources: { paths: ['/**'], hosts: ['*'], tables: ['*'] },
     },
-    coder: { allow: ['fs.*', 'sql.query', 'shell.exec'], resources: { paths: ['/workspace/**'], tables: ['*'] } },
+    coder: {
+      allow: ['fs.*', 'sql.query', 'shell.exec'],
+      resources: { paths: ['/workspace/**'], tables: ['*'] },
+    },
     payer: { allow: ['payment.*'] },
   },
   rules: [
@@ -138,7 +141,11 @@ describe('risk, rules and default safety requirements', () => {
 
   test('critical actions ask for explicit approval when no rule allows them', async () => {
     const warden = await make();
-    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/workspace/src/a.ts' } });
+    const d = await warden.check({
+      agent: 'coder',
+      type: 'fs.delete',
+      params: { path: '/workspace/src/a.ts' },
+    });
     assert.equal(d.effect, 'ask');
     assert.equal(d.reasons[0]?.code, 'default.approval-required');
     assert.deepEqual(d.approvals, { required: 1, roles: ['approver', 'admin'] });
@@ -146,7 +153,11 @@ describe('risk, rules and default safety requirements', () => {
 
   test('an explicit allow rule releases a critical action', async () => {
     const warden = await make();
-    const d = await warden.check({ agent: 'coder', type: 'fs.delete', params: { path: '/workspace/tmp/a.log' } });
+    const d = await warden.check({
+      agent: 'coder',
+      type: 'fs.delete',
+      params: { path: '/workspace/tmp/a.log' },
+    });
     assert.deepEqual([d.effect, d.rule, d.reasons[0]?.code], ['allow', 'tmp-deletes-ok', 'rules.allow']);
   });
 

@@ -82,6 +82,17 @@ describe('control plane authentication and roles', () => {
     assert.equal((await call('GET', '/healthz')).status, 200);
   });
 
+  test('a body over 1 MiB is refused with 413 before it is parsed', async () => {
+    const big = JSON.stringify({ ...read, params: { path: '/data/a', pad: 'x'.repeat(1024 * 1024) } });
+    const r = await app.request('/v1/check', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${T.reader}`, 'content-length': String(big.length) },
+      body: big,
+    });
+    assert.equal(r.status, 413);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'http.body-too-large');
+  });
+
   test('bad JSON is a 400 that says so', async () => {
     const r = await app.request('/v1/check', {
       method: 'POST',

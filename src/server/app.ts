@@ -1,4 +1,5 @@
 import { Hono, type Context as HonoContext } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ApprovalError } from '../approvals/approvals.js';
 import { ALL_AGENTS } from '../killswitch/kill-switch.js';
 import { SubmissionError, Submissions } from '../pipeline/submissions.js';
@@ -7,6 +8,9 @@ import type { ApprovalStatus } from '../store/store.js';
 import type { Principal, Role, TokenRegistry } from './tokens.js';
 
 type Env = { Variables: { principal: Principal } };
+
+/** Largest request body accepted: an action is small; anything bigger is refused before parsing. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
   'pending',
@@ -35,6 +39,21 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
 
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', store: warden.store.kind, policy: warden.policy.source }),
+  );
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          error(
+            'http.body-too-large',
+            `the request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB; send smaller actions`,
+          ),
+          413,
+        ),
+    }),
   );
 
   app.use('/v1/*', async (c, next) => {
