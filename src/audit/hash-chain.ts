@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import type { VerifyProblem } from '../store/store.js';
+import type { AuditRecord, VerifyProblem } from '../store/store.js';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -15,17 +15,8 @@ import { canonicalJson } from './canonical-json.js';
  */
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
-/** The fields covered by a record's hash. */
-export interface ChainPayload {
-  v: 1;
-  seq: number;
-  ts: string;
-  type: string;
-  agent?: string;
-  actionId?: string;
-  actor?: string;
-  data: Record<string, unknown>;
-}
+/** The fields covered by a record's hash: the stored record without its hash, plus a format version. */
+export type ChainPayload = Omit<AuditRecord, 'hash'> & { v: 1 };
 
 /** Canonical JSON bytes of a payload: what is stored and what is hashed. */
 export function encodePayload(payload: ChainPayload): Buffer {

@@ -30,59 +30,70 @@ function targetOf(agent: string | undefined, all: boolean | undefined, verb: 'st
   return all ? ALL_AGENTS : (agent as string);
 }
 
-export function registerKillSwitch(program: Command): void {
-  program
-    .command('kill [agent]')
-    .description(
-      'stop an agent (or every agent with --all): its actions are denied and in-flight runs aborted, in every process sharing the store',
-    )
-    .option('--all', 'stop every agent')
-    .requiredOption('--reason <text>', 'why: recorded in the audit log and shown to the agent')
-    .option('--by <name>', 'who is stopping it (default: cli:$USER)')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
-    .option('--json', 'print the result as JSON')
-    .action(
-      async (
-        agent: string | undefined,
-        opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
-      ) => {
-        const target = targetOf(agent, opts.all, 'stop');
-        const state = await withKillSwitch(opts.db, (ks) =>
-          ks.kill(target, opts.by ?? operator(), opts.reason),
-        );
-        if (opts.json) printJson({ killed: state });
-        else
-          process.stdout.write(
-            `stopped ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}: ${opts.reason}\n`,
-          );
-      },
-    );
+interface StopOptions {
+  all?: boolean;
+  reason: string;
+  by?: string;
+  db?: string;
+  json?: boolean;
+}
 
-  program
-    .command('revive [agent]')
-    .description('lift the stop of an agent (or the global stop with --all)')
-    .option('--all', 'lift the global stop')
-    .option('--reason <text>', 'why: recorded in the audit log', '')
-    .option('--by <name>', 'who is reviving it (default: cli:$USER)')
+const named = (target: string) => (target === ALL_AGENTS ? 'all agents' : `agent ${target}`);
+
+/** `kill` and `revive` take the same target and options; only the verb and its effect differ. */
+function stopCommand(
+  program: Command,
+  verb: 'stop' | 'revive',
+  describe: { command: string; description: string; all: string },
+  act: (ks: KillSwitch, target: string, by: string, opts: StopOptions) => Promise<void>,
+): Command {
+  return program
+    .command(describe.command)
+    .description(describe.description)
+    .option('--all', describe.all)
+    .option('--by <name>', `who is doing it (default: cli:$USER)`)
     .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
     .option('--json', 'print the result as JSON')
-    .action(
-      async (
-        agent: string | undefined,
-        opts: { all?: boolean; reason: string; by?: string; db?: string; json?: boolean },
-      ) => {
-        const target = targetOf(agent, opts.all, 'revive');
-        const revived = await withKillSwitch(opts.db, (ks) =>
-          ks.revive(target, opts.by ?? operator(), opts.reason),
+    .action(async (agent: string | undefined, opts: StopOptions) => {
+      const target = targetOf(agent, opts.all, verb);
+      await withKillSwitch(opts.db, (ks) => act(ks, target, opts.by ?? operator(), opts));
+    });
+}
+
+export function registerKillSwitch(program: Command): void {
+  stopCommand(
+    program,
+    'stop',
+    {
+      command: 'kill [agent]',
+      description:
+        'stop an agent (or every agent with --all): its actions are denied and in-flight runs aborted, in every process sharing the store',
+      all: 'stop every agent',
+    },
+    async (ks, target, by, opts) => {
+      const state = await ks.kill(target, by, opts.reason);
+      if (opts.json) printJson({ killed: state });
+      else process.stdout.write(`stopped ${named(target)}: ${opts.reason}\n`);
+    },
+  ).requiredOption('--reason <text>', 'why: recorded in the audit log and shown to the agent');
+
+  stopCommand(
+    program,
+    'revive',
+    {
+      command: 'revive [agent]',
+      description: 'lift the stop of an agent (or the global stop with --all)',
+      all: 'lift the global stop',
+    },
+    async (ks, target, by, opts) => {
+      const revived = await ks.revive(target, by, opts.reason);
+      if (opts.json) printJson({ revived });
+      else if (revived) process.stdout.write(`revived ${named(target)}\n`);
+      else
+        throw new CliError(
+          target === ALL_AGENTS ? 'there is no global stop' : `agent ${target} is not stopped`,
+          1,
         );
-        if (opts.json) printJson({ revived });
-        else if (revived)
-          process.stdout.write(`revived ${target === ALL_AGENTS ? 'all agents' : `agent ${target}`}\n`);
-        else
-          throw new CliError(
-            `${target === ALL_AGENTS ? 'there is no global stop' : `agent ${target} is not stopped`}`,
-            1,
-          );
-      },
-    );
+    },
+  ).option('--reason <text>', 'why: recorded in the audit log', '');
 }
