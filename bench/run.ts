@@ -17,6 +17,16 @@ const SCENARIOS: Scenario[] = [
   { name: 'check', load: async () => (await import('./check.bench.js')).benchCheck },
   { name: 'audit', load: async () => (await import('./audit.bench.js')).benchAudit },
   { name: 'pipeline', load: async () => (await import('./pipeline.bench.js')).benchPipeline },
+  { name: 'dashboard', load: async () => (await import('./dashboard.bench.js')).benchDashboard },
+  { name: 'mcp', load: async () => (await import('./mcp.bench.js')).benchMcp },
+  { name: 'guards-fs-sql', load: async () => (await import('./guards-fs-sql.bench.js')).benchGuardsFsSql },
+  { name: 'limits', load: async () => (await import('./limits.bench.js')).benchLimits },
+  {
+    name: 'guards-http-shell',
+    load: async () => (await import('./guards-http-shell.bench.js')).benchGuardsHttpShell,
+  },
+  { name: 'sandbox', load: async () => (await import('./sandbox.bench.js')).benchSandbox },
+  { name: 'monitoring', load: async () => (await import('./monitoring.bench.js')).benchMonitoring },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

@@ -34,9 +34,24 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Debian packages and services the tests use (Chromium, bubblewrap, PostgreSQL, Redis): installed
+// or started when missing, and their addresses passed on (scripts/services.sh).
+const env = { ...process.env, WARDEN_TEST: '1' };
+if (process.platform === 'linux' && !process.env.WARDEN_SKIP_SERVICES) {
+  const services = spawnSync('bash', [join(root, 'scripts/services.sh')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  for (const line of (services.stdout ?? '').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, WARDEN_TEST: '1' } },
+  { cwd: root, stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);

@@ -8,6 +8,8 @@ import type { ApprovalRecord } from '../store/store.js';
 export interface ApprovalChannel {
   readonly name: string;
   notify(request: ApprovalRecord): void | Promise<void>;
+  /** Optional: told when a request is approved, denied or expired (e.g. to update a Slack message). */
+  decided?(request: ApprovalRecord): void | Promise<void>;
 }
 
 /** Calls a function for each request: the simplest channel, for scripts and tests. */

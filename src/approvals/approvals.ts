@@ -1,9 +1,12 @@
 import type { Action } from '../action/action.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
-import type { Decision, Reason } from '../decision/decision.js';
+import type { Decision } from '../decision/decision.js';
 import type { ApprovalRecord, ApprovalStore } from '../store/store.js';
 import type { ApprovalChannel } from './approval-channel.js';
+import { checkVote } from './check-vote.js';
+
+export { approvalReason } from './approval-reason.js';
 
 /** A vote that cannot be counted. `code` is stable: `approval.not-found`, `approval.self-approval`, … */
 export class ApprovalError extends Error {
@@ -47,6 +50,41 @@ export class Approvals {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private readonly listeners = new Set<(record: ApprovalRecord) => void>();
+
+  /**
+   * Calls `listener` whenever a request changes state in this process (created, voted, decided,
+   * expired, cancelled): long-polls and the dashboard wake on it instead of waiting for the next
+   * poll. Changes made by another process sharing the store are seen by polling. Returns an
+   * unsubscribe function.
+   */
+  onChange(listener: (record: ApprovalRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the channels that want to know (e.g. Slack updates its message); failures only warn. */
+  private tellDecided(record: ApprovalRecord): void {
+    for (const channel of this.channels) {
+      if (!channel.decided) continue;
+      Promise.resolve()
+        .then(() => channel.decided?.(record))
+        .catch((error: unknown) =>
+          process.emitWarning(`approval channel ${channel.name} failed: ${String(error)}`),
+        );
+    }
+  }
+
+  private changed(record: ApprovalRecord): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        process.emitWarning(`approval change listener failed: ${String(error)}`);
+      }
+    }
+  }
+
   async request(action: Action, decision: Decision, timeoutMs: number): Promise<ApprovalRecord> {
     const created = this.now();
     const record: ApprovalRecord = {
@@ -77,6 +115,7 @@ export class Approvals {
         expiresAt: record.expiresAt,
       },
     });
+    this.changed(record);
     for (const channel of this.channels) {
       // A failing channel is reported, never fatal: the request stays pending elsewhere.
       Promise.resolve()
@@ -92,9 +131,13 @@ export class Approvals {
     return this.store.get(id);
   }
 
-  async list(status?: ApprovalRecord['status']): Promise<ApprovalRecord[]> {
+  /** Requests in `status` (all when absent), oldest first unless `order` is `desc`; at most `limit` (100). */
+  async list(
+    status?: ApprovalRecord['status'],
+    options: { order?: 'asc' | 'desc'; limit?: number } = {},
+  ): Promise<ApprovalRecord[]> {
     await this.expireDue();
-    return this.store.list(status ? { status } : {});
+    return this.store.list({ ...(status ? { status } : {}), ...options });
   }
 
   /** Counts one vote. Throws `ApprovalError` when it cannot count; then nothing changes. */
@@ -147,6 +190,7 @@ export class Approvals {
     }
     if (expired) {
       await this.auditExpired(record);
+      this.changed(record);
       throw new ApprovalError('approval.expired', `approval \`${input.id}\` expired at ${record.expiresAt}`);
     }
     await this.audit.append({
@@ -165,6 +209,72 @@ export class Approvals {
         required: record.required,
       },
     });
+    this.changed(record);
+    if (record.status !== 'pending') this.tellDecided(record);
+    return record;
+  }
+
+  /**
+   * Withdraws a pending request: the action it holds is denied with `approval.cancelled` and no
+   * later vote counts. Called when the requesting agent gives up (its `run()` signal aborts, or
+   * it calls `POST /v1/approvals/{id}/cancel`), when an admin cancels, and by `sweep` for an
+   * agent that was killed. Throws `approval.not-pending` when it was already decided.
+   */
+  async cancel(id: string, by: string, reason: string): Promise<ApprovalRecord> {
+    let record: ApprovalRecord;
+    try {
+      record = await this.store.update(id, (current) => {
+        if (current.status !== 'pending') {
+          throw new ApprovalError('approval.not-pending', `approval \`${id}\` is already ${current.status}`);
+        }
+        return {
+          ...current,
+          status: 'cancelled',
+          decidedAt: new Date(this.now()).toISOString(),
+          cancelled: { by, reason },
+        };
+      });
+    } catch (error) {
+      if ((error as Error).name === 'StoreNotFoundError') {
+        throw new ApprovalError('approval.not-found', `no approval request \`${id}\``);
+      }
+      throw error;
+    }
+    await this.audit.append({
+      type: 'approval.cancelled',
+      agent: record.agent,
+      actionId: record.actionId,
+      actor: by,
+      data: { approvalId: record.id, reason, votes: record.votes.length },
+    });
+    this.changed(record);
+    this.tellDecided(record);
+    return record;
+  }
+
+  /**
+   * The sweeper's pass: expires every overdue pending request (each gets its `approval.expired`
+   * audit record even when nobody waits for it) and cancels the pending requests of agents that
+   * `isKilled` says are stopped. `warden serve` and every Warden run it about once a second.
+   */
+  async sweep(isKilled: (agent: string) => boolean = () => false): Promise<void> {
+    const pending = await this.store.list({ status: 'pending', limit: 10_000 });
+    const now = this.now();
+    for (const r of pending) {
+      try {
+        if (Date.parse(r.expiresAt) <= now) await this.expire(r.id);
+        else if (isKilled(r.agent)) await this.cancel(r.id, 'warden', `agent \`${r.agent}\` was killed`);
+      } catch (error) {
+        // Decided by someone else between the list and the update: nothing left to do.
+        if (!(error instanceof ApprovalError)) throw error;
+      }
+    }
+  }
+
+  /** The request as stored, expired first when it is overdue. */
+  async refresh(id: string): Promise<ApprovalRecord | undefined> {
+    const record = await this.store.get(id);
+    if (record?.status === 'pending' && Date.parse(record.expiresAt) <= this.now()) return this.expire(id);
     return record;
   }
 
@@ -172,20 +282,42 @@ export class Approvals {
   async wait(id: string, signal?: AbortSignal, pollMs = 200): Promise<ApprovalRecord> {
     for (;;) {
       signal?.throwIfAborted();
-      let record = await this.store.get(id);
+      const record = await this.refresh(id);
       if (!record)
         throw new ApprovalError('approval.not-found', `approval \`${id}\` disappeared from the store`);
-      if (record.status === 'pending' && Date.parse(record.expiresAt) <= this.now())
-        record = await this.expire(id);
       if (FINAL.has(record.status)) return record;
-      await sleep(pollMs, signal);
+      await this.nextChange(id, pollMs, signal);
     }
+  }
+
+  /**
+   * Resolves when request `id` changes in this process, or after `ms` (changes made by another
+   * process are picked up by the caller's next read), or rejects when `signal` aborts.
+   */
+  nextChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(done, ms);
+      const off = this.onChange((r) => {
+        if (r.id === id) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }
+      function onAbort() {
+        clearTimeout(timer);
+        off();
+        reject(signal?.reason);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Marks every overdue pending request expired (and audits each). */
   async expireDue(): Promise<void> {
-    const pending = await this.store.list({ status: 'pending' });
-    for (const r of pending) if (Date.parse(r.expiresAt) <= this.now()) await this.expire(r.id);
+    await this.sweep();
   }
 
   private async expire(id: string): Promise<ApprovalRecord> {
@@ -195,7 +327,11 @@ export class Approvals {
       changed = true;
       return { ...current, status: 'expired', decidedAt: new Date(this.now()).toISOString() };
     });
-    if (changed) await this.auditExpired(record);
+    if (changed) {
+      await this.auditExpired(record);
+      this.changed(record);
+      this.tellDecided(record);
+    }
     return record;
   }
 
@@ -206,75 +342,5 @@ export class Approvals {
       actionId: record.actionId,
       data: { approvalId: record.id, expiresAt: record.expiresAt, votes: record.votes.length },
     });
-  }
-}
-
-function checkVote(current: ApprovalRecord, input: VoteInput): void {
-  if (input.digest !== undefined && input.digest !== current.digest) {
-    throw new ApprovalError(
-      'approval.digest-mismatch',
-      `the digest does not match approval \`${current.id}\`: the action was changed or another action was meant; review it again`,
-    );
-  }
-  if (input.approver === current.agent || (current.user !== undefined && input.approver === current.user)) {
-    throw new ApprovalError(
-      'approval.self-approval',
-      `\`${input.approver}\` asked for this action and cannot approve it`,
-    );
-  }
-  if (!current.roles.includes(input.role)) {
-    throw new ApprovalError(
-      'approval.role-not-allowed',
-      `role \`${input.role}\` may not decide this request; it needs one of ${current.roles.join(', ')}`,
-    );
-  }
-  if (current.votes.some((v) => v.approver === input.approver)) {
-    throw new ApprovalError(
-      'approval.duplicate-vote',
-      `\`${input.approver}\` has already voted on \`${current.id}\``,
-    );
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Why a decided request released or refused its action, in words the agent can act on. */
-export function approvalReason(approval: ApprovalRecord): Reason {
-  const approvers = approval.votes.filter((v) => v.vote === 'approve').map((v) => v.approver);
-  const denial = approval.votes.find((v) => v.vote === 'deny');
-  switch (approval.status) {
-    case 'approved':
-      return { code: 'approval.granted', stage: 'approval', message: `approved by ${approvers.join(', ')}` };
-    case 'expired':
-      return {
-        code: 'approval.expired',
-        stage: 'approval',
-        message: `no decision before ${approval.expiresAt}; the request expired`,
-      };
-    case 'denied':
-      return {
-        code: 'approval.denied',
-        stage: 'approval',
-        message: `denied by ${denial?.approver ?? 'an approver'}${denial?.comment ? `: ${denial.comment}` : ''}`,
-      };
-    default:
-      return {
-        code: 'approval.cancelled',
-        stage: 'approval',
-        message: `the approval request is ${approval.status}`,
-      };
   }
 }

@@ -38,6 +38,7 @@ export class AuditLog {
   readonly #maxInFlight: number;
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
+  readonly #listeners = new Set<(record: AuditRecord) => void>();
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
     const maxBatch = options.maxBatch ?? 250;
@@ -60,6 +61,16 @@ export class AuditLog {
       this.#queue.push({ entry, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /**
+   * Calls `listener` with each record once it is durable, in chain order, after the appender's
+   * promise resolves. For live feeds, metrics and alerts: a listener that throws is reported on
+   * stderr and does not affect the log or other listeners. Returns a function that unsubscribes.
+   */
+  onRecord(listener: (record: AuditRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Resolves when every entry appended so far has been written (or its batch has failed). */
@@ -115,5 +126,20 @@ export class AuditLog {
       return;
     }
     for (let i = 0; i < batch.length; i++) batch[i]?.resolve(records[i] as AuditRecord);
+    if (this.#listeners.size > 0) queueMicrotask(() => this.#notify(records));
+  }
+
+  #notify(records: readonly AuditRecord[]): void {
+    for (const record of records) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(record);
+        } catch (error) {
+          process.stderr.write(
+            `${JSON.stringify({ level: 'error', msg: 'audit record listener threw; ignored', error: String(error) })}\n`,
+          );
+        }
+      }
+    }
   }
 }

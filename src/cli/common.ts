@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
+import type { AuditSync } from '../store/sqlite/audit-sync.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -31,11 +32,12 @@ export function loadPolicyOrExit(file: string) {
 /**
  * Opens the SQLite store. Commands that operate on an existing deployment (kill, audit,
  * approvals) pass `mustExist`: a mistyped --db must not silently create an empty store that no
- * server reads — a kill written there would stop nothing.
+ * server reads — a kill written there would stop nothing. Commands that load a policy pass its
+ * `audit.sync`; the others (no policy) commit with the default, `full`.
  */
 export async function openStore(
   db: string | undefined,
-  options: { mustExist?: boolean } = {},
+  options: { mustExist?: boolean; sync?: AuditSync } = {},
 ): Promise<Store> {
   const path = resolve(db ?? process.env.WARDEN_DB ?? DEFAULT_DB);
   if (options.mustExist && !existsSync(path)) {
@@ -45,7 +47,7 @@ export async function openStore(
     );
   }
   try {
-    return await openSqliteStore(path);
+    return await openSqliteStore(path, options.sync ? { sync: options.sync } : {});
   } catch (error) {
     throw new CliError(`cannot open the store \`${path}\`: ${(error as Error).message}`, 1);
   }

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { LimitsConfigError } from '../limits/open-backend.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEval } from './commands/eval.js';
+import { registerIncident } from './commands/incident.js';
 import { registerKillSwitch } from './commands/killswitch.js';
+import { registerLimits } from './commands/limits.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { CliError } from './common.js';
@@ -22,6 +27,10 @@ registerKillSwitch(program);
 registerAudit(program);
 registerApprovals(program);
 registerToken(program);
+registerMcp(program);
+registerLimits(program);
+registerRun(program);
+registerIncident(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -29,6 +38,10 @@ try {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (or the help / version).
     process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof LimitsConfigError) {
+    process.stderr.write(`warden: ${error.message}\n`);
+    process.exit(2);
   }
   if (error instanceof CliError) {
     process.stderr.write(`warden: ${error.message}\n`);

@@ -20,6 +20,24 @@ export interface Reason {
   code: string;
   stage: StageName;
   message: string;
+  /** `limits.*` denials: how long to wait before the same action can be admitted. */
+  retryAfterMs?: number;
+  /** `limits.*` denials: the limit that refused, with its figures. */
+  limit?: LimitFigures;
+}
+
+/** A limit's figures in a denial (the same fields as an entry of `GET /v1/limits`). */
+export interface LimitFigures {
+  name: string;
+  kind: 'rate' | 'budget' | 'steps' | 'duration' | 'loop';
+  scope: string;
+  key: string;
+  used: number;
+  reserved: number;
+  limit: number;
+  unit: 'calls' | 'usd' | 'steps' | 'ms';
+  window: string;
+  resetsAt?: string;
 }
 
 export interface ApprovalRequirement {

@@ -75,12 +75,20 @@ function failed<T>(error: unknown, controller: RunControl, durationMs: number): 
     const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';
     return { status, reason: abortReason(controller.signal.reason), durationMs };
   }
+  const own = (error as { reason?: unknown } | null)?.reason;
+  if (isExecutorReason(own)) return { status: 'failed', reason: own, durationMs };
   const message = error instanceof Error ? error.message : String(error);
   return {
     status: 'failed',
     reason: { code: 'execute.error', stage: 'execute', message: `the executor failed: ${message}` },
     durationMs,
   };
+}
+
+/** An executor may throw an error carrying its own stable reason (e.g. `sandbox.limit-unenforceable`). */
+function isExecutorReason(value: unknown): value is Reason {
+  const r = value as Partial<Reason> | undefined;
+  return typeof r?.code === 'string' && r.stage === 'execute' && typeof r.message === 'string';
 }
 
 function timeoutReason(ms: number): Reason {

@@ -1,10 +1,24 @@
-import type { Reason } from '../decision/decision.js';
+import type { LimitFigures, Reason } from '../decision/decision.js';
 import type { Context, Stage } from '../pipeline/context.js';
 
 /** A hold on a limit taken by `run()`: settled with the actual cost, or released. */
 export interface Reservation {
-  settle(actual: { usd?: number }): Promise<void>;
-  release(): Promise<void>;
+  /**
+   * The action completed. `usd` is the cost the caller reported; `output` is the executor's
+   * result, where a limiter may find the provider's token usage.
+   */
+  settle(actual: { usd?: number; output?: unknown }): Promise<void>;
+  /**
+   * The action did not complete. `ran` is true when it was executed and failed (a rate slot
+   * stays taken: the call was made), false or absent when it never ran (the slot is given back).
+   */
+  release(options?: { ran?: boolean }): Promise<void>;
+}
+
+/** One limit's state for one key, as `warden limits` and `GET /v1/limits` show it. */
+export interface LimitUsage extends LimitFigures {
+  /** The agent it counts for; `*` when the limit is shared across agents (per user, per type). */
+  agent: string;
 }
 
 /**
@@ -15,17 +29,27 @@ export interface Limiter {
   readonly name: string;
   peek(ctx: Context): Reason | undefined | Promise<Reason | undefined>;
   acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }>;
+  /**
+   * The hold this limiter took for `actionId` in another process, or before a restart (durable
+   * backends keep holds with an expiry): lets `Warden.settle` settle it anyway.
+   */
+  resume?(actionId: string): Promise<Reservation | undefined>;
+  /** Current usage, for `warden limits` and `GET /v1/limits`; only `agent`'s when given. */
+  usage?(agent?: string): Promise<LimitUsage[]>;
 }
 
 /**
- * Stage 6. In `check()` it peeks at every limiter; `run()` acquires them after the decision (see
- * the Warden class) so a denied or asked action consumes nothing. No limiter registered: passes.
+ * Stage 6. In `check()` it peeks at every limiter; `run()` and `decide()` acquire them after the
+ * stages (see the Warden class) so a denied action consumes nothing. No limiter registered: passes.
  */
 export function limitsStage(limiters: readonly Limiter[]): Stage {
   return {
     name: 'limits',
     run: function limits(ctx) {
       if (limiters.length === 0) return undefined;
+      // run() and decide() acquire every limiter right after the stages: a peek first would only
+      // double the round trips to a shared backend.
+      if (!ctx.dryRun) return undefined;
       return (async () => {
         for (const limiter of limiters) {
           const reason = await limiter.peek(ctx);

@@ -34,14 +34,17 @@ export async function acquireAll(
   return undefined;
 }
 
-/** Gives back every hold (the action did not run, or failed). */
-export async function releaseAll(held: Reservation[]): Promise<void> {
-  await Promise.allSettled(held.map((r) => r.release()));
+/** Gives back every hold: the action did not run, or (`ran`) it ran and failed. */
+export async function releaseAll(held: Reservation[], options: { ran?: boolean } = {}): Promise<void> {
+  await Promise.allSettled(held.map((r) => r.release(options)));
   held.length = 0;
 }
 
-/** Settles every hold with the action's actual cost, when it reported one. */
-export async function settleAll(held: Reservation[], action: Action): Promise<void> {
-  const usd = action.cost?.usd;
-  await Promise.allSettled(held.map((r) => r.settle(usd === undefined ? {} : { usd })));
+/**
+ * Settles every hold after `run()` executed the action: with the provider's usage found in
+ * `output` when a limiter can read it, else with what was held. The action's own `cost.usd` is
+ * an estimate made before the call, already part of the hold, so it is not passed as an actual.
+ */
+export async function settleAll(held: Reservation[], _action: Action, output?: unknown): Promise<void> {
+  await Promise.allSettled(held.map((r) => r.settle(output === undefined ? {} : { output })));
 }

@@ -1,4 +1,5 @@
 import type { Reason } from '../decision/decision.js';
+import type { Overrides } from '../incident/overrides.js';
 import type { Stage } from '../pipeline/context.js';
 import type { CompiledAgent, ResourceMatcher } from '../policy/compile.js';
 import { type ResourceKind, resourcesOf } from './resources.js';
@@ -15,12 +16,20 @@ const RESOURCE_WORD: Record<ResourceKind, string> = { paths: 'path', hosts: 'hos
  * Stage 3, least privilege: the agent must be named in the policy, the type must be in its
  * `allow` list and not in its `deny` list, and every resource the action touches (paths, hosts,
  * tables) must be granted. Default deny: anything not granted is refused, saying which grant is missing.
+ * An agent whose grants were revoked (`warden incident revoke`) is refused everything.
  */
-export function permissionsStage(): Stage {
+export function permissionsStage(overrides?: Pick<Overrides, 'revoked'>): Stage {
   return {
     name: 'permissions',
     run: function permissions(ctx) {
       const { action, policy } = ctx;
+      const revoked = overrides?.revoked(action.agent);
+      if (revoked) {
+        return deny(
+          'revoked',
+          `the grants of agent \`${action.agent}\` were revoked by ${revoked.by} at ${revoked.at}: ${revoked.reason || 'no reason given'}; an operator must restore them (\`warden incident restore --agent ${action.agent}\`)`,
+        );
+      }
       const agent = policy.agents.get(action.agent);
       if (!agent) {
         return deny(

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Action } from '../action/action.js';
-import { analyzeSql, type SqlAnalysis } from '../sql/sql-analysis.js';
+import { analyzeSql, type SqlAnalysis, type SqlDialect } from '../sql/sql-analysis.js';
 
 export type ResourceKind = 'paths' | 'hosts' | 'tables';
 
@@ -55,13 +55,20 @@ export function resourcesOf(action: Action, facts: Map<string, unknown>): Resour
   return undefined;
 }
 
-/** Parses the action's SQL once per decision and shares the result through `facts`. */
-export function sqlAnalysisOf(action: Action, facts: Map<string, unknown>): SqlAnalysis | { error: string } {
+/**
+ * Parses the action's SQL once per decision and shares the result through `facts`. The risk stage
+ * parses first, in the dialect of the action's database (`sql.databases`); later calls reuse it.
+ */
+export function sqlAnalysisOf(
+  action: Action,
+  facts: Map<string, unknown>,
+  dialect: SqlDialect = 'postgres',
+): SqlAnalysis | { error: string } {
   const cached = facts.get(SQL_ANALYSIS) as SqlAnalysis | { error: string } | undefined;
   if (cached) return cached;
   let result: SqlAnalysis | { error: string };
   try {
-    result = analyzeSql(String(action.params.sql));
+    result = analyzeSql(String(action.params.sql), dialect);
   } catch (error) {
     result = {
       error: `the SQL does not parse (${(error as Error).message}); it cannot be checked, so it is refused`,

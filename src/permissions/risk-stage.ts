@@ -1,4 +1,5 @@
 import { maxRisk, type Risk } from '../action/risk.js';
+import { sqlDialectOf } from '../guards/sql/sql-policy.js';
 import type { Stage } from '../pipeline/context.js';
 import { sqlAnalysisOf } from './resources.js';
 
@@ -20,7 +21,7 @@ export function riskStage(): Stage {
       const { action, policy } = ctx;
       ctx.risk = policy.riskOf(action.type);
       if (action.type === 'sql.query') {
-        const analysis = sqlAnalysisOf(action, ctx.facts);
+        const analysis = sqlAnalysisOf(action, ctx.facts, sqlDialectOf(policy.config.sql, action.params));
         if ('error' in analysis) {
           return { code: 'risk.sql-unparsable', stage: 'risk', message: analysis.error };
         }

@@ -14,20 +14,31 @@ export function runStages(
   onCrash: (stage: Stage, error: unknown) => void,
   from = 0,
 ): StageOutcome | Promise<StageOutcome> {
+  const timings = ctx.timings;
   for (let i = from; i < stages.length; i++) {
     const stage = stages[i] as Stage;
     let outcome: StageOutcome | Promise<StageOutcome>;
+    // Timed only when an observer asked for it (ctx.timings set): the unobserved path is unchanged.
+    const start = timings ? performance.now() : 0;
     try {
       outcome = stage.run(ctx);
     } catch (error) {
+      if (timings) timings.push({ stage: stage.name, start, end: performance.now() });
       return crashed(stage, error, onCrash);
     }
     if (outcome instanceof Promise) {
       return outcome.then(
-        (result) => result ?? runStages(stages, ctx, onCrash, i + 1),
-        (error: unknown) => crashed(stage, error, onCrash),
+        (result) => {
+          if (timings) timings.push({ stage: stage.name, start, end: performance.now() });
+          return result ?? runStages(stages, ctx, onCrash, i + 1);
+        },
+        (error: unknown) => {
+          if (timings) timings.push({ stage: stage.name, start, end: performance.now() });
+          return crashed(stage, error, onCrash);
+        },
       );
     }
+    if (timings) timings.push({ stage: stage.name, start, end: performance.now() });
     if (outcome) return outcome;
   }
   return undefined;

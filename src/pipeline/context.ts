@@ -2,6 +2,7 @@ import type { Action } from '../action/action.js';
 import type { Risk } from '../action/risk.js';
 import type { ApprovalRequirement, Reason, StageName } from '../decision/decision.js';
 import type { CompiledAgent, CompiledPolicy } from '../policy/compile.js';
+import type { StageTiming } from './observer.js';
 
 /**
  * What the stages share while deciding one action. Stages read the action and write their
@@ -24,6 +25,8 @@ export interface Context {
   facts: Map<string, unknown>;
   /** `check()` sets this; stages must then have no side effects on the world or on state. */
   readonly dryRun: boolean;
+  /** Per-stage timings, collected by `runStages` only when a PipelineObserver is attached. */
+  timings?: StageTiming[];
 }
 
 /** A stage returns nothing to pass the action on, or a Reason to deny it. */

@@ -34,7 +34,7 @@ export function decisionEntry(action: Action | undefined, input: unknown, decisi
     ...(typeof agent === 'string' ? { agent } : {}),
     actionId: decision.id,
     data: {
-      action: action ? actionSummary(action) : { invalid: true },
+      action: action ? actionSummary(action) : unvalidated(input),
       decision,
     },
   };
@@ -50,6 +50,18 @@ export function resultEntry<T>(action: Action, execution: Execution<T>): AuditEn
   return { type: 'result', agent: action.agent, actionId: action.id, data };
 }
 
+/**
+ * An input that was not validated (refused before validation, e.g. by the kill switch, or invalid):
+ * its type and bounded params are kept when present, so an incident report can show what was attempted.
+ */
+function unvalidated(input: unknown): Record<string, unknown> {
+  const i = input as { type?: unknown; params?: unknown } | null;
+  const out: Record<string, unknown> = { invalid: true };
+  if (typeof i?.type === 'string' && i.type.length <= 200) out.type = i.type;
+  if (typeof i?.params === 'object' && i.params !== null) out.params = summarize(i.params);
+  return out;
+}
+
 function actionSummary(action: Action): Record<string, unknown> {
   const out: Record<string, unknown> = { type: action.type, params: action.params };
   if (action.user !== undefined) out.user = action.user;
@@ -61,11 +73,20 @@ function actionSummary(action: Action): Record<string, unknown> {
 
 const MAX_OUTPUT_CHARS = 4096;
 
+/**
+ * An output may say how it is audited: `output[AUDIT_VIEW]()` returns the bounded summary to
+ * record (a sandbox result keeps its exit code, limits and violations and only a prefix of its
+ * streams). Symbol keys stay out of the JSON the agent receives.
+ */
+export const AUDIT_VIEW: unique symbol = Symbol.for('warden.auditView');
+
 /** Results are audited, but bounded: large outputs keep their size and a prefix. */
 export function summarize(output: unknown): unknown {
   if (output === undefined || output === null) return null;
   if (typeof output === 'boolean' || (typeof output === 'number' && Number.isFinite(output))) return output;
   if (typeof output === 'string' && output.length <= MAX_OUTPUT_CHARS / 2) return output;
+  if (typeof output === 'object' && AUDIT_VIEW in output)
+    return summarize((output as { [AUDIT_VIEW]: () => unknown })[AUDIT_VIEW]());
   // Anything else goes through JSON once: bounded, and a NaN or a function cannot break the record.
   let text: string;
   try {

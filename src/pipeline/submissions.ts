@@ -38,7 +38,18 @@ export class Submissions {
     const now = new Date().toISOString();
     let approval: ApprovalRecord | undefined;
     if (decision.effect === 'ask') {
-      approval = await this.warden.approvals.request(action, decision, this.warden.policy.approvalTimeoutMs);
+      // A resubmitted id must not reach the approval store (its request id derives from the action id).
+      if (await this.warden.store.actions.get(action.id)) throw duplicate(action.id);
+      try {
+        approval = await this.warden.approvals.request(
+          action,
+          decision,
+          this.warden.policy.approvalTimeoutMs,
+        );
+      } catch (error) {
+        if ((error as Error).name === 'StoreConflictError') throw duplicate(action.id);
+        throw error;
+      }
     }
     const record: ActionRecord = {
       id: action.id,
@@ -53,13 +64,7 @@ export class Submissions {
     try {
       await this.warden.store.actions.create(record);
     } catch (error) {
-      if ((error as Error).name === 'StoreConflictError') {
-        throw new SubmissionError(
-          'action.duplicate-id',
-          409,
-          `action id \`${action.id}\` was already submitted; use a new id`,
-        );
-      }
+      if ((error as Error).name === 'StoreConflictError') throw duplicate(action.id);
       throw error;
     }
     return view(record);
@@ -70,8 +75,7 @@ export class Submissions {
     const record = await this.warden.store.actions.get(id);
     if (!record) throw new SubmissionError('action.not-found', 404, `no action \`${id}\` was submitted`);
     if (record.status !== 'pending' || !record.approvalId) return view(record);
-    await this.warden.approvals.expireDue();
-    const approval = await this.warden.approvals.get(record.approvalId);
+    const approval = await this.warden.approvals.refresh(record.approvalId);
     if (!approval || approval.status === 'pending') return view(record);
     const updated = await this.warden.store.actions.update(id, (current) => {
       if (current.status !== 'pending') return current;
@@ -91,13 +95,17 @@ export class Submissions {
     return view(updated);
   }
 
-  /** Polls until the action leaves `pending` or `timeoutMs` passes. */
+  /**
+   * Long-poll: resolves as soon as the action leaves `pending` (woken by a vote in this process,
+   * or seen on the next 250 ms read for a vote made by another process) or when `timeoutMs` passes.
+   */
   async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<SubmissionView> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const current = await this.status(id);
       if (current.status !== 'pending' || Date.now() >= until || signal?.aborted) return current;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(0, until - Date.now()))));
+      const ms = Math.min(250, Math.max(0, until - Date.now()));
+      await this.warden.approvals.nextChange(current.approvalId ?? '', ms, signal).catch(() => undefined);
     }
   }
 
@@ -147,9 +155,18 @@ export class Submissions {
     await this.warden.settle(id, {
       completed: result.status === 'completed',
       ...(result.cost?.usd === undefined ? {} : { usd: result.cost.usd }),
+      ...(result.output === undefined ? {} : { output: result.output }),
     });
     return view(updated);
   }
+}
+
+function duplicate(id: string): SubmissionError {
+  return new SubmissionError(
+    'action.duplicate-id',
+    409,
+    `action id \`${id}\` was already submitted; use a new id`,
+  );
 }
 
 function view(record: ActionRecord): SubmissionView {

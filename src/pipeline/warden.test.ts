@@ -179,7 +179,8 @@ describe('risk, rules and default safety requirements', () => {
   });
 
   test('shell commands are denied while no sandbox is available', async () => {
-    const warden = await make();
+    // `ls` is allowed by the shell guard here, so only the missing sandbox can deny it.
+    const warden = await make({ ...policy, shell: { commands: { ls: true } }, sandbox: { backend: 'none' } });
     const d = await warden.check({ agent: 'coder', type: 'shell.exec', params: { command: 'ls' } });
     assert.deepEqual([d.effect, d.reasons[0]?.code], ['deny', 'sandbox.unavailable']);
   });
@@ -290,6 +291,35 @@ describe('run()', () => {
       ['decision', 'result'],
     );
     assert.equal(exec.calls.length, 1);
+  });
+
+  test('without an executor of its own, run() uses the table by type, and denies when none fits', async () => {
+    const read = recordingExecutor('from fs.read');
+    const family = recordingExecutor('from fs.*');
+    const warden = await make(policy, { executors: { 'fs.read': read, 'fs.*': family } });
+    const r1 = await warden.run({ agent: 'research', type: 'fs.read', params: { path: '/data/a' } });
+    const r2 = await warden.run({ agent: 'research', type: 'fs.list', params: { path: '/data' } });
+    assert.deepEqual([r1.output, r2.output], ['from fs.read', 'from fs.*']);
+    const r3 = await warden.run({ agent: 'admin', type: 'notify.send', params: { to: 'x' } });
+    assert.equal(r3.status, 'denied');
+    assert.equal(r3.reason?.code, 'execute.unavailable');
+    const [recorded] = await warden.store.audit.query({ actionId: r3.decision.id });
+    assert.equal((recorded?.data.decision as { effect?: string } | undefined)?.effect, 'deny');
+  });
+
+  test('audit record listeners hear every durable record, in chain order', async () => {
+    const warden = await make();
+    const heard: string[] = [];
+    const stop = warden.audit.onRecord((r) => heard.push(`${r.seq}:${r.type}`));
+    warden.audit.onRecord(() => {
+      throw new Error('a broken listener must not break the log');
+    });
+    await warden.run({ agent: 'research', type: 'fs.read', params: { path: '/data/a' } }, () => 1);
+    await new Promise((r) => setImmediate(r));
+    stop();
+    await warden.run({ agent: 'research', type: 'fs.read', params: { path: '/data/b' } }, () => 1);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(heard, ['1:decision', '2:result']);
   });
 
   test('a denied action never reaches the executor, and the reason is returned', async () => {

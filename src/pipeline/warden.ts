@@ -1,12 +1,15 @@
 import type { Action } from '../action/action.js';
 import type { ApprovalChannel } from '../approvals/approval-channel.js';
 import { Approvals, approvalReason } from '../approvals/approvals.js';
+import { channelsFromPolicy } from '../approvals/channels/from-policy.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Decision, Reason } from '../decision/decision.js';
 import { type Executor, execute } from '../execute/execute.js';
+import { type ExecutorTable, executorFor } from '../execute/executors.js';
 import { RunControl } from '../execute/run-control.js';
 import { type Guard, guardsStage } from '../guards/guard.js';
-import { KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
+import { Overrides } from '../incident/overrides.js';
+import { ALL_AGENTS, KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
 import { acquireAll, releaseAll, settleAll } from '../limits/reservations.js';
 import { permissionsStage } from '../permissions/permissions.js';
@@ -16,8 +19,10 @@ import { rulesStage } from '../rules/rules.js';
 import { loadSqlParser } from '../sql/sql-analysis.js';
 import type { ApprovalRecord, Store } from '../store/store.js';
 import { validateStage } from '../validate/validate-stage.js';
+import { assemble } from './assemble.js';
 import { runStages } from './compose.js';
-import { newContext, type Stage } from './context.js';
+import { type Context, newContext, type Stage } from './context.js';
+import type { DecisionEvent, PipelineObserver } from './observer.js';
 import { buildDecision, decisionEntry, resultEntry } from './records.js';
 
 export interface WardenOptions {
@@ -26,12 +31,23 @@ export interface WardenOptions {
   guards?: Guard[];
   limiters?: Limiter[];
   channels?: ApprovalChannel[];
+  /** Executors by action type for `run()` calls that pass none (see `executorFor`). */
+  executors?: ExecutorTable;
+  /** Called by `close()`, in reverse order: what guards, limiters and executors hold. */
+  closers?: (() => Promise<void>)[];
   /** Whether a sandbox can run `shell.exec` / `code.exec` (default false: they are denied). */
   sandboxAvailable?: boolean;
   /** How often the kill switch re-reads the store for stops made by other processes (ms, default 250). */
   killPollMs?: number;
+  /**
+   * How often pending approval requests are swept (ms, default 1000): overdue ones expire (and are
+   * audited as `approval.expired` even when nobody waits), killed agents' ones are cancelled.
+   */
+  approvalSweepMs?: number;
   /** Called when a stage crashes (it already denied); defaults to a JSON line on stderr. */
   onStageError?: (stage: string, error: unknown) => void;
+  /** Watches decisions and results (logs, metrics, traces); stages are timed only when one is set. */
+  observer?: PipelineObserver;
 }
 
 export type RunStatus = 'completed' | 'failed' | 'denied' | 'timeout' | 'aborted';
@@ -68,11 +84,21 @@ export class Warden {
   readonly audit: AuditLog;
   readonly kills: KillSwitch;
   readonly approvals: Approvals;
+  /** Incident overrides: revoked grants, approval required for everything (`warden incident`). */
+  readonly overrides: Overrides;
+  private readonly observer: PipelineObserver | undefined;
   private readonly stages: readonly Stage[];
-  private readonly limiters: readonly Limiter[];
+  /** Every limiter in the limits stage, in order (read by `GET /v1/limits` and `warden limits`). */
+  readonly limiters: readonly Limiter[];
   private readonly onCrash: (stage: Stage, error: unknown) => void;
   private readonly killPollMs: number;
   private readonly held = new Map<string, Reservation[]>();
+  /** Runs past their decision (waiting for approval or executing): `close()` aborts them. */
+  private readonly running = new Set<RunControl>();
+  private readonly executors: ExecutorTable;
+  private readonly closers: readonly (() => Promise<void>)[];
+  private readonly approvalSweepMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: WardenOptions) {
     this.policy = options.policy;
@@ -80,15 +106,20 @@ export class Warden {
     this.audit = new AuditLog(options.store.audit, { maxBatch: options.policy.config.audit.maxBatch });
     this.kills = new KillSwitch(options.store.kills, this.audit);
     this.approvals = new Approvals(options.store.approvals, this.audit, options.channels ?? []);
+    this.overrides = new Overrides(options.store.audit, this.audit);
+    this.observer = options.observer;
     this.limiters = options.limiters ?? [];
+    this.executors = options.executors ?? {};
+    this.closers = options.closers ?? [];
     this.killPollMs = options.killPollMs ?? 250;
+    this.approvalSweepMs = options.approvalSweepMs ?? 1000;
     this.stages = [
       killSwitchStage(this.kills),
       validateStage(),
       riskStage(),
-      permissionsStage(),
+      permissionsStage(this.overrides),
       guardsStage(options.guards ?? []),
-      rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false }),
+      rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false, overrides: this.overrides }),
       limitsStage(this.limiters),
     ];
     const report = options.onStageError ?? reportCrash;
@@ -98,8 +129,11 @@ export class Warden {
   /** Decides without side effects (SPEC §1, stages 1–6). Never throws: a failure denies. */
   async check(input: unknown): Promise<Decision> {
     const ctx = newContext(input, this.policy, true);
+    const start = this.observer ? observeStages(ctx) : 0;
     const denied = await runStages(this.stages, ctx, this.onCrash);
-    return buildDecision(ctx, denied);
+    const decision = buildDecision(ctx, denied);
+    if (this.observer) this.observe(this.observer, 'check', ctx, decision, start);
+    return decision;
   }
 
   /**
@@ -108,23 +142,30 @@ export class Warden {
    */
   async decide(input: unknown): Promise<{ decision: Decision; action?: Action }> {
     const ctx = newContext(input, this.policy, false);
+    const start = this.observer ? observeStages(ctx) : 0;
     let denied = await runStages(this.stages, ctx, this.onCrash);
     let decision = buildDecision(ctx, denied);
     if (!ctx.action) {
       await this.record(decisionEntry(undefined, input, decision));
+      if (this.observer) this.observe(this.observer, 'decide', ctx, decision, start);
       return { decision };
     }
     const held: Reservation[] = [];
-    if (!denied && decision.effect === 'allow') {
+    // An ask takes its holds too (as in run()): an action a human approves later must not bypass
+    // its rate or budget. Holds of an ask that is never approved expire (`limits.holdTtl`).
+    if (!denied && decision.effect !== 'deny') {
       denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
       if (denied) decision = buildDecision(ctx, denied);
     }
     const recorded = await this.record(decisionEntry(ctx.action, input, decision));
+    if (recorded) decision = recordFailure(decision, recorded);
+    if (this.observer) this.observe(this.observer, 'decide', ctx, decision, start);
     if (recorded) {
       await releaseAll(held);
-      return { decision: recordFailure(decision, recorded), action: ctx.action };
+      return { decision, action: ctx.action };
     }
-    // Held until the agent reports the result (`settle`); a process restart drops them.
+    // Held until the agent reports the result (`settle`). Durable limit backends also keep the
+    // hold with an expiry, so a result reported after a restart still settles it (`resume`).
     if (held.length > 0) this.held.set(ctx.action.id, held);
     return { decision, action: ctx.action };
   }
@@ -133,33 +174,65 @@ export class Warden {
    * Settles (or, when `usd` is undefined and the action failed, releases) the limit holds that
    * `decide()` took for an action the agent executed itself.
    */
-  async settle(actionId: string, outcome: { completed: boolean; usd?: number }): Promise<void> {
-    const held = this.held.get(actionId);
-    if (!held) return;
+  async settle(
+    actionId: string,
+    outcome: { completed: boolean; usd?: number; output?: unknown },
+  ): Promise<void> {
+    let held = this.held.get(actionId);
     this.held.delete(actionId);
-    if (!outcome.completed) return releaseAll(held);
-    await Promise.allSettled(
-      held.map((r) => r.settle(outcome.usd === undefined ? {} : { usd: outcome.usd })),
-    );
+    // Not held here: taken by another process, or before a restart; durable limiters still know it.
+    held ??= await this.resumeHolds(actionId);
+    if (held.length === 0) return;
+    if (!outcome.completed) return releaseAll(held, { ran: true });
+    const actual = {
+      ...(outcome.usd === undefined ? {} : { usd: outcome.usd }),
+      ...(outcome.output === undefined ? {} : { output: outcome.output }),
+    };
+    await Promise.allSettled(held.map((r) => r.settle(actual)));
   }
 
-  /** Runs the whole pipeline and, when allowed (or approved), the executor. Never throws. */
-  async run<T>(input: unknown, executor: Executor<T>, options: RunOptions = {}): Promise<RunResult<T>> {
+  private async resumeHolds(actionId: string): Promise<Reservation[]> {
+    const found = await Promise.allSettled(this.limiters.map((l) => l.resume?.(actionId)));
+    return found.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+  }
+
+  /**
+   * Runs the whole pipeline and, when allowed (or approved), the executor: the caller's, or else
+   * Warden's own for the action's type. Never throws.
+   */
+  async run<T = unknown>(
+    input: unknown,
+    executor?: Executor<T>,
+    options: RunOptions = {},
+  ): Promise<RunResult<T>> {
     const ctx = newContext(input, this.policy, false);
+    const start = this.observer ? observeStages(ctx) : 0;
     let denied = await runStages(this.stages, ctx, this.onCrash);
+    const perform =
+      executor ?? (ctx.action ? (executorFor(this.executors, ctx.action.type) as Executor<T>) : undefined);
+    if (!denied && ctx.action && !perform) denied = noExecutor(ctx.action.type);
     const reservations: Reservation[] = [];
     if (!denied && ctx.action) denied = await acquireAll(this.limiters, ctx, reservations, this.onCrash);
     let decision = buildDecision(ctx, denied);
     const action = ctx.action;
     const failed = await this.record(decisionEntry(action, input, decision));
     if (failed) decision = recordFailure(decision, failed);
+    const decided = this.observer ? this.observe(this.observer, 'run', ctx, decision, start) : undefined;
     if (decision.effect === 'deny' || !action) {
       await releaseAll(reservations);
       return { decision, status: 'denied', ...(decision.reasons[0] ? { reason: decision.reasons[0] } : {}) };
     }
 
     const controller = new RunControl();
-    const untrack = this.kills.track(action.agent, controller);
+    const untrackKill = this.kills.track(action.agent, controller);
+    this.running.add(controller);
+    const untrack = () => {
+      untrackKill();
+      this.running.delete(controller);
+    };
+    // A stop that arrived while the decision was being recorded (before tracking) must not wait for approval.
+    const stopped = this.kills.stateOf(action.agent);
+    if (stopped) controller.abort(killReason(action.agent, stopped));
     const onCallerAbort = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) onCallerAbort();
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -171,6 +244,10 @@ export class Warden {
         decision = waited.decision;
         if (decision.effect === 'deny') {
           await releaseAll(reservations);
+          if (decided) {
+            const now = performance.now();
+            this.observeResult({ decided, action, decision, status: 'denied', approvalEnd: now, end: now });
+          }
           return {
             decision,
             status: 'denied',
@@ -179,13 +256,21 @@ export class Warden {
           };
         }
       }
+      const approvalEnd = decided ? performance.now() : 0;
       // A stop may have arrived while the action waited for approval.
       const stop = this.kills.stateOf(action.agent);
       if (stop) controller.abort(killReason(action.agent, stop));
 
-      const execution = await execute(executor, action, this.policy.executionTimeoutMs, controller);
+      const execution = await execute(
+        perform as Executor<T>,
+        action,
+        this.policy.executionTimeoutMs,
+        controller,
+      );
       if (reservations.length > 0) {
-        await (execution.status === 'completed' ? settleAll(reservations, action) : releaseAll(reservations));
+        await (execution.status === 'completed'
+          ? settleAll(reservations, action, execution.output)
+          : releaseAll(reservations, { ran: true }));
       }
       const recordError = await this.record(resultEntry(action, execution));
       const result: RunResult<T> = {
@@ -197,6 +282,18 @@ export class Warden {
       if (execution.status === 'completed') result.output = execution.output;
       else result.reason = execution.reason;
       if (recordError) result.reason = recordError;
+      if (decided) {
+        this.observeResult({
+          decided,
+          action,
+          decision,
+          status: execution.status,
+          approvalEnd,
+          end: performance.now(),
+          executeMs: execution.durationMs,
+          ...(result.reason ? { reason: result.reason } : {}),
+        });
+      }
       return result;
     } finally {
       untrack();
@@ -208,11 +305,48 @@ export class Warden {
   async start(): Promise<void> {
     await loadSqlParser();
     await this.kills.start(this.killPollMs);
+    // The memory store has no other process to hear from: its overrides change only through this Warden.
+    await this.overrides.start(this.store.kind === 'memory' ? undefined : this.killPollMs);
+    let sweeping = false;
+    this.sweeper = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      this.sweepApprovals()
+        .catch((error: unknown) => this.onCrash({ name: 'approval', run: () => undefined }, error))
+        .finally(() => {
+          sweeping = false;
+        });
+    }, this.approvalSweepMs);
+    this.sweeper.unref();
   }
 
+  /**
+   * Expires overdue approval requests and cancels those of killed agents (a stopped agent's
+   * pending request must not be released by a late approval). The sweeper calls it; so does a kill.
+   */
+  sweepApprovals(): Promise<void> {
+    const stops = this.kills.list();
+    if (stops.length === 0) return this.approvals.sweep();
+    const killed = new Set(stops.map((k) => k.agent));
+    return this.approvals.sweep((agent) => killed.has(ALL_AGENTS) || killed.has(agent));
+  }
+
+  /**
+   * Stops the Warden: runs still waiting for approval or executing are aborted (`execute.aborted`),
+   * then the audit log is flushed and the parts are closed.
+   */
   async close(): Promise<void> {
+    const closing: Reason = {
+      code: 'execute.aborted',
+      stage: 'execute',
+      message: 'Warden is shutting down; the action was stopped',
+    };
+    for (const run of this.running) run.abort(closing);
+    if (this.sweeper) clearInterval(this.sweeper);
     this.kills.stop();
+    this.overrides.stop();
     await this.audit.close();
+    for (const close of [...this.closers].reverse()) await close();
   }
 
   private async awaitApproval(
@@ -221,7 +355,7 @@ export class Warden {
     signal: AbortSignal,
     options: RunOptions,
   ): Promise<{ decision: Decision; approval?: ApprovalRecord }> {
-    let request: ApprovalRecord;
+    let request: ApprovalRecord | undefined;
     try {
       request = await this.approvals.request(action, decision, this.policy.approvalTimeoutMs);
       options.onApprovalRequested?.(request);
@@ -231,12 +365,54 @@ export class Warden {
       const reason: Reason =
         signal.aborted && isReason(signal.reason)
           ? signal.reason
-          : {
-              code: 'approval.error',
-              stage: 'approval',
-              message: `waiting for approval failed: ${String(error)}`,
-            };
-      return { decision: { ...decision, effect: 'deny', reasons: [reason, ...decision.reasons] } };
+          : signal.aborted
+            ? { code: 'approval.cancelled', stage: 'approval', message: 'the caller stopped waiting' }
+            : {
+                code: 'approval.error',
+                stage: 'approval',
+                message: `waiting for approval failed: ${String(error)}`,
+              };
+      // Nobody waits for it any more (the caller aborted, or the agent was killed): withdraw it,
+      // so a late approval cannot count for an action that will not run.
+      const cancelled = request
+        ? await this.approvals.cancel(request.id, action.agent, reason.message).catch(() => undefined)
+        : undefined;
+      return {
+        decision: { ...decision, effect: 'deny', reasons: [reason, ...decision.reasons] },
+        ...(cancelled ? { approval: cancelled } : {}),
+      };
+    }
+  }
+
+  private observe(
+    observer: PipelineObserver,
+    mode: DecisionEvent['mode'],
+    ctx: Context,
+    decision: Decision,
+    start: number,
+  ): DecisionEvent {
+    const event: DecisionEvent = {
+      mode,
+      input: ctx.input,
+      action: ctx.action,
+      decision,
+      start,
+      end: performance.now(),
+      stages: ctx.timings ?? [],
+    };
+    try {
+      observer.decided(event);
+    } catch (error) {
+      this.onCrash({ name: 'record', run: () => undefined }, error);
+    }
+    return event;
+  }
+
+  private observeResult(event: Parameters<PipelineObserver['finished']>[0]): void {
+    try {
+      this.observer?.finished(event);
+    } catch (error) {
+      this.onCrash({ name: 'record', run: () => undefined }, error);
     }
   }
 
@@ -256,11 +432,69 @@ export class Warden {
   }
 }
 
-/** Builds a Warden, loads the SQL parser and starts following the kill switch. */
+/**
+ * Builds a Warden with everything its policy's sections ask for (guards, limiters, executors,
+ * sandbox; see `assemble`) plus the `options`' own, loads the SQL parser and starts following
+ * the kill switch.
+ */
 export async function createWarden(options: WardenOptions): Promise<Warden> {
-  const warden = new Warden(options);
+  const parts = await assemble(options.policy, options.store);
+  const warden = new Warden({
+    ...options,
+    guards: [...parts.guards, ...(options.guards ?? [])],
+    limiters: [...parts.limiters, ...(options.limiters ?? [])],
+    executors: mergeExecutors(parts.executors, options.executors),
+    sandboxAvailable: options.sandboxAvailable ?? parts.sandboxAvailable,
+    closers: [...parts.closers, ...(options.closers ?? [])],
+    channels: [...channelsFromPolicy(options.policy), ...(options.channels ?? [])],
+    ...observerOf([...parts.observers, ...(options.observer ? [options.observer] : [])]),
+  });
   await warden.start();
+  try {
+    for (const attach of parts.attach) await attach(warden);
+  } catch (error) {
+    await warden.close();
+    throw error;
+  }
   return warden;
+}
+
+/** The caller's executors win over the policy's, also by family: a caller's `fs.*` covers `fs.list`. */
+function mergeExecutors(own: ExecutorTable, callers: ExecutorTable | undefined): ExecutorTable {
+  if (!callers) return own;
+  const merged: Record<string, ExecutorTable[string]> = {};
+  for (const [type, executor] of Object.entries(own))
+    if (!executorFor(callers, type)) merged[type] = executor;
+  return { ...merged, ...callers };
+}
+
+/** One observer for several (none: no observer, so nothing is timed). */
+function observerOf(observers: PipelineObserver[]): { observer?: PipelineObserver } {
+  if (observers.length <= 1) return observers[0] ? { observer: observers[0] } : {};
+  return {
+    observer: {
+      decided: (e) => {
+        for (const o of observers) o.decided(e);
+      },
+      finished: (e) => {
+        for (const o of observers) o.finished(e);
+      },
+    },
+  };
+}
+
+/** Turns on stage timing for `ctx`; returns the pipeline's start time. */
+function observeStages(ctx: Context): number {
+  ctx.timings = [];
+  return performance.now();
+}
+
+function noExecutor(type: string): Reason {
+  return {
+    code: 'execute.unavailable',
+    stage: 'execute',
+    message: `no executor for \`${type}\`: pass one to run(), or use POST /v1/actions and execute it yourself`,
+  };
 }
 
 function recordFailure(decision: Decision, reason: Reason): Decision {

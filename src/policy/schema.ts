@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { RISK_LEVELS } from '../action/risk.js';
+import { ApprovalChannelsSchema } from '../approvals/channels/channels-policy.js';
+import { FsPolicySchema } from '../guards/fs/fs-policy.js';
+import { HttpPolicySchema } from '../guards/http/http-policy.js';
+import { ShellPolicySchema } from '../guards/shell/shell-policy.js';
+import { SqlPolicySchema } from '../guards/sql/sql-policy.js';
+import { LimitsSchema } from '../limits/limits-policy.js';
+import { McpSectionSchema } from '../mcp/mcp-policy.js';
+import { MonitoringSchema } from '../monitor/monitor-policy.js';
+import { SandboxPolicySchema } from '../sandbox/sandbox-policy.js';
+import { AuditSyncSchema } from '../store/sqlite/audit-sync.js';
 
 /**
  * The policy file (`warden.yaml`), one zod schema per section. This is the single source for the
@@ -116,9 +126,10 @@ export const PolicySchema = z
         required: z.number().int().min(1).max(20).default(1),
         roles: VoterRolesSchema.default(['approver', 'admin']),
         financialRequired: z.number().int().min(1).max(20).default(2),
+        channels: ApprovalChannelsSchema.prefault({}),
       })
       .strict()
-      .default({ timeout: '15m', required: 1, roles: ['approver', 'admin'], financialRequired: 2 }),
+      .prefault({}),
     execution: z
       .object({ timeout: DurationSchema.default('30s') })
       .strict()
@@ -126,9 +137,18 @@ export const PolicySchema = z
     audit: z
       .object({
         maxBatch: z.number().int().min(1).max(100_000).default(250),
+        sync: AuditSyncSchema.default('full'),
       })
       .strict()
-      .default({ maxBatch: 250 }),
+      .prefault({}),
+    mcp: McpSectionSchema.prefault({}),
+    fs: FsPolicySchema,
+    sql: SqlPolicySchema,
+    limits: LimitsSchema.prefault({}),
+    http: HttpPolicySchema.prefault({}),
+    shell: ShellPolicySchema.prefault({}),
+    sandbox: SandboxPolicySchema.prefault({}),
+    monitoring: MonitoringSchema,
   })
   .strict();
 

@@ -1,12 +1,15 @@
 import { isFinancial, needsSandbox } from '../action/default-risk.js';
 import { RISK_LEVELS, type Risk, riskRank } from '../action/risk.js';
 import type { ApprovalRequirement, Reason } from '../decision/decision.js';
-import type { Context, Stage } from '../pipeline/context.js';
+import type { Overrides } from '../incident/overrides.js';
+import type { Context, Stage, StageOutcome } from '../pipeline/context.js';
 import type { CompiledPolicy, CompiledRule } from '../policy/compile.js';
 
 export interface RulesOptions {
   /** Whether a sandbox can run `shell.exec` and `code.exec`; without one they are denied. */
   sandboxAvailable: boolean;
+  /** Per-agent incident overrides: an agent under `approve-all` is asked about everything. */
+  overrides?: Pick<Overrides, 'approvalRequired'>;
 }
 
 /**
@@ -17,6 +20,31 @@ export interface RulesOptions {
  * financial actions need `approvals.financialRequired` approvers, and commands need a sandbox.
  */
 export function rulesStage(options: RulesOptions): Stage {
+  const base = policyRules(options);
+  const overrides = options.overrides;
+  if (!overrides) return base;
+  const decide = base.run as (ctx: Context) => StageOutcome;
+  return {
+    name: 'rules',
+    run: function rules(ctx) {
+      const denied = decide(ctx);
+      if (denied || ctx.effect !== 'allow') return denied;
+      const forced = overrides.approvalRequired(ctx.action.agent);
+      if (!forced) return undefined;
+      ctx.effect = 'ask';
+      ctx.approvals = requirement(ctx.policy, ctx.action.type);
+      ctx.reasons.unshift({
+        code: 'rules.approval-override',
+        stage: 'rules',
+        message: `every action of agent \`${ctx.action.agent}\` needs approval since ${forced.at} (${forced.by}: ${forced.reason || 'no reason given'}); an operator clears it with \`warden incident restore --agent ${ctx.action.agent}\``,
+      });
+      return undefined;
+    },
+  };
+}
+
+/** The policy's rules and the defaults, without incident overrides. */
+function policyRules(options: RulesOptions): Stage {
   return {
     name: 'rules',
     run: function rules(ctx) {

@@ -5,9 +5,18 @@ import { ALL_AGENTS } from '../killswitch/kill-switch.js';
 import { SubmissionError, Submissions } from '../pipeline/submissions.js';
 import type { Warden } from '../pipeline/warden.js';
 import type { ApprovalStatus } from '../store/store.js';
+import { registerApprovalRoutes } from './routes/approvals.js';
+import { registerAuditSearchRoutes } from './routes/audit-search.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerLimitsRoutes } from './routes/limits.js';
+import { registerMcpRoutes } from './routes/mcp.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
+import { registerSlackRoutes } from './routes/slack.js';
+import { authenticate, Sessions } from './session.js';
 import type { Principal, Role, TokenRegistry } from './tokens.js';
 
-type Env = { Variables: { principal: Principal } };
+export type Env = { Variables: { principal: Principal; via: 'bearer' | 'session' } };
 
 /** Largest request body accepted: an action is small; anything bigger is refused before parsing. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,7 +30,7 @@ const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
 ];
 
 /** Which roles may call what. `agent` tokens can never approve, kill or read the audit log. */
-const CAN = {
+export const CAN = {
   submit: ['agent', 'admin'],
   read: ['viewer', 'approver', 'admin'],
   vote: ['approver', 'admin'],
@@ -36,6 +45,7 @@ const CAN = {
 export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   const app = new Hono<Env>();
   const submissions = new Submissions(warden);
+  const sessions = new Sessions();
 
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', store: warden.store.kind, policy: warden.policy.source }),
@@ -56,18 +66,21 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     }),
   );
 
+  // Routes that authenticate themselves: the dashboard's pages and login, Slack's signed callbacks.
+  registerDashboardRoutes(app, tokens, sessions);
+  registerSlackRoutes(app, warden);
+
   app.use('/v1/*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = tokens.authenticate(match?.[1]);
-    if (!principal) {
+    const auth = authenticate(c, tokens, sessions);
+    if ('error' in auth) {
       return c.json(
-        error('auth.missing-token', 'a valid bearer token is required: send `Authorization: Bearer <token>`'),
-        401,
-        { 'www-authenticate': 'Bearer' },
+        error(auth.error.code, auth.error.message),
+        auth.error.status,
+        auth.error.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
       );
     }
-    c.set('principal', principal);
+    c.set('principal', auth.principal);
+    c.set('via', auth.via);
     await next();
   });
 
@@ -117,9 +130,8 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
       if (record && record.agent !== p.agent)
         return c.json(error('auth.wrong-agent', 'this action belongs to another agent'), 403);
     }
-    const wait = Math.min(Number(c.req.query('wait') ?? 0) || 0, 60);
-    const view =
-      wait > 0 ? await submissions.wait(id, wait * 1000, c.req.raw.signal) : await submissions.status(id);
+    const wait = waitMs(c.req.query('wait'));
+    const view = wait > 0 ? await submissions.wait(id, wait, c.req.raw.signal) : await submissions.status(id);
     return c.json(view);
   });
 
@@ -170,6 +182,7 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     }
     const body = (await jsonBody(c, true)) as { reason?: unknown };
     const state = await warden.kills.kill(c.req.param('agent'), c.get('principal').name, reasonText(body));
+    await warden.sweepApprovals();
     return c.json({ killed: state });
   });
   app.post('/v1/agents/:agent/revive', async (c) => {
@@ -189,7 +202,9 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
     const denied = allow(c, CAN.operate, 'stop all agents');
     if (denied) return denied;
     const body = (await jsonBody(c, true)) as { reason?: unknown };
-    return c.json({ killed: await warden.kills.kill(ALL_AGENTS, c.get('principal').name, reasonText(body)) });
+    const killed = await warden.kills.kill(ALL_AGENTS, c.get('principal').name, reasonText(body));
+    await warden.sweepApprovals();
+    return c.json({ killed });
   });
   app.post('/v1/revive-all', async (c) => {
     const denied = allow(c, CAN.operate, 'lift the global stop');
@@ -230,7 +245,15 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
         400,
       );
     }
-    const list = await warden.approvals.list(status as ApprovalStatus);
+    const order = c.req.query('order') ?? 'asc';
+    const limit = Number(c.req.query('limit') ?? 100);
+    if ((order !== 'asc' && order !== 'desc') || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return c.json(
+        error('validate.invalid', '`order`: expected `asc` or `desc`; `limit`: expected an integer 1–1000'),
+        400,
+      );
+    }
+    const list = await warden.approvals.list(status as ApprovalStatus, { order, limit });
     return c.json({ approvals: list });
   });
   for (const vote of ['approve', 'deny'] as const) {
@@ -244,13 +267,20 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
         approver: p.name,
         role: p.role,
         vote,
-        channel: 'api',
+        channel: c.get('via') === 'session' ? 'dashboard' : 'api',
         ...(typeof body?.comment === 'string' ? { comment: body.comment } : {}),
         ...(typeof body?.digest === 'string' ? { digest: body.digest } : {}),
       });
       return c.json({ approval: record });
     });
   }
+
+  registerApprovalRoutes(app, warden);
+  registerEventRoutes(app, warden);
+  registerAuditSearchRoutes(app, warden);
+  registerMcpRoutes(app, warden, tokens);
+  registerLimitsRoutes(app, warden);
+  registerMonitoringRoutes(app, warden, tokens);
 
   app.notFound((c) =>
     c.json(error('http.not-found', `no route ${c.req.method} ${c.req.path}; see docs/api.md`), 404),
@@ -278,9 +308,18 @@ export function createApp(warden: Warden, tokens: TokenRegistry): Hono<Env> {
   return app;
 }
 
-class BadRequest extends Error {}
+export class BadRequest extends Error {}
 
-async function jsonBody(c: HonoContext<Env>, optional = false): Promise<unknown> {
+/** `?wait=` as seconds (`30`) or a duration (`30s`, `1500ms`, `1m`), capped at 60 s. */
+function waitMs(value: string | undefined): number {
+  if (!value) return 0;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new BadRequest(`\`wait\`: expected seconds or a duration such as \`30s\`, got \`${value}\``);
+  const unit = m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000;
+  return Math.min(Number(m[1]) * unit, 60_000);
+}
+
+export async function jsonBody(c: HonoContext<Env>, optional = false): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') {
     if (optional) return {};
@@ -297,6 +336,16 @@ function reasonText(body: { reason?: unknown } | null): string {
   return typeof body?.reason === 'string' ? body.reason : '';
 }
 
-function error(code: string, message: string) {
+/** Checks the caller's role; returns the 403 response to send, or undefined when allowed. */
+export function forbidden(c: HonoContext<Env>, roles: readonly Role[], what: string): Response | undefined {
+  const p = c.get('principal');
+  if (roles.includes(p.role)) return undefined;
+  return c.json(
+    error('auth.forbidden', `role \`${p.role}\` may not ${what}; it needs one of ${roles.join(', ')}`),
+    403,
+  );
+}
+
+export function error(code: string, message: string) {
   return { error: { code, message } };
 }

@@ -1,5 +1,6 @@
 import type { Action } from '../action/action.js';
 import type { Decision } from '../decision/decision.js';
+import type { AlertStore } from '../monitor/alerts/alert.js';
 
 /**
  * One store interface, several backends (SPEC §7). Every method that touches durable state is
@@ -12,6 +13,10 @@ export interface Store {
   readonly kills: KillStore;
   readonly approvals: ApprovalStore;
   readonly actions: ActionStore;
+  /** MCP tool definition pins; a backend without them leaves the gateway to keep pins in memory. */
+  readonly pins?: PinStore;
+  /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
+  readonly alerts?: AlertStore;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,11 @@ export interface AuditQuery {
   agent?: string;
   actionId?: string;
   type?: string;
+  /**
+   * A hint: only records whose JSON contains this text (ASCII case-insensitive). A store may
+   * ignore it, so callers re-check what comes back (`GET /v1/audit/search` does).
+   */
+  text?: string;
   /** Default 100, at most 10,000. */
   limit?: number;
   /** `asc` from the oldest (default), `desc` from the newest. */
@@ -135,12 +145,21 @@ export interface ApprovalRecord {
   createdAt: string;
   expiresAt: string;
   decidedAt?: string;
+  /** Set when the request was cancelled: who withdrew it and why. */
+  cancelled?: { by: string; reason: string };
+}
+
+export interface ApprovalListFilter {
+  status?: ApprovalStatus;
+  limit?: number;
+  order?: 'asc' | 'desc';
 }
 
 export interface ApprovalStore {
   create(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
-  list(filter?: { status?: ApprovalStatus; limit?: number }): Promise<ApprovalRecord[]>;
+  /** By creation time, oldest first unless `order` is `desc`; at most `limit` (default 100). */
+  list(filter?: ApprovalListFilter): Promise<ApprovalRecord[]>;
   /**
    * Read-modify-write in one transaction (serialised across processes). `change` may throw to
    * abort; the error propagates and nothing is written. Rejects when `id` does not exist.
@@ -177,4 +196,39 @@ export class StoreConflictError extends Error {
 }
 export class StoreNotFoundError extends Error {
   override readonly name = 'StoreNotFoundError';
+}
+
+// ---------------------------------------------------------------- MCP tool pins
+
+/** One tool definition as pinned: its digest and the definition itself (for review). */
+export interface PinnedDefinition {
+  digest: string;
+  definition: Record<string, unknown>;
+}
+
+/**
+ * What the MCP gateway knows of one upstream tool: the definition an admin (or trust on first use)
+ * approved, and a different one seen since that nobody approved yet.
+ */
+export interface ToolPin {
+  server: string;
+  tool: string;
+  approved?: PinnedDefinition & { by: string; at: string };
+  pending?: PinnedDefinition & { seenAt: string };
+  firstSeenAt: string;
+}
+
+export interface PinStore {
+  get(server: string, tool: string): Promise<ToolPin | undefined>;
+  /** Ordered by server, then tool. */
+  list(filter?: { server?: string }): Promise<ToolPin[]>;
+  /**
+   * Read-modify-write in one transaction (serialised across processes); creates the pin when
+   * `change` gets undefined. Returning undefined from `change` leaves the store unchanged.
+   */
+  update(
+    server: string,
+    tool: string,
+    change: (current: ToolPin | undefined) => ToolPin | undefined,
+  ): Promise<ToolPin | undefined>;
 }

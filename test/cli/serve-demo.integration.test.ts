@@ -3,6 +3,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runCli, spawnCli, tempDir, waitForLine } from '../helpers/cli.js';
 
 const tmp = tempDir();
@@ -40,8 +41,41 @@ test('warden serve --demo (what npm start runs) decides the guide scenarios and 
   assert.equal(statSync(db).mode & 0o777, 0o600, 'the store is private');
   assert.match(output, /tries to delete it: deny \(critical\) — permissions\.denied/);
   assert.match(output, /tries a path traversal: deny .*permissions\.resource-not-granted/);
-  assert.match(output, /runs a destructive query: deny \(critical\) — rules\.deny/);
+  assert.match(output, /runs a destructive query: deny \(critical\) — sql\.forbidden/);
   assert.match(output, /needs two approvers\): ask \(high\)/);
+  assert.match(output, /needs one approver\): ask \(critical\)/);
+  assert.match(
+    output,
+    /dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard\/ — sign in with one of these demo tokens/,
+  );
+  assert.match(output, /alice \(approver\) +demo_/);
+  // The demo policy's loop limit stops the runaway loop before the operator has to.
+  assert.match(output, /research-agent loop iteration 11: deny \(low\) — limits\.loop/);
+  // A newcomer approves the payment as the two demo approvers; the demo agent then pays, once.
+  const alice = output.match(/alice \(approver\) +(demo_\S+)/)?.[1] as string;
+  const bob = output.match(/bob \(approver\) +(demo_\S+)/)?.[1] as string;
+  const paymentId = output.match(
+    /waiting for approval (apr_\S+): approve it in the dashboard/,
+  )?.[1] as string;
+  for (const token of [alice, bob]) {
+    const r = await fetch(`${url}/v1/approvals/${paymentId}/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(r.status, 200);
+  }
+  const deadline = Date.now() + 10_000;
+  while (!/finance-agent executed act_\S+ once and reported the result/.test(output)) {
+    assert.ok(Date.now() < deadline, `the demo agent did not execute the approved payment:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(
+    output,
+    /finance-agent pays an invoice \(needs two approvers\): allowed — approved by demo:alice, demo:bob/,
+  );
+  const page = await fetch(`${url}/dashboard/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>Warden<\/title>/);
 
   const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; store: string };
   assert.deepEqual(health, { status: 'ok', store: 'sqlite', policy: 'examples/demo.yaml' });
@@ -54,9 +88,13 @@ test('warden serve --demo (what npm start runs) decides the guide scenarios and 
   const list = JSON.parse(pending.stdout) as { approvals: Array<{ agent: string; required: number }> };
   assert.deepEqual(
     list.approvals.map((a) => [a.agent, a.required]),
-    [['finance-agent', 2]],
-    'the payment waits for two approvers, persisted in the store after the server stopped',
+    [['admin-agent', 1]],
+    'the delete still waits for its approver, persisted in the store after the server stopped',
   );
+  const store = await openSqliteStore(db);
+  const kills = await store.kills.list();
+  await store.close();
+  assert.deepEqual(kills, [], 'the demo leaves no agent killed behind');
   const verify = await runCli(['audit', 'verify', '--db', db]);
   assert.equal(verify.code, 0, verify.stdout);
 });

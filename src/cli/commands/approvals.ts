@@ -45,6 +45,23 @@ export function registerApprovals(program: Command): void {
         throw new CliError(`no approval request \`${id}\`; list them with \`warden approvals list\``, 1);
       printJson(record);
     });
+  approvals
+    .command('cancel <id>')
+    .description('withdraw a pending request: its action is denied with approval.cancelled')
+    .option('--as <name>', 'who cancels, as recorded in the audit log (default: cli:$USER)')
+    .option('--reason <text>', 'recorded with the cancellation', 'cancelled from the command line')
+    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { as?: string; reason: string; db?: string; json?: boolean }) => {
+      const record = await withApprovals(opts.db, (a) =>
+        a.cancel(id, opts.as ?? `cli:${process.env.USER ?? userInfo().username}`, opts.reason),
+      ).catch((error: Error & { code?: string }) => {
+        if (error.name === 'ApprovalError') throw new CliError(`${error.code}: ${error.message}`, 1);
+        throw error;
+      });
+      if (opts.json) printJson({ approval: record });
+      else process.stdout.write(`${line(record)}\n`);
+    });
   for (const vote of ['approve', 'deny'] as const) {
     approvals
       .command(`${vote} <id>`)

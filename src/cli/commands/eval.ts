@@ -20,7 +20,9 @@ export function registerEval(program: Command): void {
     )
     .action(async (opts: { policy: string; input?: string; db?: string }) => {
       const policy = loadPolicyOrExit(opts.policy);
-      const store = opts.db ? await openStore(opts.db, { mustExist: true }) : new MemoryStore();
+      const store = opts.db
+        ? await openStore(opts.db, { mustExist: true, sync: policy.config.audit.sync })
+        : new MemoryStore();
       const warden = await createWarden({ policy, store, killPollMs: 60_000 });
       const input = opts.input ? createReadStream(opts.input) : process.stdin;
       input.on('error', (error: Error) => {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
+import { sandboxChoiceFor } from '../../sandbox/assemble-sandbox.js';
 import { startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
 import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore } from '../common.js';
@@ -43,6 +44,8 @@ export function registerServe(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port \`${opts.port}\`: expected 0–65535`);
       const policy = loadPolicyOrExit(policyFile);
+      // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
+      policy.config.monitoring.enabled ??= true;
 
       const created: string[] = [];
       if (!existsSync(opts.tokens)) {
@@ -51,30 +54,57 @@ export function registerServe(program: Command): void {
         }
       }
       const tokens = loadTokens(opts.tokens);
-      const store = await openStore(opts.db);
-      const warden = await createWarden({ policy, store, channels: [new LogChannel()] });
+      const store = await openStore(opts.db, { sync: policy.config.audit.sync });
+      let warden: Awaited<ReturnType<typeof createWarden>>;
+      try {
+        warden = await createWarden({ policy, store, channels: [new LogChannel()] });
+      } catch (error) {
+        await store.close();
+        throw new CliError(`cannot start with policy ${policyFile}: ${(error as Error).message}`, 2);
+      }
       const server = await startServer(warden, tokens, { host: opts.host, port });
 
-      process.stdout.write(`warden listening on ${server.url} (policy ${policyFile}, store ${store.kind})\n`);
+      process.stdout.write(
+        `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
+      );
+      process.stdout.write(`sandbox: ${sandboxChoiceFor(policy)?.summary ?? 'none'}\n`);
       if (created.length > 0) {
         process.stdout.write(
           `created ${opts.tokens} with these tokens (shown once; only hashes are stored):\n${created.join('\n')}\n`,
         );
       }
-      let stopDemo: (() => void) | undefined;
+      let stopDemo: (() => Promise<void>) | undefined;
+      let logins = created.length > 0 ? 'sign in with the admin or approver token above' : '';
       if (opts.demo) {
-        const demoTokens = new Map<string, string>();
+        // In-memory tokens for this run only: the demo's agents, the operator who stops the
+        // runaway loop, and two approvers, so a newcomer can release the two-approver payment.
+        const mint = () => `demo_${randomBytes(18).toString('base64url')}`;
+        const agents = new Map<string, string>();
         for (const agent of policy.agents.keys()) {
-          const token = `demo_${randomBytes(18).toString('base64url')}`;
+          const token = mint();
           tokens.register(token, { name: `demo:${agent}`, role: 'agent', agent });
-          demoTokens.set(agent, token);
+          agents.set(agent, token);
         }
-        stopDemo = runDemoAgent(server.url, demoTokens, (line) => process.stdout.write(`demo  ${line}\n`));
+        const operator = mint();
+        tokens.register(operator, { name: 'demo:operator', role: 'admin' });
+        const people = (['alice', 'bob', 'viewer'] as const).map((name) => {
+          const token = mint();
+          const role = name === 'viewer' ? 'viewer' : 'approver';
+          tokens.register(token, { name: `demo:${name}`, role });
+          return `  ${`${name} (${role})`.padEnd(20)} ${token}`;
+        });
+        logins = `sign in with one of these demo tokens (valid until the server stops):\n${people.join('\n')}`;
+        stopDemo = runDemoAgent(server.url, { agents, operator }, (line) =>
+          process.stdout.write(`demo  ${line}\n`),
+        );
       }
+      process.stdout.write(
+        `dashboard: ${server.url}/dashboard/ — ${logins || `sign in with a token from ${opts.tokens} (create one: \`warden token create --role approver --name you\`)`}\n`,
+      );
 
       const shutdown = async (signal: string) => {
         process.stdout.write(`\n${signal}: stopping; flushing the audit log\n`);
-        stopDemo?.();
+        await stopDemo?.();
         await server.close();
         await warden.close();
         await store.close();

@@ -25,6 +25,10 @@ export function recordCases(name: string, withStore: WithStore): void {
           (await store.approvals.list({ limit: 1 })).map((a) => a.id),
           ['ap2'],
         );
+        assert.deepEqual(
+          (await store.approvals.list({ order: 'desc', limit: 1 })).map((a) => a.id),
+          ['ap1'],
+        );
       }),
     );
 

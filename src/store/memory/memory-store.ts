@@ -1,10 +1,11 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
+import { MemoryAlertStore } from '../../monitor/alerts/alert.js';
 import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
 import {
   type ActionRecord,
   type ActionStore,
+  type ApprovalListFilter,
   type ApprovalRecord,
-  type ApprovalStatus,
   type ApprovalStore,
   type AuditEntry,
   type AuditQuery,
@@ -12,9 +13,11 @@ import {
   type AuditStore,
   type KillState,
   type KillStore,
+  type PinStore,
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  type ToolPin,
   type VerifyResult,
 } from '../store.js';
 
@@ -32,6 +35,8 @@ export class MemoryStore implements Store {
   readonly kills = new MemoryKillStore();
   readonly approvals: ApprovalStore = new MemoryApprovalStore();
   readonly actions: ActionStore = new MemoryTable<ActionRecord>('action');
+  readonly pins: PinStore = new MemoryPinStore();
+  readonly alerts = new MemoryAlertStore();
 
   async close(): Promise<void> {
     this.kills.stopAll();
@@ -174,13 +179,51 @@ class MemoryApprovalStore extends MemoryTable<ApprovalRecord> implements Approva
     super('approval');
   }
 
-  /** Oldest first, at most `limit` (default 100). */
-  async list(filter: { status?: ApprovalStatus; limit?: number } = {}): Promise<ApprovalRecord[]> {
+  /** Oldest first unless `order` is `desc`, at most `limit` (default 100). */
+  async list(filter: ApprovalListFilter = {}): Promise<ApprovalRecord[]> {
     const matching = [...this.rows.values()]
       .filter((r) => filter.status === undefined || r.status === filter.status)
       .sort((a, b) =>
         a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
       );
+    if (filter.order === 'desc') matching.reverse();
     return structuredClone(matching.slice(0, filter.limit ?? 100));
   }
+}
+
+/** MCP tool pins in memory, keyed by server and tool. */
+export class MemoryPinStore implements PinStore {
+  readonly #pins = new Map<string, ToolPin>();
+
+  async get(server: string, tool: string): Promise<ToolPin | undefined> {
+    const pin = this.#pins.get(`${server}\0${tool}`);
+    return pin === undefined ? undefined : structuredClone(pin);
+  }
+
+  async list(filter: { server?: string } = {}): Promise<ToolPin[]> {
+    return [...this.#pins.values()]
+      .filter((p) => filter.server === undefined || p.server === filter.server)
+      .sort((a, b) => (a.server === b.server ? cmp(a.tool, b.tool) : cmp(a.server, b.server)))
+      .map((p) => structuredClone(p));
+  }
+
+  async update(
+    server: string,
+    tool: string,
+    change: (current: ToolPin | undefined) => ToolPin | undefined,
+  ): Promise<ToolPin | undefined> {
+    const key = `${server}\0${tool}`;
+    const current = this.#pins.get(key);
+    const next = change(current === undefined ? undefined : structuredClone(current));
+    if (next === undefined) return current === undefined ? undefined : structuredClone(current);
+    if (next.server !== server || next.tool !== tool) {
+      throw new TypeError(`pin update must keep server \`${server}\` and tool \`${tool}\``);
+    }
+    this.#pins.set(key, structuredClone(next));
+    return structuredClone(next);
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,13 +4,14 @@ import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from '
 import Database from 'better-sqlite3';
 import type { PreparedEntry } from '../audit-records.js';
 import { createAppender } from './audit-append.js';
+import { type AuditSync, applySync, synchronousOf } from './audit-sync.js';
 
-type Message = { id: number; entries: PreparedEntry[] } | { close: true };
+type Message = { id: number; entries: PreparedEntry[] } | { id: number; synchronous: true } | { close: true };
 
-const { file, busyTimeoutMs } = workerData as { file: string; busyTimeoutMs: number };
+const { file, busyTimeoutMs, sync } = workerData as { file: string; busyTimeoutMs: number; sync: AuditSync };
 const db = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+applySync(db, sync);
 const append = createAppender(db);
 const port = parentPort as MessagePort;
 
@@ -19,6 +20,10 @@ const port = parentPort as MessagePort;
 const MAX_ENTRIES_PER_COMMIT = 4000;
 
 port.on('message', (first: Message) => {
+  if ('synchronous' in first) {
+    port.postMessage({ id: first.id, synchronous: synchronousOf(db) });
+    return;
+  }
   const batches: Array<{ id: number; entries: PreparedEntry[] }> = [];
   let closing = 'close' in first;
   if (!('close' in first)) batches.push(first);
@@ -27,6 +32,7 @@ port.on('message', (first: Message) => {
     const next = receiveMessageOnPort(port)?.message as Message | undefined;
     if (!next) break;
     if ('close' in next) closing = true;
+    else if ('synchronous' in next) port.postMessage({ id: next.id, synchronous: synchronousOf(db) });
     else {
       batches.push(next);
       size += next.entries.length;

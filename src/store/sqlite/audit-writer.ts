@@ -1,15 +1,17 @@
 import type { Worker } from 'node:worker_threads';
 import type { Appended, PreparedEntry } from '../audit-records.js';
+import type { AuditSync } from './audit-sync.js';
 import { startWorker } from './start-worker.js';
 
 interface Waiting {
-  resolve: (appended: Appended[]) => void;
+  resolve: (reply: unknown) => void;
   reject: (error: Error) => void;
 }
 
 /**
  * Sends append batches to a writer thread and resolves each once it has committed (durably:
- * the writer's connection uses `synchronous=FULL`). Entries arrive prepared (checked, `data` in
+ * the writer's connection uses `synchronous=FULL`, or `NORMAL` when the store was opened with
+ * `sync: 'normal'`). Entries arrive prepared (checked, `data` in
  * canonical JSON), so what crosses is mostly one string per entry, cheap to copy.
  *
  * A writer that dies rejects every batch in flight (their callers fail closed); the next append
@@ -23,15 +25,25 @@ export class AuditWriterThread {
   constructor(
     private readonly file: string,
     private readonly busyTimeoutMs: number,
+    private readonly sync: AuditSync = 'full',
   ) {}
 
   append(entries: readonly PreparedEntry[]): Promise<Appended[]> {
+    return this.#send<Appended[]>({ entries });
+  }
+
+  /** The writer connection's `synchronous` setting, as SQLite reports it (starts the thread if needed). */
+  synchronous(): Promise<string> {
+    return this.#send<string>({ synchronous: true });
+  }
+
+  #send<T>(message: { entries: readonly PreparedEntry[] } | { synchronous: true }): Promise<T> {
     const worker = this.#ensure();
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (reply: unknown) => void, reject });
       worker.ref();
-      worker.postMessage({ id, entries });
+      worker.postMessage({ id, ...message });
     });
   }
 
@@ -48,16 +60,20 @@ export class AuditWriterThread {
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
     const worker = startWorker('audit-writer-worker', {
-      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs },
+      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs, sync: this.sync },
     });
-    worker.on('message', (message: { id: number; appended?: Appended[]; error?: string }) => {
-      const waiting = this.#waiting.get(message.id);
-      if (!waiting) return;
-      this.#waiting.delete(message.id);
-      if (this.#waiting.size === 0) worker.unref();
-      if (message.appended) waiting.resolve(message.appended);
-      else waiting.reject(new Error(`audit append failed: ${message.error ?? 'unknown error'}`));
-    });
+    worker.on(
+      'message',
+      (message: { id: number; appended?: Appended[]; synchronous?: string; error?: string }) => {
+        const waiting = this.#waiting.get(message.id);
+        if (!waiting) return;
+        this.#waiting.delete(message.id);
+        if (this.#waiting.size === 0) worker.unref();
+        if (message.appended) waiting.resolve(message.appended);
+        else if (message.synchronous) waiting.resolve(message.synchronous);
+        else waiting.reject(new Error(`audit append failed: ${message.error ?? 'unknown error'}`));
+      },
+    );
     const fail = (error: Error) => {
       if (this.#worker === worker) this.#worker = undefined;
       for (const waiting of this.#waiting.values()) waiting.reject(error);

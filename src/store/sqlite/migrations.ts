@@ -31,6 +31,34 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE TABLE actions (id TEXT PRIMARY KEY, record TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    // MCP gateway: the approved (and any pending) definition of each upstream tool.
+    sql: `
+      CREATE TABLE mcp_pins (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (server, tool)
+      );
+    `,
+  },
+  {
+    version: 3,
+    // Limit counters (src/limits/backends/sqlite-backend.ts): one JSON document per key.
+    sql: `
+      CREATE TABLE limit_state (key TEXT PRIMARY KEY, doc TEXT NOT NULL, exp INTEGER NOT NULL);
+      CREATE INDEX limit_state_exp ON limit_state (exp);
+    `,
+  },
+  {
+    version: 4,
+    // The alert outbox (src/monitor/alerts): one row per alert per sink, kept after delivery.
+    sql: `
+      CREATE TABLE alerts (id TEXT PRIMARY KEY, status TEXT NOT NULL, next_at INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE INDEX alerts_due ON alerts (status, next_at);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -11,6 +11,7 @@ import {
 } from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
 import { createAppender } from './audit-append.js';
+import { type AuditSync, synchronousOf } from './audit-sync.js';
 import { AuditWriterThread } from './audit-writer.js';
 import { startWorker } from './start-worker.js';
 import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
@@ -26,13 +27,13 @@ export class SqliteAuditStore implements AuditStore {
   constructor(
     db: Database,
     file: string,
-    options: { writer?: 'thread' | 'inline'; busyTimeoutMs?: number } = {},
+    options: { writer?: 'thread' | 'inline'; busyTimeoutMs?: number; sync?: AuditSync } = {},
   ) {
     this.#db = db;
     this.#file = file;
     this.#appendInline = createAppender(db);
     if (options.writer !== 'inline')
-      this.#thread = new AuditWriterThread(file, options.busyTimeoutMs ?? 5000);
+      this.#thread = new AuditWriterThread(file, options.busyTimeoutMs ?? 5000, options.sync ?? 'full');
   }
 
   /**
@@ -44,6 +45,14 @@ export class SqliteAuditStore implements AuditStore {
     const prepared = entries.map(prepareEntry);
     const appended = this.#thread ? await this.#thread.append(prepared) : this.#appendInline(prepared);
     return entries.map((entry, i) => recordOf(entry, appended[i] as Appended));
+  }
+
+  /**
+   * The `synchronous` setting of the connection audit appends commit on, as SQLite reports it:
+   * the writer thread's (started if needed), or the store's own with the inline writer.
+   */
+  async synchronous(): Promise<string> {
+    return this.#thread ? this.#thread.synchronous() : synchronousOf(this.#db);
   }
 
   /** Stops the writer thread after the batches it holds. */
@@ -60,6 +69,7 @@ export class SqliteAuditStore implements AuditStore {
       ['agent = ?', query.agent],
       ['action_id = ?', query.actionId],
       ['type = ?', query.type],
+      ['instr(lower(CAST(payload AS TEXT)), ?) > 0', query.text?.toLowerCase()],
     ] as const;
     for (const [clause, value] of filters) {
       if (value === undefined) continue;

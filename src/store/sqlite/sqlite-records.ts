@@ -2,8 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import {
   type ActionRecord,
   type ActionStore,
+  type ApprovalListFilter,
   type ApprovalRecord,
-  type ApprovalStatus,
   type ApprovalStore,
   StoreConflictError,
   StoreNotFoundError,
@@ -98,14 +98,15 @@ export class SqliteApprovalStore implements ApprovalStore {
     return this.#table.update(id, change);
   }
 
-  /** Oldest first, at most `limit` (default 100). */
-  async list(filter: { status?: ApprovalStatus; limit?: number } = {}): Promise<ApprovalRecord[]> {
+  /** Oldest first unless `order` is `desc`, at most `limit` (default 100). */
+  async list(filter: ApprovalListFilter = {}): Promise<ApprovalRecord[]> {
     const limit = filter.limit ?? 100;
+    const order = filter.order === 'desc' ? 'ORDER BY created_at DESC, id DESC' : 'ORDER BY created_at, id';
     const rows = (
       filter.status === undefined
-        ? this.#db.prepare('SELECT record FROM approvals ORDER BY created_at, id LIMIT ?').pluck().all(limit)
+        ? this.#db.prepare(`SELECT record FROM approvals ${order} LIMIT ?`).pluck().all(limit)
         : this.#db
-            .prepare('SELECT record FROM approvals WHERE status = ? ORDER BY created_at, id LIMIT ?')
+            .prepare(`SELECT record FROM approvals WHERE status = ? ${order} LIMIT ?`)
             .pluck()
             .all(filter.status, limit)
     ) as string[];

@@ -1,0 +1,229 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import Database from 'better-sqlite3';
+import { McpGateway } from '../src/mcp/gateway.js';
+import { ToolPins } from '../src/mcp/pins.js';
+import { Upstream } from '../src/mcp/upstream.js';
+import { createWarden } from '../src/pipeline/warden.js';
+import { policyFromObject } from '../src/policy/load.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
+import { type BenchRow, percentile } from './report.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+
+async function connect(command: string, args: string[]): Promise<Client> {
+  const client = new Client({ name: 'warden-bench', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command, args, cwd: ROOT, stderr: 'ignore' }));
+  return client;
+}
+
+const echo = async (client: Client, i: number) => {
+  const result = await client.callTool({ name: 'echo', arguments: { message: `m${i}` } });
+  if (result.isError) throw new Error(`echo failed: ${JSON.stringify(result)}`);
+};
+
+/** Latency of `n` sequential calls, in µs, sorted. */
+async function latencies(client: Client, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await echo(client, i);
+    out.push((performance.now() - t) * 1000);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Calls/s with `inFlight` callers each awaiting one call after another. */
+async function throughput(client: Client, total: number, inFlight: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) await echo(client, next++);
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
+/**
+ * One tool call (server-everything's `echo`) through `warden mcp` — a separate gateway process,
+ * the whole pipeline, two durable audit records on SQLite — against the same call made directly
+ * over stdio to the same server, in the same run (SPEC §8); once per `audit.sync` setting.
+ */
+export async function benchMcp(): Promise<BenchRow[]> {
+  const n = Number(process.env.MCP_CALLS ?? 3000);
+  const rows: BenchRow[] = [];
+  for (const sync of ['full', 'normal'] as const) rows.push(...(await throughWardenMcp(sync, n)));
+  // The floor under `full`: what one bare fsync'd commit costs on this disk, in the same run.
+  const full = bareCommits('FULL', 1000);
+  const normal = bareCommits('NORMAL', 1000);
+  rows.push(
+    {
+      scenario: 'mcp',
+      metric: 'bare SQLite one-row commit, WAL synchronous=FULL, p50 (the fsync floor)',
+      value: percentile(full, 50),
+      unit: 'µs',
+      baseline: { name: 'synchronous=NORMAL p50', value: percentile(normal, 50) },
+    },
+    {
+      scenario: 'mcp',
+      metric: 'bare SQLite one-row commit, WAL synchronous=FULL, p99',
+      value: percentile(full, 99),
+      unit: 'µs',
+      baseline: { name: 'synchronous=NORMAL p99', value: percentile(normal, 99) },
+    },
+  );
+  const inProcess = await inProcessGateway(n);
+  rows.push(
+    {
+      scenario: 'mcp',
+      metric: 'in-process gateway, memory store (no fsync, no hop), p50',
+      value: inProcess.p50,
+      unit: 'µs',
+      baseline: { name: 'direct stdio call p50', value: inProcess.directP50 },
+    },
+    {
+      scenario: 'mcp',
+      metric: 'in-process gateway, memory store, 16 in flight',
+      value: inProcess.rate,
+      unit: 'calls/s',
+      baseline: { name: 'direct, 16 in flight', value: inProcess.directRate },
+    },
+  );
+  return rows;
+}
+
+async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-mcp-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, `agents:\n  bench:\n    allow: [mcp.everything.echo]\naudit:\n  sync: ${sync}\n`);
+  const direct = await connect(process.execPath, [EVERYTHING]);
+  const gateway = await connect(process.execPath, [
+    CLI,
+    'mcp',
+    '--policy',
+    policy,
+    '--agent',
+    'bench',
+    '--db',
+    join(dir, 'warden.db'),
+    '--server',
+    'everything',
+    '--',
+    process.execPath,
+    EVERYTHING,
+  ]);
+  try {
+    await latencies(direct, 300); // warm-up both
+    await latencies(gateway, 300);
+    // Interleaved halves, so drift on this shared machine hits both alike.
+    const d1 = await latencies(direct, n / 2);
+    const g1 = await latencies(gateway, n / 2);
+    const g2 = await latencies(gateway, n / 2);
+    const d2 = await latencies(direct, n / 2);
+    const d = [...d1, ...d2].sort((a, b) => a - b);
+    const g = [...g1, ...g2].sort((a, b) => a - b);
+    const dt1 = await throughput(direct, n / 2, 16);
+    const gt1 = await throughput(gateway, n / 2, 16);
+    const gt2 = await throughput(gateway, n / 2, 16);
+    const dt2 = await throughput(direct, n / 2, 16);
+    const [dt, gt] = [(dt1 + dt2) / 2, (gt1 + gt2) / 2];
+    const dp50 = percentile(d, 50);
+    const gp50 = percentile(g, 50);
+    const via = `\`warden mcp\` (audit.sync ${sync})`;
+    return [
+      {
+        scenario: 'mcp',
+        metric: `tool call through ${via}, p50`,
+        value: gp50,
+        unit: 'µs',
+        baseline: { name: 'direct stdio call p50', value: dp50 },
+        target: '≤ 2× direct',
+        met: gp50 <= 2 * dp50,
+      },
+      {
+        scenario: 'mcp',
+        metric: `tool call through ${via}, p99`,
+        value: percentile(g, 99),
+        unit: 'µs',
+        baseline: { name: 'direct stdio call p99', value: percentile(d, 99) },
+      },
+      {
+        scenario: 'mcp',
+        metric: `calls/s through ${via}, 16 in flight`,
+        value: gt,
+        unit: 'calls/s',
+        baseline: { name: 'direct, 16 in flight', value: dt },
+        target: '≥ 60% of direct',
+        met: gt >= 0.6 * dt,
+      },
+    ];
+  } finally {
+    await Promise.allSettled([direct.close(), gateway.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Latencies (µs, sorted) of `n` one-row commits with better-sqlite3 in WAL mode. */
+function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-fsync-'));
+  const db = new Database(join(dir, 'f.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const payload = Buffer.alloc(400, 1);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      insert.run(payload);
+      out.push((performance.now() - t) * 1000);
+    }
+    return out.sort((a, b) => a - b);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The gateway's own cost: the same pipeline and SDK server/client in this process, on the memory
+ * store (no fsync) and an in-memory transport (no extra process hop), in front of the same server.
+ */
+async function inProcessGateway(n: number) {
+  const warden = await createWarden({
+    policy: policyFromObject({ agents: { bench: { allow: ['mcp.everything.echo'] } } }),
+    store: new MemoryStore(),
+  });
+  const upstream = new Upstream({ name: 'everything', command: process.execPath, args: [EVERYTHING] });
+  const gateway = new McpGateway({
+    warden,
+    upstreams: [upstream],
+    pins: new ToolPins(warden.store, warden.audit, 'trust-on-first-use'),
+    namespaced: false,
+  });
+  const direct = await connect(process.execPath, [EVERYTHING]);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await gateway.serverFor('bench').connect(serverSide);
+  const client = new Client({ name: 'warden-bench', version: '1.0.0' });
+  await client.connect(clientSide);
+  try {
+    await latencies(client, 300);
+    await latencies(direct, 300);
+    const g = await latencies(client, n);
+    const d = await latencies(direct, n);
+    const rate = await throughput(client, n, 16);
+    const directRate = await throughput(direct, n, 16);
+    return { p50: percentile(g, 50), directP50: percentile(d, 50), rate, directRate };
+  } finally {
+    await Promise.allSettled([client.close(), direct.close(), gateway.close()]);
+    await warden.close();
+  }
+}

@@ -1,0 +1,111 @@
+import type { Reason } from '../decision/decision.js';
+import type { RunResult, Warden } from '../pipeline/warden.js';
+import type { ApprovalRecord } from '../store/store.js';
+
+/** The action a framework tool call becomes. */
+export interface ToolAction {
+  type: string;
+  params: Record<string, unknown>;
+}
+
+/** Who approves in the framework's own approval flow (a vote cast in Warden in their name). */
+export interface FrameworkApprover {
+  name: string;
+  role: 'approver' | 'admin';
+}
+
+export interface AdapterOptions {
+  warden: Warden;
+  /** The agent the calls act for (a name in the policy). */
+  agent: string;
+  user?: string;
+  session?: string;
+  /**
+   * The action each tool call becomes. Default: `tool.<name>` (lowercased, other characters as
+   * `_`) with the tool's input (an object) as params, or `{ input }` for a non-object input.
+   */
+  actionFor?: (toolName: string, input: unknown) => ToolAction;
+  /**
+   * Cast in Warden when the framework's own approval flow approved a call Warden asked about. Left
+   * out, the call waits for approval through Warden's API (dashboard or CLI) instead.
+   */
+  approver?: FrameworkApprover;
+}
+
+export function defaultToolType(name: string): string {
+  return `tool.${name.toLowerCase().replace(/[^a-z0-9_-]/g, '_') || '_'}`;
+}
+
+export function actionOf(options: AdapterOptions, toolName: string, input: unknown) {
+  const mapped = options.actionFor?.(toolName, input) ?? {
+    type: defaultToolType(toolName),
+    params:
+      input !== null && typeof input === 'object' && !Array.isArray(input)
+        ? { ...(input as Record<string, unknown>) }
+        : { input },
+  };
+  return {
+    agent: options.agent,
+    type: mapped.type,
+    params: mapped.params,
+    description: `tool \`${toolName}\``,
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.session ? { session: options.session } : {}),
+  };
+}
+
+/** The text a model reads when Warden refuses a call. */
+export function refusalText(reason: Reason | undefined): string {
+  if (!reason) return 'Refused by Warden.';
+  return `Refused by Warden (${reason.code}): ${reason.message}`;
+}
+
+/** Thrown from a wrapped tool's execute when Warden refuses; frameworks pass its message to the model. */
+export class WardenRefusal extends Error {
+  override readonly name = 'WardenRefusal';
+  constructor(readonly reason: Reason | undefined) {
+    super(refusalText(reason));
+  }
+}
+
+/** Whether Warden would ask a human about this call (no side effects). */
+export async function needsApproval(
+  options: AdapterOptions,
+  toolName: string,
+  input: unknown,
+): Promise<boolean> {
+  return (await options.warden.check(actionOf(options, toolName, input))).effect === 'ask';
+}
+
+/**
+ * Runs one tool call through the whole pipeline with the framework's `execute` as executor. When
+ * the framework already approved (`approvedInFramework`) and an approver is configured, a vote is
+ * cast in their name as soon as Warden's approval request exists.
+ */
+export async function runTool<T>(
+  options: AdapterOptions,
+  toolName: string,
+  input: unknown,
+  execute: (signal: AbortSignal) => T | Promise<T>,
+  context: { signal?: AbortSignal; approvedInFramework?: boolean; channel: string },
+): Promise<RunResult<T>> {
+  const { warden, approver } = options;
+  const vote = (request: ApprovalRecord) => {
+    if (!context.approvedInFramework || !approver) return;
+    warden.approvals
+      .vote({
+        id: request.id,
+        approver: approver.name,
+        role: approver.role,
+        vote: 'approve',
+        channel: context.channel,
+      })
+      .catch((error: unknown) =>
+        process.emitWarning(`casting the ${context.channel} approval in Warden failed: ${String(error)}`),
+      );
+  };
+  return warden.run<T>(actionOf(options, toolName, input), (_action, { signal }) => execute(signal), {
+    ...(context.signal ? { signal: context.signal } : {}),
+    onApprovalRequested: vote,
+  });
+}

@@ -1,0 +1,230 @@
+import { realpathSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
+import type { CompiledAgent } from '../../policy/compile.js';
+import type { FsPolicy } from './fs-policy.js';
+
+/** Why a path is refused before anything is resolved. */
+export interface PathProblem {
+  code: string;
+  message: string;
+}
+
+// Percent-encoded dot, slash, backslash, NUL, percent itself (double encoding), any byte above
+// 0x7f (overlong UTF-8 such as `%c0%ae`), and IIS-style `%u002e`.
+const PERCENT = /%(?:2e|2f|5c|00|25|[89a-f][0-9a-f])|%u[0-9a-f]{4}/i;
+// Look-alikes of `.` and `/` that Unicode compatibility normalisation (NFKC) does not map.
+const LOOKALIKES = /[\u2215\u2044\u29f8\u29f9\u2216\u3002\uff61]|\u0338/;
+
+/**
+ * Spellings that some layer might decode into `.`, `/` or `\`: percent-encoding (`%2e%2e%2f`,
+ * double `%252e`), fullwidth and other Unicode forms of dots and slashes (`．`, `／`, `․`, `‥`,
+ * `∕`), and backslashes. Linux takes path bytes literally, so these are not traversal by
+ * themselves; they are refused because a decoding step anywhere (a tool, a shell, a URL layer)
+ * would turn them into one, and no honest agent needs them.
+ */
+export function encodedPathProblem(path: string): PathProblem | undefined {
+  if (path.includes('\\')) return encoded(path, 'a backslash (use `/` as the separator)');
+  if (PERCENT.test(path)) return encoded(path, 'a percent-encoded dot, slash, percent or non-ASCII byte');
+  const invisible = /[\p{Cf}\p{Cc}]/u.exec(path.replaceAll('\0', ''));
+  if (invisible)
+    return encoded(
+      path,
+      `an invisible or control character (U+${hex(invisible[0])}), which can make a path read differently to a human`,
+    );
+  for (const ch of path) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    if (LOOKALIKES.test(ch))
+      return encoded(path, `\`${ch}\` (U+${hex(ch)}), which looks like a dot or slash`);
+    const folded = ch.normalize('NFKC');
+    if (folded !== ch && /[./\\]/.test(folded))
+      return encoded(path, `\`${ch}\` (U+${hex(ch)}), which normalises to \`${folded}\``);
+  }
+  return undefined;
+}
+
+function hex(ch: string): string {
+  return (ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+}
+
+function encoded(path: string, what: string): PathProblem {
+  return {
+    code: 'fs.encoded-path',
+    message: `path \`${JSON.stringify(path).slice(1, -1)}\` contains ${what}; encoded path characters are refused`,
+  };
+}
+
+export function within(path: string, root: string): boolean {
+  return root === '/' || path === root || path.startsWith(`${root}/`);
+}
+
+/**
+ * The real location of `path`: the realpath of its longest existing prefix, with the rest
+ * appended. A symlink anywhere along the way, the last component included, is resolved.
+ */
+export function realLocation(path: string): string {
+  let existing = path;
+  const rest: string[] = [];
+  for (;;) {
+    // stat() with throwIfNoEntry answers "not there" without building an Error (the common case for
+    // a file about to be written); realpath(3) then resolves the existing prefix in one call.
+    if (existing === '/' || exists(existing)) {
+      try {
+        const real = realpathSync.native(existing);
+        return rest.length === 0 ? real : posix.join(real, ...rest.reverse());
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      }
+    }
+    if (existing === '/') return path;
+    rest.push(posix.basename(existing));
+    existing = posix.dirname(existing);
+  }
+}
+
+/** Whether `path` names something that exists (following symlinks); a file used as a directory does not. */
+function exists(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+type SegmentMatcher = (segment: string) => boolean;
+
+/**
+ * The compiled `fs` section: roots, protected names, caps. Shared by the guard (which decides)
+ * and the executor (which checks the same things again on what it actually opened).
+ */
+export class FsScope {
+  readonly roots: readonly string[];
+  /** The roots' real locations, resolved at load (a root created later is resolved when used). */
+  private readonly realRoots: readonly string[];
+  private readonly patterns: Array<{ pattern: string; segments: SegmentMatcher[] }>;
+  /** Every one-segment pattern in one regex, so a segment is tested once (the common case). */
+  private readonly singles: { re: RegExp; patterns: string[] } | undefined;
+
+  constructor(readonly policy: FsPolicy) {
+    this.roots = policy.roots.map((r) => posix.resolve(r));
+    this.realRoots = this.roots.map(realLocation);
+    const all = [...policy.protected, ...policy.protectedExtra];
+    const single = all.filter((p) => !p.replace(/^\/+|\/+$/g, '').includes('/'));
+    this.patterns = all
+      .filter((p) => !single.includes(p))
+      .map((pattern) => ({
+        pattern,
+        segments: pattern
+          .split('/')
+          .filter((s) => s !== '')
+          .map((s) => picomatch(s, { nocase: true, dot: true })),
+      }));
+    if (single.length > 0) {
+      const sources = single.map(
+        (p) => picomatch.makeRe(p.replaceAll('/', ''), { nocase: true, dot: true }).source,
+      );
+      this.singles = { re: new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'i'), patterns: single };
+    }
+  }
+
+  /** The absolute, lexically normalised path (relative paths resolve against the first root). */
+  absolute(raw: string): string | PathProblem {
+    if (raw.includes('\0'))
+      return {
+        code: 'fs.nul-byte',
+        message: `path \`${JSON.stringify(raw).slice(1, -1)}\` contains a NUL byte`,
+      };
+    const problem = encodedPathProblem(raw);
+    if (problem) return problem;
+    if (raw.startsWith('/')) return posix.resolve(raw);
+    const base = this.roots[0];
+    if (!base)
+      return {
+        code: 'fs.relative-path',
+        message: `path \`${raw}\` is relative and no \`fs.roots\` is set to resolve it against; use an absolute path`,
+      };
+    return posix.resolve(base, raw);
+  }
+
+  /** The root that lexically contains `path`; undefined when outside every root (or no roots). */
+  rootOf(path: string): string | undefined {
+    return this.roots.find((r) => within(path, r));
+  }
+
+  /** Whether a real (symlink-free) location is inside the real form of some root. */
+  insideRealRoots(real: string): boolean {
+    if (this.roots.length === 0) return true;
+    return this.realRoots.some((r, i) => within(real, r === this.roots[i] ? realLocation(r) : r));
+  }
+
+  /** The protected pattern `path` falls under (case-insensitive, any segment), if any. */
+  protectedBy(path: string): string | undefined {
+    // A name that normalises (NFKC) to a protected one is protected too (`.ｅｎｖ` → `.env`).
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range test
+    if (/[^\x00-\x7f]/.test(path)) {
+      const folded = path.normalize('NFKC');
+      if (folded !== path) {
+        const hit = this.protectedByExact(folded);
+        if (hit) return hit;
+      }
+    }
+    return this.protectedByExact(path);
+  }
+
+  private protectedByExact(path: string): string | undefined {
+    // Only what lies below the root counts: a root may itself sit under a name like `x.key`.
+    const root = this.roots.find((r) => within(path, r)) ?? this.realRoots.find((r) => within(path, r));
+    const below = root && root !== '/' ? path.slice(root.length) : path;
+    const segs = below.split('/').filter((s) => s !== '');
+    if (this.singles) {
+      for (const seg of segs) {
+        if (!this.singles.re.test(seg)) continue;
+        // Which pattern, for the message: only on the (rare) denial path.
+        return this.singles.patterns.find((p) =>
+          picomatch(p.replaceAll('/', ''), { nocase: true, dot: true })(seg),
+        );
+      }
+    }
+    for (const { pattern, segments } of this.patterns) {
+      const k = segments.length;
+      for (let i = 0; i + k <= segs.length; i++) {
+        let all = true;
+        for (let j = 0; j < k; j++) {
+          if (!(segments[j] as SegmentMatcher)(segs[i + j] as string)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) return pattern;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the real location is acceptable for this agent: inside the roots, and inside the
+   * agent's path grants (which permissions checked on the path as written).
+   */
+  realProblem(agent: CompiledAgent | undefined, path: string, real: string): PathProblem | undefined {
+    if (!this.insideRealRoots(real))
+      return {
+        code: 'fs.symlink-escape',
+        message: `path \`${path}\` resolves through a symlink to \`${real}\`, outside \`fs.roots\` (${this.roots.join(', ')})`,
+      };
+    const grant = agent?.paths;
+    if (real !== path && grant && (grant.denies(real) || !grant.allows(real)))
+      return {
+        code: 'fs.symlink-escape',
+        message: `path \`${path}\` resolves through a symlink to \`${real}\`, outside the path grants of agent \`${agent.name}\``,
+      };
+    const guarded = this.protectedBy(real);
+    if (guarded)
+      return {
+        code: 'fs.protected',
+        message: `path \`${path}\` resolves to \`${real}\`, which is protected (\`${guarded}\` in \`fs.protected\`)`,
+      };
+    return undefined;
+  }
+}

@@ -1,0 +1,134 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+
+/** What a query returned: rows up to the cap, and whether more were left unread. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  rowCount: number;
+  truncated: boolean;
+  fields: string[];
+}
+
+export interface QueryOptions {
+  timeoutMs: number;
+  maxRows: number;
+  /** Aborting (kill switch, caller, deadline) cancels the running statement. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A PostgreSQL database for Warden's executor. Reads run as one statement (the extended
+ * protocol: a second statement is refused by the server) inside `BEGIN READ ONLY` with
+ * `SET LOCAL statement_timeout`, through a cursor that fetches at most `maxRows + 1` rows, and
+ * are rolled back. Writes run as one statement in a normal transaction with the same timeout.
+ * Parameters always travel separately from the SQL text.
+ */
+export class PgDatabase {
+  private readonly pool: pg.Pool;
+
+  constructor(
+    url: string,
+    private readonly schema?: string,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    // An idle client's error (server restart) must not crash the process; the next query fails.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Runs `sql` read-only. Even a write disguised as a read cannot change anything. */
+  async read(sql: string, params: readonly unknown[], options: QueryOptions): Promise<SqlResult> {
+    return this.inTransaction(
+      'BEGIN READ ONLY',
+      options,
+      async (client) => {
+        const cursor = client.query(new Cursor(sql, [...params]));
+        try {
+          const rows = (await cursor.read(options.maxRows + 1)) as Record<string, unknown>[];
+          const truncated = rows.length > options.maxRows;
+          if (truncated) rows.length = options.maxRows;
+          return { rows, rowCount: rows.length, truncated, fields: rows[0] ? Object.keys(rows[0]) : [] };
+        } finally {
+          await cursor.close();
+        }
+      },
+      false,
+    );
+  }
+
+  /** Runs one statement in a transaction that commits when it succeeds. */
+  async write(sql: string, params: readonly unknown[], options: QueryOptions): Promise<SqlResult> {
+    return this.inTransaction(
+      'BEGIN',
+      options,
+      async (client) => {
+        const result = await client.query({
+          text: sql,
+          values: [...params],
+          queryMode: 'extended',
+        } as pg.QueryConfig);
+        const rows = (result.rows ?? []) as Record<string, unknown>[];
+        const truncated = rows.length > options.maxRows;
+        return {
+          rows: truncated ? rows.slice(0, options.maxRows) : rows,
+          rowCount: result.rowCount ?? rows.length,
+          truncated,
+          fields: (result.fields ?? []).map((f) => f.name),
+        };
+      },
+      true,
+    );
+  }
+
+  private async inTransaction<T>(
+    begin: string,
+    options: QueryOptions,
+    body: (client: pg.PoolClient) => Promise<T>,
+    commit: boolean,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // A kill or an abort cancels the statement on the server, from another connection. A cancel
+    // that lands between two commands is lost, so it is repeated until the transaction ends.
+    const pid = (client as unknown as { processID?: number }).processID;
+    let repeat: NodeJS.Timeout | undefined;
+    const sendCancel = () => {
+      if (pid !== undefined) this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    };
+    const cancel = () => {
+      sendCancel();
+      repeat = setInterval(sendCancel, 200);
+    };
+    const stopIfAborted = () => {
+      if (options.signal?.aborted) throw new Error('the query was aborted');
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      stopIfAborted();
+      await client.query(begin);
+      // INVARIANT: only numbers Warden computed and identifiers it quoted are put into SQL text.
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
+      // The guard's parser reads strings the standard way; the server must too (`'a\'` …).
+      await client.query('SET LOCAL standard_conforming_strings = on');
+      if (this.schema) await client.query(`SET LOCAL search_path TO ${client.escapeIdentifier(this.schema)}`);
+      stopIfAborted();
+      const result = await body(client);
+      await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollback) {
+        broken = rollback as Error;
+      }
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', cancel);
+      clearInterval(repeat);
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { LimitsBackend, RateSpec } from './backend.js';
+
+/**
+ * The cases every `LimitsBackend` must pass (memory and SQLite in `backends.test.ts`, Redis and
+ * PostgreSQL in `test/limits/backends.integration.test.ts`). Keys are unique per call, so a
+ * shared server needs no cleaning between cases.
+ */
+export function backendConformance(name: string, open: () => Promise<LimitsBackend>): void {
+  describe(`LimitsBackend conformance: ${name}`, () => {
+    let backend: LimitsBackend;
+    let n = 0;
+    const key = (what: string) => `${what}:t${process.pid}x${Date.now().toString(36)}n${n++}`;
+    before(async () => {
+      backend = await open();
+    });
+    after(() => backend.close());
+
+    test('a sliding window admits exactly the limit, then refuses with the time until a slot frees', async () => {
+      const spec: RateSpec = { key: key('rate'), windowMs: 60_000, limit: 3 };
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await backend.rate([spec], `m${i}`, true));
+      assert.deepEqual(
+        results.map((r) => r.ok),
+        [true, true, true, false, false],
+      );
+      const refused = results[3];
+      assert.equal(refused?.hit, 0);
+      assert.equal(refused?.used[0], 3);
+      assert.ok((refused?.retryAfterMs ?? 0) > 59_000 && (refused?.retryAfterMs ?? 0) <= 60_001);
+    });
+
+    test('a peek never consumes; unrate gives a slot back', async () => {
+      const spec: RateSpec = { key: key('rate'), windowMs: 60_000, limit: 1 };
+      for (let i = 0; i < 3; i++) assert.equal((await backend.rate([spec], 'peek', false)).ok, true);
+      assert.equal((await backend.rate([spec], 'a', true)).ok, true);
+      assert.equal((await backend.rate([spec], 'b', false)).ok, false);
+      await backend.unrate([spec], 'a');
+      assert.equal((await backend.rate([spec], 'c', true)).ok, true);
+    });
+
+    test('several windows are checked and taken together: a refusal in one takes nothing in the others', async () => {
+      const k = key('rate');
+      const specs: RateSpec[] = [
+        { key: `${k}:1s`, windowMs: 60_000, limit: 5 },
+        { key: `${k}:1m`, windowMs: 60_000, limit: 2 },
+      ];
+      assert.equal((await backend.rate(specs, 'a', true)).ok, true);
+      assert.equal((await backend.rate(specs, 'b', true)).ok, true);
+      const third = await backend.rate(specs, 'c', true);
+      assert.equal(third.ok, false);
+      assert.equal(third.hit, 1);
+      assert.deepEqual(third.used, [2, 2]);
+    });
+
+    test('entries leave the window as it slides', async () => {
+      const spec: RateSpec = { key: key('rate'), windowMs: 300, limit: 1 };
+      assert.equal((await backend.rate([spec], 'a', true)).ok, true);
+      assert.equal((await backend.rate([spec], 'b', true)).ok, false);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal((await backend.rate([spec], 'c', true)).ok, true);
+    });
+
+    test('a token bucket admits its burst, then one token per refill interval', async () => {
+      const spec: RateSpec = { key: key('bucket'), windowMs: 1000, limit: 10, bucket: { capacity: 2 } };
+      const burst = [];
+      for (let i = 0; i < 3; i++) burst.push((await backend.rate([spec], `m${i}`, true)).ok);
+      assert.deepEqual(burst, [true, true, false]);
+      await new Promise((r) => setTimeout(r, 150)); // 10 per second: one token every 100 ms
+      assert.equal((await backend.rate([spec], 'late', true)).ok, true);
+    });
+
+    test('a budget holds, settles with the actual cost, and releases', async () => {
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: Date.now() + 3_600_000 };
+      const hold = (id: string, micros: number) => ({ id, micros, ttlMs: 60_000 });
+      assert.deepEqual(await backend.reserve(budget, hold('a', 600_000), true), {
+        ok: true,
+        spent: 0,
+        reserved: 0,
+      });
+      assert.deepEqual(await backend.reserve(budget, hold('b', 500_000), true), {
+        ok: false,
+        spent: 0,
+        reserved: 600_000,
+      });
+      assert.deepEqual(await backend.holdKeys('a'), [budget.key]);
+      await backend.settle(budget.key, 'a', 250_000);
+      assert.deepEqual(await backend.reserve(budget, hold('peek', 0), false), {
+        ok: true,
+        spent: 250_000,
+        reserved: 0,
+      });
+      assert.equal((await backend.reserve(budget, hold('c', 750_000), true)).ok, true);
+      await backend.release(budget.key, 'c');
+      await backend.settle(budget.key, 'gone', 100_000); // a hold that expired still spends
+      assert.deepEqual(await backend.reserve(budget, hold('peek', 0), false), {
+        ok: true,
+        spent: 350_000,
+        reserved: 0,
+      });
+    });
+
+    test('a hold whose result never comes is released when it expires', async () => {
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: 0 };
+      assert.equal((await backend.reserve(budget, { id: 'x', micros: 900_000, ttlMs: 200 }, true)).ok, true);
+      assert.equal((await backend.reserve(budget, { id: 'y', micros: 200_000, ttlMs: 200 }, true)).ok, false);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await backend.reserve(budget, { id: 'z', micros: 200_000, ttlMs: 200 }, true), {
+        ok: true,
+        spent: 0,
+        reserved: 0,
+      });
+    });
+
+    test('a session starts once; a peek does not start it', async () => {
+      const k = key('duration');
+      assert.equal(await backend.session(k, 60_000, false), undefined);
+      const start = await backend.session(k, 60_000, true);
+      assert.ok(start !== undefined && Math.abs(start - Date.now()) < 5000);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await backend.session(k, 60_000, true), start);
+    });
+
+    test('keys lists live keys under a prefix', async () => {
+      const prefix = key('list');
+      await backend.rate([{ key: `${prefix}:a`, windowMs: 60_000, limit: 5 }], 'm', true);
+      await backend.reserve(
+        { key: `${prefix}:b`, limitMicros: 10, expiresAt: 0 },
+        { id: 'h', micros: 1, ttlMs: 60_000 },
+        true,
+      );
+      assert.deepEqual(await backend.keys(prefix), [`${prefix}:a`, `${prefix}:b`]);
+    });
+  });
+}

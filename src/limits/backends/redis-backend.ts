@@ -1,0 +1,193 @@
+import { Redis } from 'ioredis';
+import {
+  BackendUnavailableError,
+  type BudgetResult,
+  type BudgetSpec,
+  type Hold,
+  type LimitsBackend,
+  type RateResult,
+  type RateSpec,
+} from '../backend.js';
+import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, UNRATE } from './redis-scripts.js';
+
+export interface RedisBackendOptions {
+  url: string;
+  /** Prepended to every key (`<prefix>:lim:…`), so several deployments can share one Redis. */
+  prefix: string;
+  /** Longest wait for one command, and for a connection; past it the action is denied. */
+  timeoutMs: number;
+}
+
+type Reply = (string | number | null)[];
+
+/**
+ * Counters in Redis, shared by every process that uses the same URL and prefix. Each operation is
+ * one Lua script (atomic on the server, timed by the server's clock). The client never queues:
+ * with Redis unreachable a command fails at once (or after `timeoutMs`), the limiter denies with
+ * `limits.unavailable`, and ioredis keeps reconnecting in the background, so limits work again as
+ * soon as Redis is back. Not for Redis Cluster: one script touches several keys.
+ */
+export class RedisBackend implements LimitsBackend {
+  readonly kind = 'redis';
+  readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private lastError: string | undefined;
+  /** Host and port, for messages (never the password). */
+  private readonly where: string;
+
+  constructor(options: RedisBackendOptions) {
+    this.prefix = `${options.prefix}:lim:`;
+    this.timeoutMs = options.timeoutMs;
+    this.where = safeWhere(options.url);
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: Math.max(options.timeoutMs, 200),
+      commandTimeout: options.timeoutMs,
+      // Keep trying, at most every 2 s: recovery needs no restart.
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+      lazyConnect: true,
+    });
+    this.redis.on('error', (error: Error) => {
+      const message = error.message;
+      if (message !== this.lastError) {
+        this.lastError = message;
+        process.stderr.write(
+          `${JSON.stringify({ level: 'warn', msg: 'limits backend redis unreachable; limited actions are denied', error: message })}\n`,
+        );
+      }
+    });
+    this.redis.on('ready', () => {
+      this.lastError = undefined;
+    });
+    for (const [name, lua] of Object.entries({ RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION })) {
+      this.redis.defineCommand(`warden${name}`, { lua });
+    }
+  }
+
+  /** Connects, waiting at most the timeout; a Redis that is down now is retried in the background. */
+  async connect(): Promise<void> {
+    await this.redis.connect().catch(() => undefined);
+  }
+
+  private call(name: string, keys: string[], args: (string | number)[]): Promise<Reply> {
+    const command = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<Reply>>)[
+      `warden${name}`
+    ] as (...a: unknown[]) => Promise<Reply>;
+    if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
+    // ioredis' own errors (`Command timed out`, `Connection is closed.`) reach the limiter, which
+    // denies with `limits.unavailable` and the message.
+    return command.call(this.redis, keys.length, ...keys, ...args);
+  }
+
+  private unavailable(): BackendUnavailableError {
+    const why = this.lastError ? ` (${this.lastError})` : '';
+    return new BackendUnavailableError(`redis at ${this.where} is ${this.redis.status}${why}`);
+  }
+
+  private k(key: string): string {
+    return this.prefix + key;
+  }
+
+  async rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
+    const args: (string | number)[] = [consume ? 1 : 0, member];
+    for (const s of specs) args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
+    const reply = await this.call(
+      'RATE',
+      specs.map((s) => this.k(s.key)),
+      args,
+    );
+    const hit = Number(reply[0]) - 1;
+    return {
+      ok: hit < 0,
+      hit,
+      now: Number(reply[1]),
+      retryAfterMs: Number(reply[2]),
+      used: reply.slice(3).map(Number),
+    };
+  }
+
+  async unrate(specs: readonly RateSpec[], member: string): Promise<void> {
+    const args: (string | number)[] = [member];
+    for (const s of specs) args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
+    await this.call(
+      'UNRATE',
+      specs.map((s) => this.k(s.key)),
+      args,
+    );
+  }
+
+  private budgetKeys(key: string): string[] {
+    const base = this.k(key);
+    return [base, `${base}#h`, `${base}#x`];
+  }
+
+  async reserve(budget: BudgetSpec, hold: Hold, consume: boolean): Promise<BudgetResult> {
+    const keys = this.budgetKeys(budget.key);
+    const reply = consume
+      ? await this.call(
+          'RESERVE',
+          [...keys, this.k(`hold:${hold.id}`)],
+          [1, hold.id, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key],
+        )
+      : await this.call('PEEK_BUDGET', keys, []).then((r) => {
+          const spent = Number(r[0]);
+          const reserved = Number(r[1]);
+          return [spent + reserved + hold.micros <= budget.limitMicros ? 1 : 0, spent, reserved];
+        });
+    return { ok: Number(reply[0]) === 1, spent: Number(reply[1]), reserved: Number(reply[2]) };
+  }
+
+  async settle(key: string, holdId: string, micros: number | undefined): Promise<void> {
+    await this.call('SETTLE', this.budgetKeys(key), [holdId, micros ?? -1, 0]);
+  }
+
+  async release(key: string, holdId: string): Promise<void> {
+    await this.call('SETTLE', this.budgetKeys(key), [holdId, 0, 1]);
+  }
+
+  async holdKeys(holdId: string): Promise<string[]> {
+    if (this.redis.status !== 'ready') throw this.unavailable();
+    return this.redis.smembers(this.k(`hold:${holdId}`));
+  }
+
+  async session(key: string, ttlMs: number, consume: boolean): Promise<number | undefined> {
+    const reply = (await this.call('SESSION', [this.k(key)], [consume ? 1 : 0, ttlMs])) as unknown;
+    return reply === null || reply === undefined ? undefined : Number(reply);
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    if (this.redis.status !== 'ready') throw this.unavailable();
+    const found = new Set<string>();
+    const pattern = `${this.k(prefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const key of batch) if (!key.includes('#')) found.add(key.slice(this.prefix.length));
+    } while (cursor !== '0');
+    return [...found].sort();
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  /** A PING round trip, for the bench's baseline. */
+  ping(): Promise<string> {
+    return this.redis.ping();
+  }
+
+  get timeout(): number {
+    return this.timeoutMs;
+  }
+}
+
+function safeWhere(url: string): string {
+  try {
+    return new URL(url).host || 'the configured URL';
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,174 @@
+import type { Action } from '../action/action.js';
+import type { Reason } from '../decision/decision.js';
+import type { Context } from '../pipeline/context.js';
+import type { LimitsBackend, RateResult, RateSpec } from './backend.js';
+import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
+import type { Limiter, LimitUsage, Reservation } from './limiter.js';
+import { type ActionMatcher, displayKey, parseKey } from './subject.js';
+
+/** One window of a counter: at most `limit` actions in `ms`. */
+export interface CounterWindow {
+  label: string;
+  ms: number;
+  limit: number;
+  /** Token bucket of this capacity instead of a sliding log. */
+  bucket?: { capacity: number };
+}
+
+/** A rate limit, a step limit or a loop detector: all count actions in windows. */
+export interface CounterRule {
+  name: string;
+  kind: 'rate' | 'steps' | 'loop';
+  /** `limits.rate`, `limits.steps`, `limits.loop`. */
+  code: string;
+  unit: 'calls' | 'steps';
+  /** `agent`, `agent+user`, …: shown in denials and usage. */
+  scope: string;
+  applies: ActionMatcher;
+  windows: CounterWindow[];
+  /** The scope part of the state key, or undefined when the rule does not count this action. */
+  scopeOf(action: Action): string | undefined;
+  /** The denial's message. */
+  explain(action: Action, window: CounterWindow, retryAfterMs: number): string;
+  /** Agents to list with zero usage before they have any state (agent-scoped rules). */
+  agents: readonly string[];
+}
+
+/**
+ * Counts actions per key in one or more windows, atomically on the backend: an action is
+ * admitted only when every window has room, and then takes a slot in each.
+ */
+export class CounterLimiter implements Limiter {
+  readonly name: string;
+
+  constructor(
+    private readonly rule: CounterRule,
+    private readonly backend: LimitsBackend,
+  ) {
+    this.name = `${rule.kind}:${rule.name}`;
+  }
+
+  private specs(action: Action): RateSpec[] | undefined {
+    if (!this.rule.applies(action)) return undefined;
+    const scope = this.rule.scopeOf(action);
+    if (scope === undefined) return undefined;
+    return this.rule.windows.map((w) => this.spec(scope, w));
+  }
+
+  private spec(scope: string, w: CounterWindow): RateSpec {
+    return {
+      key: `${this.rule.kind}:${this.rule.name}:${scope}:${w.label}`,
+      windowMs: w.ms,
+      limit: w.limit,
+      ...(w.bucket ? { bucket: w.bucket } : {}),
+    };
+  }
+
+  async peek(ctx: Context): Promise<Reason | undefined> {
+    const specs = this.specs(ctx.action);
+    if (!specs) return undefined;
+    try {
+      const result = await this.backend.rate(specs, ctx.action.id, false);
+      return result.ok ? undefined : this.denial(ctx.action, specs, result);
+    } catch (error) {
+      return unavailableReason(this.backend, this.name, error);
+    }
+  }
+
+  async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
+    const specs = this.specs(ctx.action);
+    if (!specs) return { reservation: NOTHING_HELD };
+    const member = ctx.action.id;
+    let result: RateResult;
+    try {
+      result = await this.backend.rate(specs, member, true);
+    } catch (error) {
+      return { denied: unavailableReason(this.backend, this.name, error) };
+    }
+    if (!result.ok) return { denied: this.denial(ctx.action, specs, result) };
+    const backend = this.backend;
+    return {
+      reservation: {
+        settle: async () => undefined,
+        // A call that was made keeps its slot; one that never ran gives it back.
+        release: async (options) => {
+          if (!options?.ran) await backend.unrate(specs, member);
+        },
+      },
+    };
+  }
+
+  /** `rate:agent:1m` for rate rules; `steps:session` and `loop:10m` for the single step and loop limits. */
+  private entryName(w: CounterWindow): string {
+    return this.rule.kind === 'rate'
+      ? `${this.rule.kind}:${this.rule.name}:${w.label}`
+      : `${this.rule.kind}:${w.label}`;
+  }
+
+  private denial(action: Action, specs: RateSpec[], result: RateResult): Reason {
+    const w = this.rule.windows[result.hit] as CounterWindow;
+    const spec = specs[result.hit] as RateSpec;
+    const key = parseKey(spec.key);
+    return limitReason(
+      this.rule.code,
+      `${this.rule.explain(action, w, result.retryAfterMs)}; retry in ${waitWords(result.retryAfterMs)}`,
+      {
+        name: this.entryName(w),
+        kind: this.rule.kind,
+        scope: this.rule.scope,
+        key: displayKey(key.scope),
+        used: result.used[result.hit] ?? w.limit,
+        reserved: 0,
+        limit: w.limit,
+        unit: this.rule.unit,
+        window: w.label,
+        resetsAt: new Date(result.now + result.retryAfterMs).toISOString(),
+      },
+      result.retryAfterMs,
+    );
+  }
+
+  async usage(agent?: string): Promise<LimitUsage[]> {
+    const prefix = `${this.rule.kind}:${this.rule.name}:`;
+    const keys = new Set(await this.backend.keys(prefix));
+    for (const a of this.rule.agents) {
+      if (agent !== undefined && a !== agent) continue;
+      for (const w of this.rule.windows) keys.add(`${prefix}agent=${encodeURIComponent(a)}:${w.label}`);
+    }
+    const out: LimitUsage[] = [];
+    // By key, then by window, shortest first (as in the policy).
+    const order = (k: string) => this.rule.windows.findIndex((x) => x.label === parseKey(k).extra);
+    const sorted = [...keys].sort((a, b) => {
+      const [ka, kb] = [a.slice(0, a.lastIndexOf(':')), b.slice(0, b.lastIndexOf(':'))];
+      return ka < kb ? -1 : ka > kb ? 1 : order(a) - order(b);
+    });
+    for (const key of sorted) {
+      const parsed = parseKey(key);
+      const owner = parsed.scope.get('agent') ?? '*';
+      if (agent !== undefined && owner !== agent) continue;
+      const w = this.rule.windows.find((x) => x.label === parsed.extra);
+      if (!w) continue;
+      const spec = { key, windowMs: w.ms, limit: w.limit, ...(w.bucket ? { bucket: w.bucket } : {}) };
+      const result = await this.backend.rate([spec], '', false);
+      out.push({
+        agent: owner,
+        name: this.entryName(w),
+        kind: this.rule.kind,
+        scope: this.rule.scope,
+        key: displayKey(parsed.scope),
+        used: result.used[0] ?? 0,
+        reserved: 0,
+        limit: w.limit,
+        unit: this.rule.unit,
+        window: w.label,
+        ...(result.ok ? {} : { resetsAt: new Date(result.now + result.retryAfterMs).toISOString() }),
+      });
+    }
+    return out;
+  }
+}
+
+const NOTHING_HELD: Reservation = {
+  settle: async () => undefined,
+  release: async () => undefined,
+};

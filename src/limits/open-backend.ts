@@ -1,0 +1,88 @@
+import { durationMs } from '../policy/schema.js';
+import type { Store } from '../store/store.js';
+import type { LimitsBackend } from './backend.js';
+import { memoryBackend } from './backends/memory-backend.js';
+import type { ConnectionConfig, LimitsConfig } from './limits-policy.js';
+
+/** A `limits` backend that cannot be opened as configured: the message says what to fix. */
+export class LimitsConfigError extends Error {
+  override readonly name = 'LimitsConfigError';
+}
+
+/** Which backend the section names, or the one that follows the store (SPEC §7). */
+export function backendKind(config: LimitsConfig, store: Pick<Store, 'kind'>): LimitsBackend['kind'] {
+  return config.backend ?? (store.kind === 'sqlite' ? 'sqlite' : 'memory');
+}
+
+/**
+ * The connection URL: `url` with each `${VAR}` replaced from the environment, or the variable
+ * `urlEnv` names. A variable that is not set is an error naming it (never an empty URL).
+ */
+export function resolveUrl(
+  which: 'redis' | 'postgres',
+  conn: ConnectionConfig | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (conn?.urlEnv) {
+    const value = env[conn.urlEnv];
+    if (!value)
+      throw new LimitsConfigError(
+        `limits.${which}.urlEnv: environment variable \`${conn.urlEnv}\` is not set; set it to the ${which} URL`,
+      );
+    return value;
+  }
+  if (!conn?.url) {
+    throw new LimitsConfigError(
+      `limits.backend is \`${which}\` but \`limits.${which}.url\` (or \`urlEnv\`) is missing; add e.g. \`url: \${${which === 'redis' ? 'REDIS_URL' : 'DATABASE_URL'}}\``,
+    );
+  }
+  return conn.url.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined) {
+      throw new LimitsConfigError(`limits.${which}.url: environment variable \`${name}\` is not set`);
+    }
+    return value;
+  });
+}
+
+/**
+ * Opens the backend the policy names. `sqliteFile` is the store's file (required for `sqlite`).
+ * Drivers are imported only when used.
+ */
+export async function openLimitsBackend(
+  config: LimitsConfig,
+  store: Pick<Store, 'kind'> & { file?: string },
+): Promise<LimitsBackend> {
+  const kind = backendKind(config, store);
+  switch (kind) {
+    case 'memory':
+      return memoryBackend();
+    case 'sqlite': {
+      if (!store.file) {
+        throw new LimitsConfigError(
+          'limits.backend is `sqlite` but the store is not a SQLite file; use `memory`, `redis` or `postgres`, or run with the SQLite store',
+        );
+      }
+      const { sqliteBackend } = await import('./backends/sqlite-backend.js');
+      return sqliteBackend(store.file);
+    }
+    case 'redis': {
+      const { RedisBackend } = await import('./backends/redis-backend.js');
+      const backend = new RedisBackend({
+        url: resolveUrl('redis', config.redis),
+        prefix: config.redis?.prefix ?? 'warden',
+        timeoutMs: durationMs(config.redis?.timeout ?? '500ms'),
+      });
+      await backend.connect();
+      return backend;
+    }
+    case 'postgres': {
+      const { postgresBackend } = await import('./backends/postgres-backend.js');
+      return postgresBackend({
+        url: resolveUrl('postgres', config.postgres),
+        schema: config.postgres?.prefix ?? 'warden',
+        timeoutMs: durationMs(config.postgres?.timeout ?? '500ms'),
+      });
+    }
+  }
+}

@@ -1,0 +1,351 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Decision, Reason } from '../decision/decision.js';
+import type { RunResult, Warden } from '../pipeline/warden.js';
+import type { ApprovalRecord } from '../store/store.js';
+import type { PinState, ToolPins } from './pins.js';
+import { actionsFor, type MappedAction, typesOf } from './tool-mapping.js';
+import type { Upstream, UpstreamTool } from './upstream.js';
+
+/** Between a server's name and its tool's in aggregated tool names: `files__read_file`. */
+export const NAMESPACE_SEPARATOR = '__';
+
+export interface GatewayOptions {
+  warden: Warden;
+  upstreams: readonly Upstream[];
+  pins: ToolPins;
+  /** Prefix each tool with `<server>__` (needed when several servers are aggregated). Default: more than one upstream. */
+  namespaced?: boolean;
+}
+
+/** What a call refused by the gateway or by Warden looks like to the model: a tool error it can read. */
+export function refusal(reason: Reason, decision?: Pick<Decision, 'id'>): CallToolResult {
+  return {
+    content: [{ type: 'text', text: `Refused by Warden (${reason.code}): ${reason.message}` }],
+    isError: true,
+    _meta: { 'warden/reason': reason, ...(decision ? { 'warden/decision': decision.id } : {}) },
+  };
+}
+
+interface CallContext {
+  signal?: AbortSignal;
+  /** Called once a call waits for approval. */
+  onApprovalRequested?: (request: ApprovalRecord) => void;
+  session?: string;
+}
+
+/**
+ * The MCP gateway: every `tools/call` becomes Warden action(s) run through the whole pipeline, the
+ * upstream `callTool` being the executor; `tools/list` shows an agent only the tools whose action
+ * types its grants admit and whose definitions are approved (pinned).
+ */
+export class McpGateway {
+  readonly warden: Warden;
+  readonly upstreams: readonly Upstream[];
+  readonly pins: ToolPins;
+  readonly namespaced: boolean;
+
+  constructor(options: GatewayOptions) {
+    this.warden = options.warden;
+    this.upstreams = options.upstreams;
+    this.pins = options.pins;
+    this.namespaced = options.namespaced ?? options.upstreams.length > 1;
+    for (const upstream of this.upstreams) {
+      upstream.onTools = async (tools) => {
+        for (const { tool } of tools) await this.pins.observe(upstream.name, tool);
+      };
+    }
+  }
+
+  /** Connects every upstream not connected yet (a failed or lost one is retried by the next request). */
+  async start(): Promise<void> {
+    await Promise.all(this.upstreams.map((u) => u.connect()));
+  }
+
+  /** The tools `agent` may use, refetched from every upstream so a changed definition is seen at once. */
+  async listTools(agent: string): Promise<Tool[]> {
+    await this.start();
+    const compiled = this.warden.policy.agents.get(agent);
+    if (!compiled) return [];
+    const lists = await Promise.all(this.upstreams.map((u) => u.refresh()));
+    const out: Tool[] = [];
+    for (const [i, upstream] of this.upstreams.entries()) {
+      for (const entry of lists[i] as UpstreamTool[]) {
+        const types = typesOf(upstream.name, entry.tool.name, upstream.mappings);
+        if (!types.every((t) => compiled.allows(t) && !compiled.denies(t))) continue;
+        if ((await this.pins.stateOf(upstream.name, entry.tool.name, entry.digest)) !== 'approved') continue;
+        out.push(
+          this.namespaced ? { ...entry.tool, name: this.exposedName(upstream, entry.tool.name) } : entry.tool,
+        );
+      }
+    }
+    return out;
+  }
+
+  exposedName(upstream: Upstream, tool: string): string {
+    return this.namespaced ? `${upstream.name}${NAMESPACE_SEPARATOR}${tool}` : tool;
+  }
+
+  /** Runs one `tools/call` for `agent` through Warden; a refusal is a tool error result, never a throw. */
+  async callTool(
+    agent: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    context: CallContext = {},
+  ): Promise<CallToolResult> {
+    const target = this.resolve(name);
+    if (!target) {
+      const names = this.upstreams.map((u) => u.name).join(', ');
+      return this.refuse(
+        agent,
+        name,
+        'mcp.unknown-tool',
+        this.namespaced
+          ? `no tool \`${name}\`: aggregated tools are named \`<server>${NAMESPACE_SEPARATOR}<tool>\` (servers: ${names})`
+          : `no tool \`${name}\` on this server`,
+      );
+    }
+    const { upstream, tool } = target;
+    try {
+      await upstream.connect(); // already connected: a settled promise
+    } catch (error) {
+      return this.refuse(agent, name, 'mcp.upstream-unavailable', (error as Error).message);
+    }
+    let known = upstream.tool(tool);
+    if (!known) {
+      await upstream.refresh().catch(() => undefined);
+      known = upstream.tool(tool);
+      if (!known)
+        return this.refuse(
+          agent,
+          name,
+          'mcp.unknown-tool',
+          `server \`${upstream.name}\` has no tool \`${tool}\``,
+        );
+    }
+    const state = this.pins.isApproved(upstream.name, tool, known.digest)
+      ? 'approved'
+      : await this.pins.stateOf(upstream.name, tool, known.digest);
+    if (state !== 'approved')
+      return this.refuse(agent, name, ...pinRefusal(upstream.name, tool, state, known.digest));
+
+    const argsObject = args ?? {};
+    const actions = actionsFor(upstream.name, tool, argsObject, upstream.mappings);
+    const input = (a: MappedAction) => ({
+      agent,
+      type: a.type,
+      params: a.params,
+      description: `MCP tool \`${tool}\` of server \`${upstream.name}\``,
+      ...(context.session ? { session: context.session } : {}),
+    });
+
+    // A call that stands for several actions (a move, several files): each must pass; the one
+    // that asks (if any) is run, so its approval covers the call. Every action gets its own
+    // durable decision record: the others through decide(), settled once the call is over.
+    let primary = actions[0] as MappedAction;
+    const others: string[] = [];
+    if (actions.length > 1) {
+      const decisions = await Promise.all(actions.map((a) => this.warden.check(input(a))));
+      const denied = decisions.findIndex((d) => d.effect === 'deny');
+      if (denied >= 0) {
+        const recorded = await this.warden.decide(input(actions[denied] as MappedAction));
+        if (recorded.action) await this.warden.settle(recorded.action.id, { completed: false });
+        const reason = recorded.decision.reasons[0] ?? (decisions[denied] as Decision).reasons[0];
+        return refusal(reason as Reason, recorded.decision);
+      }
+      const asks = decisions.flatMap((d, i) => (d.effect === 'ask' ? [i] : []));
+      if (asks.length > 1) {
+        return this.refuse(
+          agent,
+          name,
+          'mcp.several-approvals',
+          `this call needs ${asks.length} separate approvals (one per path); call the tool once per path`,
+        );
+      }
+      const primaryIndex = asks[0] ?? 0;
+      primary = actions[primaryIndex] as MappedAction;
+      for (const [i, other] of actions.entries()) {
+        if (i === primaryIndex) continue;
+        const recorded = await this.warden.decide(input(other));
+        if (recorded.action) others.push(recorded.action.id);
+        if (recorded.decision.effect !== 'allow') {
+          // Changed since the check (a kill, a limit): nothing runs.
+          await this.settleAll(others, false);
+          return refusal(
+            recorded.decision.reasons[0] ?? {
+              code: 'approval.error',
+              stage: 'approval',
+              message: 'not allowed',
+            },
+            recorded.decision,
+          );
+        }
+      }
+    }
+
+    let result: RunResult<CallToolResult> | undefined;
+    try {
+      result = await this.warden.run<CallToolResult>(
+        input(primary),
+        (_action, { signal }) => upstream.callTool({ name: tool, arguments: argsObject }, signal),
+        {
+          ...(context.signal ? { signal: context.signal } : {}),
+          ...(context.onApprovalRequested ? { onApprovalRequested: context.onApprovalRequested } : {}),
+        },
+      );
+    } finally {
+      if (others.length > 0) await this.settleAll(others, result?.status === 'completed');
+    }
+    if (result.status === 'completed') return result.output as CallToolResult;
+    return refusal(
+      result.reason ?? { code: 'execute.failed', stage: 'execute', message: 'the call did not complete' },
+      result.decision,
+    );
+  }
+
+  /** Settles the limit holds of actions decided alongside a call's primary action. */
+  private async settleAll(ids: readonly string[], completed: boolean): Promise<void> {
+    await Promise.allSettled(ids.map((id) => this.warden.settle(id, { completed })));
+  }
+
+  /**
+   * An SDK `Server` speaking for `agent`: `tools/list` and `tools/call` through this gateway.
+   * `elicitation`: when the policy names `mcp.elicitation` and the client supports elicitation, a
+   * call waiting for approval also asks the client's user (needs a connection that carries
+   * server-to-client requests: stdio, not the stateless HTTP endpoint).
+   */
+  serverFor(agent: string, options: { session?: string; elicitation?: boolean } = {}): Server {
+    const server = new Server(
+      { name: 'warden-mcp-gateway', version: '0.1.0' },
+      { capabilities: { tools: { listChanged: true } } },
+    );
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools(agent) }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const progressToken = request.params._meta?.progressToken;
+      let keepAlive: NodeJS.Timeout | undefined;
+      const progress = (message: string, n: number) =>
+        progressToken === undefined
+          ? undefined
+          : extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken, progress: n, message },
+              })
+              .catch(() => undefined);
+      try {
+        return await this.callTool(agent, request.params.name, request.params.arguments, {
+          signal: extra.signal,
+          ...(options.session ? { session: options.session } : {}),
+          onApprovalRequested: (approval) => {
+            const elicit = this.warden.policy.config.mcp.elicitation;
+            if (options.elicitation && elicit && server.getClientCapabilities()?.elicitation) {
+              void this.askThroughElicitation(server, approval, elicit, extra.requestId, extra.signal);
+            }
+            // Tell the client (and keep its request timeout from firing) while a human decides.
+            let n = 0;
+            void progress(`waiting for approval ${approval.id}`, n);
+            keepAlive = setInterval(() => void progress(`waiting for approval ${approval.id}`, ++n), 10_000);
+            keepAlive.unref();
+          },
+        });
+      } finally {
+        if (keepAlive) clearInterval(keepAlive);
+      }
+    });
+    return server;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.upstreams.map((u) => u.close()));
+  }
+
+  /**
+   * Asks the MCP client's user to approve a waiting call (MCP elicitation) and casts their answer
+   * as a vote: accept with `approve: true` approves, `approve: false` or decline denies, cancel
+   * leaves the request pending for other approvers. Failures leave it pending too.
+   */
+  private async askThroughElicitation(
+    server: Server,
+    approval: ApprovalRecord,
+    as: { approver: string; role: 'approver' | 'admin' },
+    relatedRequestId: string | number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { action } = approval;
+    const why = approval.decision.reasons.map((r) => r.message).join('; ');
+    try {
+      const answer = await server.elicitInput(
+        {
+          mode: 'form',
+          message: `Warden: agent \`${action.agent}\` wants to run ${action.description ?? action.type} (${action.type}, risk ${approval.decision.risk}) with ${JSON.stringify(action.params)}. ${why}. Approve it?`,
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              approve: {
+                type: 'boolean',
+                title: 'Approve this call',
+                description: `approval ${approval.id}`,
+              },
+            },
+            required: ['approve'],
+          },
+        },
+        { relatedRequestId, signal, timeout: Math.max(1, Date.parse(approval.expiresAt) - Date.now()) },
+      );
+      if (answer.action === 'cancel') return;
+      const approve = answer.action === 'accept' && answer.content?.approve === true;
+      await this.warden.approvals.vote({
+        id: approval.id,
+        approver: as.approver,
+        role: as.role,
+        vote: approve ? 'approve' : 'deny',
+        channel: 'mcp-elicitation',
+        digest: approval.digest,
+      });
+    } catch (error) {
+      if (!signal.aborted) process.emitWarning(`asking through MCP elicitation failed: ${String(error)}`);
+    }
+  }
+
+  private resolve(name: string): { upstream: Upstream; tool: string } | undefined {
+    if (!this.namespaced) {
+      const upstream = this.upstreams[0];
+      return upstream ? { upstream, tool: name } : undefined;
+    }
+    for (const upstream of this.upstreams) {
+      const prefix = `${upstream.name}${NAMESPACE_SEPARATOR}`;
+      if (name.startsWith(prefix) && name.length > prefix.length)
+        return { upstream, tool: name.slice(prefix.length) };
+    }
+    return undefined;
+  }
+
+  /** A refusal made by the gateway itself (before the pipeline), recorded in the audit log. */
+  private async refuse(agent: string, tool: string, code: string, message: string): Promise<CallToolResult> {
+    const reason: Reason = { code, stage: 'permissions', message };
+    try {
+      await this.warden.audit.append({ type: 'mcp.refused', agent, data: { tool, code, message } });
+    } catch {
+      // The call is refused either way.
+    }
+    return refusal(reason);
+  }
+}
+
+function pinRefusal(server: string, tool: string, state: PinState, digest: string): [string, string] {
+  if (state === 'changed') {
+    return [
+      'mcp.tool-changed',
+      `the definition of tool \`${tool}\` of server \`${server}\` changed since it was approved (now ${digest.slice(0, 12)}…); an admin must review and approve it (\`warden mcp pins approve ${server} ${tool}\`)`,
+    ];
+  }
+  return [
+    'mcp.tool-unapproved',
+    `tool \`${tool}\` of server \`${server}\` is new and waits for an admin's approval (\`warden mcp pins approve ${server} ${tool}\`)`,
+  ];
+}

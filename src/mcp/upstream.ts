@@ -1,0 +1,135 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type CallToolRequest,
+  type CallToolResult,
+  ResultSchema,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAction } from './mcp-policy.js';
+import { pinnedDefinition } from './pins.js';
+import { mappingsOf } from './tool-mapping.js';
+
+/** Where and how to reach one upstream MCP server. */
+export interface UpstreamSpec {
+  name: string;
+  command?: string | undefined;
+  args?: readonly string[];
+  env?: Record<string, string>;
+  cwd?: string | undefined;
+  url?: string | undefined;
+  headers?: Record<string, string>;
+  preset?: 'filesystem' | 'none';
+  tools?: Record<string, ToolAction | ToolAction[]>;
+  /** A transport of your own instead of `command`/`url` (e.g. an in-process server); made anew per connection. */
+  transport?: () => Transport;
+}
+
+/** A tool as the gateway knows it: the upstream definition and its pinned digest. */
+export interface UpstreamTool {
+  tool: Tool;
+  digest: string;
+}
+
+/**
+ * One connected upstream server, through the official SDK client: its tools (refetched on
+ * `tools/list_changed` and whenever a client lists tools) and `callTool`, which returns the
+ * upstream result as it came.
+ */
+export class Upstream {
+  readonly name: string;
+  readonly mappings: Map<string, ToolAction[]>;
+  readonly #client: Client;
+  readonly #spec: UpstreamSpec;
+  #tools = new Map<string, UpstreamTool>();
+  #connected: Promise<void> | undefined;
+  /** Called with the fresh list whenever the tools are fetched. */
+  onTools: ((tools: UpstreamTool[]) => Promise<void>) | undefined;
+
+  constructor(spec: UpstreamSpec) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.mappings = mappingsOf({ preset: spec.preset ?? 'none', tools: spec.tools ?? {} });
+    this.#client = new Client({ name: `warden-gateway/${spec.name}`, version: '0.1.0' });
+  }
+
+  /** Connects once (later calls share the first attempt) and fetches the tools. */
+  connect(): Promise<void> {
+    this.#connected ??= this.#connect().catch((error: unknown) => {
+      this.#connected = undefined; // a later request may try again
+      throw new Error(`MCP server \`${this.name}\` is unavailable: ${(error as Error).message}`);
+    });
+    return this.#connected;
+  }
+
+  async #connect(): Promise<void> {
+    await this.#client.connect(transportFor(this.#spec));
+    // An upstream that exits (or drops the connection) is started again by the next request.
+    this.#client.onclose = () => {
+      this.#connected = undefined;
+    };
+    if (this.#client.getServerCapabilities()?.tools?.listChanged) {
+      this.#client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        this.refresh().catch((error: unknown) =>
+          process.emitWarning(`refreshing the tools of MCP server \`${this.name}\` failed: ${String(error)}`),
+        );
+      });
+    }
+    await this.refresh();
+  }
+
+  /** Fetches every page of the upstream's tools. */
+  async refresh(): Promise<UpstreamTool[]> {
+    const tools = new Map<string, UpstreamTool>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.#client.listTools(cursor === undefined ? {} : { cursor });
+      for (const tool of page.tools) tools.set(tool.name, { tool, digest: pinnedDefinition(tool).digest });
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.#tools = tools;
+    const list = [...tools.values()];
+    await this.onTools?.(list);
+    return list;
+  }
+
+  tool(name: string): UpstreamTool | undefined {
+    return this.#tools.get(name);
+  }
+
+  /** The upstream's result, unchanged (no output validation or defaults applied). */
+  async callTool(params: CallToolRequest['params'], signal?: AbortSignal): Promise<CallToolResult> {
+    return (await this.#client.request({ method: 'tools/call', params }, ResultSchema, {
+      ...(signal ? { signal } : {}),
+      timeout: 24 * 3_600_000, // Warden's own execution deadline governs (it aborts the signal)
+    })) as CallToolResult;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+function transportFor(spec: UpstreamSpec): Transport {
+  if (spec.transport) return spec.transport();
+  if (spec.url) {
+    return new StreamableHTTPClientTransport(new URL(spec.url), {
+      requestInit: { headers: spec.headers ?? {} },
+    });
+  }
+  if (!spec.command) {
+    throw new Error(`MCP server \`${spec.name}\` has neither \`command\` nor \`url\`: give it one`);
+  }
+  return new StdioClientTransport({
+    command: spec.command,
+    args: [...(spec.args ?? [])],
+    // A minimal environment (the SDK's safe defaults) plus what the policy names: the gateway's
+    // own secrets are not handed to upstream servers.
+    env: { ...getDefaultEnvironment(), ...(spec.env ?? {}) },
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
+    stderr: 'inherit',
+  });
+}

@@ -1,0 +1,17 @@
+import type { Assembly } from '../pipeline/assemble.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { Store } from '../store/store.js';
+import { Monitor } from './monitor.js';
+
+/**
+ * The `monitoring` section: when on (`monitoring.enabled`, which `warden serve` defaults to true),
+ * a Monitor observes the pipeline, follows the audit stream and delivers alerts.
+ */
+export function assembleMonitor(parts: Assembly, policy: CompiledPolicy, store: Store): void {
+  const config = policy.config.monitoring;
+  if (config.enabled !== true) return;
+  const monitor = new Monitor(config, store);
+  parts.observers.push(monitor);
+  parts.attach.push((warden) => monitor.attach(warden));
+  parts.closers.push(() => monitor.close());
+}

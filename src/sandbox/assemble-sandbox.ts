@@ -1,0 +1,102 @@
+import type { Action } from '../action/action.js';
+import type { ExecutionContext } from '../execute/execute.js';
+import type { Guard, GuardFinding } from '../guards/guard.js';
+import type { Assembly } from '../pipeline/assemble.js';
+import { AUDIT_VIEW } from '../pipeline/records.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { Store } from '../store/store.js';
+import { chooseSandbox, type SandboxChoice } from './choose-sandbox.js';
+import type { Sandbox, SandboxResult } from './sandbox.js';
+
+const choices = new WeakMap<CompiledPolicy, SandboxChoice>();
+
+/** What `assemble` chose for this policy (for `warden serve`'s startup line and `warden run --json`). */
+export function sandboxChoiceFor(policy: CompiledPolicy): SandboxChoice | undefined {
+  return choices.get(policy);
+}
+
+/**
+ * The policy's `sandbox` section: picks a backend and, when one is usable, registers Warden's
+ * executors for `shell.exec` and `code.exec` and marks the sandbox available. When none is, or
+ * when the host cannot enforce the limits the policy requires, a guard denies those actions
+ * at decision time with the reason, so `check()` already tells the agent.
+ */
+export async function assembleSandbox(parts: Assembly, policy: CompiledPolicy, _store: Store): Promise<void> {
+  const choice = await chooseSandbox(policy.config.sandbox);
+  choices.set(policy, choice);
+  const sandbox = choice.sandbox;
+  if (!sandbox) {
+    if (choice.problem)
+      parts.guards.push(
+        refusingGuard('sandbox.unavailable', `no sandbox can run commands on this host: ${choice.problem}`),
+      );
+    return;
+  }
+  parts.closers.push(() => sandbox.close());
+  const unenforceable = sandbox.info.unenforceable;
+  if (unenforceable.length > 0 && policy.config.sandbox.unenforceable === 'refuse') {
+    parts.guards.push(
+      refusingGuard(
+        'sandbox.limit-unenforceable',
+        `this host cannot enforce the sandbox limits ${unenforceable.map((l) => `\`${l}\``).join(', ')} that the policy requires; commands are refused (see docs/sandbox.md: host requirements)`,
+      ),
+    );
+  }
+  parts.executors['shell.exec'] = shellExecutor(sandbox);
+  parts.executors['code.exec'] = codeExecutor(sandbox);
+  parts.sandboxAvailable = true;
+}
+
+/** `shell.exec`: `command` runs as `/bin/sh -c command`, `argv` as given; optional `stdin` text. */
+export function shellExecutor(sandbox: Sandbox) {
+  return async function shellExec(action: Action, context: ExecutionContext): Promise<SandboxResult> {
+    const p = action.params as { command?: string; argv?: string[]; stdin?: unknown };
+    const argv = p.argv ?? ['/bin/sh', '-c', p.command ?? ''];
+    const result = await sandbox.run({
+      argv,
+      ...(typeof p.stdin === 'string' ? { stdin: p.stdin } : {}),
+      signal: context.signal,
+      deadline: context.deadline,
+    });
+    return withAuditView(result);
+  };
+}
+
+/** `code.exec`: the code goes to the interpreter on stdin (`python3 -`, `node -`), never in argv. */
+export function codeExecutor(sandbox: Sandbox & { interpreter?(language: 'python' | 'javascript'): string }) {
+  return async function codeExec(action: Action, context: ExecutionContext): Promise<SandboxResult> {
+    const p = action.params as { language: 'python' | 'javascript'; code: string };
+    const interpreter = sandbox.interpreter?.(p.language) ?? (p.language === 'python' ? 'python3' : 'node');
+    const result = await sandbox.run({
+      argv: [interpreter, '-'],
+      stdin: p.code,
+      signal: context.signal,
+      deadline: context.deadline,
+    });
+    return withAuditView(result);
+  };
+}
+
+const AUDITED_STREAM_CHARS = 1024;
+
+/** The audit record keeps every field but only the first KiB of each stream. */
+export function withAuditView(result: SandboxResult): SandboxResult {
+  Object.defineProperty(result, AUDIT_VIEW, {
+    enumerable: false,
+    value: () => ({
+      ...result,
+      stdout: { ...result.stdout, text: result.stdout.text.slice(0, AUDITED_STREAM_CHARS) },
+      stderr: { ...result.stderr, text: result.stderr.text.slice(0, AUDITED_STREAM_CHARS) },
+    }),
+  });
+  return result;
+}
+
+function refusingGuard(code: string, message: string): Guard {
+  const finding: GuardFinding[] = [{ effect: 'deny', code, message }];
+  return {
+    name: 'sandbox',
+    appliesTo: (type) => type === 'shell.exec' || type === 'code.exec',
+    inspect: () => finding,
+  };
+}

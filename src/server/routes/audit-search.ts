@@ -1,0 +1,75 @@
+import type { Hono } from 'hono';
+import type { Warden } from '../../pipeline/warden.js';
+import type { AuditRecord } from '../../store/store.js';
+import { CAN, type Env, error, forbidden } from '../app.js';
+
+/** Records read from the store per text search request at most; the answer says where to continue. */
+const SCAN_LIMIT = 20_000;
+const CHUNK = 1000;
+
+/**
+ * `GET /v1/audit/search`: newest first, one page at a time (server-side pagination, so the
+ * dashboard stays fast on large logs). Filters: `agent`, `type`, `actionId` (exact, indexed) and
+ * `q` (case-insensitive text anywhere in the record; the store narrows by it where it can, and
+ * every record returned is re-checked here). `before` continues from a previous page's `next`. A
+ * text search reads at most 20,000 records from the store per request; `next` then lets it go on.
+ */
+export function registerAuditSearchRoutes(app: Hono<Env>, warden: Warden): void {
+  app.get('/v1/audit/search', async (c) => {
+    const denied = forbidden(c, CAN.read, 'read the audit log');
+    if (denied) return denied;
+    const q = c.req.query();
+    const limit = Math.max(1, Math.min(Number(q.limit ?? 100) || 100, 500));
+    const text = (q.q ?? '').trim().toLowerCase();
+    const filter = {
+      ...(q.agent ? { agent: q.agent } : {}),
+      ...(q.type ? { type: q.type } : {}),
+      ...(q.actionId ? { actionId: q.actionId } : {}),
+    };
+    if (q.before !== undefined && !/^\d{1,15}$/.test(q.before)) {
+      return c.json(
+        error(
+          'validate.invalid',
+          `\`before\`: expected a record seq (a positive integer), got \`${q.before.slice(0, 40)}\``,
+        ),
+        400,
+      );
+    }
+    if (text.length > 200) {
+      return c.json(error('validate.invalid', '`q`: search text is limited to 200 characters'), 400);
+    }
+    let before = q.before ? Number(q.before) : undefined;
+    const records: AuditRecord[] = [];
+    let scanned = 0;
+    let exhausted = false;
+    while (records.length < limit && scanned < SCAN_LIMIT) {
+      const want = text ? CHUNK : limit - records.length;
+      const chunk = await warden.store.audit.query({
+        ...filter,
+        ...(before === undefined ? {} : { beforeSeq: before }),
+        ...(text ? { text } : {}),
+        limit: want,
+        order: 'desc',
+      });
+      let used = 0;
+      for (const r of chunk) {
+        used++;
+        before = r.seq;
+        scanned++;
+        if (!text || JSON.stringify(r).toLowerCase().includes(text)) records.push(r);
+        if (records.length >= limit) break;
+      }
+      if (chunk.length < want && used === chunk.length) {
+        exhausted = true;
+        break;
+      }
+    }
+    const next = exhausted ? undefined : before;
+    return c.json({
+      records,
+      scanned,
+      ...(next !== undefined && next > 1 ? { next } : {}),
+      total: await warden.store.audit.count(),
+    });
+  });
+}

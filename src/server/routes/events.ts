@@ -1,0 +1,67 @@
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { Warden } from '../../pipeline/warden.js';
+import { CAN, type Env, forbidden } from '../app.js';
+
+/** Events queued for one slow client before it is told it missed some (and should reload). */
+const MAX_QUEUED = 2000;
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * `GET /v1/events`: server-sent events. `audit` carries every durable audit record of this
+ * process as it commits (decisions, results, votes, kills…, fed by `warden.audit.onRecord`);
+ * `approval` carries an approval request whenever it changes; `overflow` says the client fell
+ * more than 2,000 events behind and missed some. A comment line every 15 s keeps proxies open.
+ */
+export function registerEventRoutes(app: Hono<Env>, warden: Warden): void {
+  app.get('/v1/events', (c) => {
+    const denied = forbidden(c, CAN.read, 'follow events');
+    if (denied) return denied;
+    return streamSSE(c, async (stream) => {
+      const queue: Array<{ event: string; data: string }> = [];
+      let wake: (() => void) | undefined;
+      let overflowed = false;
+      const push = (event: string, value: unknown) => {
+        if (queue.length >= MAX_QUEUED) {
+          overflowed = true;
+          return;
+        }
+        queue.push({ event, data: JSON.stringify(value) });
+        wake?.();
+      };
+      const offAudit = warden.audit.onRecord((record) => push('audit', record));
+      const offApproval = warden.approvals.onChange((record) => push('approval', record));
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+        wake?.();
+      });
+      const keepalive = setInterval(() => {
+        queue.push({ event: 'ping', data: '{}' });
+        wake?.();
+      }, KEEPALIVE_MS);
+      try {
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ principal: c.get('principal') }) });
+        while (open) {
+          if (queue.length === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
+            continue;
+          }
+          const batch = queue.splice(0, queue.length);
+          for (const m of batch) await stream.writeSSE(m);
+          if (overflowed) {
+            overflowed = false;
+            await stream.writeSSE({ event: 'overflow', data: '{}' });
+          }
+        }
+      } finally {
+        clearInterval(keepalive);
+        offAudit();
+        offApproval();
+      }
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createWarden } from '../../src/pipeline/warden.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+const tmp = tempDir();
+after(() => tmp.remove());
+
+test('warden limits reads the SQLite store and prints usage as a table or JSON', async () => {
+  const policyFile = join(tmp.dir, 'warden.yaml');
+  writeFileSync(
+    policyFile,
+    [
+      'agents:',
+      '  research: { allow: [search.web] }',
+      '  writer: { allow: [search.web] }',
+      'limits:',
+      '  rate:',
+      '    - windows: { 1m: 10, 1h: 100 }',
+      '  budgets:',
+      '    - usd: 2',
+      '',
+    ].join('\n'),
+  );
+  const db = join(tmp.dir, 'warden.db');
+  const store = await openSqliteStore(db);
+  const warden = await createWarden({ policy: loadPolicyFile(policyFile), store });
+  for (let i = 0; i < 3; i++)
+    await warden.run({ agent: 'research', type: 'search.web', cost: { usd: 0.5 } }, () => 'ok');
+  await warden.close();
+  await store.close();
+
+  const json = await runCli(['limits', '--policy', policyFile, '--db', db, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const view = JSON.parse(json.stdout) as {
+    agents: { agent: string; limits: { name: string; used: number }[] }[];
+  };
+  assert.deepEqual(
+    view.agents.map((a) => a.agent),
+    ['research', 'writer'],
+  );
+  const research = view.agents[0]?.limits ?? [];
+  assert.deepEqual(
+    research.map((l) => [l.name, l.used]),
+    [
+      ['rate:agent:1m', 3],
+      ['rate:agent:1h', 3],
+      ['budget:agent:total', 1.5],
+    ],
+  );
+
+  const text = await runCli(['limits', '--policy', policyFile, '--db', db, '--agent', 'research']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /research\s+rate:agent:1m\s+research\s+3\s+10\s+1m/);
+  assert.match(text.stdout, /budget:agent:total\s+research\s+\$1\.50\s+\$2\.00\s+total/);
+  assert.doesNotMatch(text.stdout, /writer/);
+
+  const missing = await runCli(['limits', '--policy', policyFile, '--db', join(tmp.dir, 'nope.db')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no store at `.*nope\.db`: pass the --db/);
+});

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { RedisBackend } from '../../src/limits/backends/redis-backend.js';
+import { buildLimiters } from '../../src/limits/build-limiters.js';
+import { LimitsSchema } from '../../src/limits/limits-policy.js';
+import type { PolicyInput } from '../../src/policy/schema.js';
+import { testWarden } from '../../src/testing/index.js';
+import { runWorkers, uniquePrefix } from './workers.js';
+
+const REDIS_URL = process.env.WARDEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+before(async () => {
+  const probe = new RedisBackend({ url: REDIS_URL, prefix: 'probe', timeoutMs: 1000 });
+  await probe.connect();
+  try {
+    assert.equal(await probe.ping(), 'PONG');
+  } catch {
+    assert.fail(
+      `these tests need Redis at ${REDIS_URL}: start it (\`redis-server --daemonize yes --port 6379\`) or set WARDEN_TEST_REDIS_URL`,
+    );
+  } finally {
+    await probe.close();
+  }
+});
+
+const agents: PolicyInput['agents'] = { research: { allow: ['search.web', 'tool.call'] } };
+
+function redisLimits(prefix: string, extra: Record<string, unknown>) {
+  return { backend: 'redis', redis: { url: REDIS_URL, prefix, timeout: '5s' }, ...extra };
+}
+
+describe('limits over Redis, across processes', () => {
+  test('4 processes × 500 concurrent attempts against 300 a minute admit exactly 300', async () => {
+    const prefix = uniquePrefix('rate');
+    const results = await runWorkers(4, {
+      policy: { agents, limits: redisLimits(prefix, { rate: [{ windows: { '1m': 300 } }] }) },
+      attempts: 500,
+      action: { agent: 'research', type: 'search.web' },
+    });
+    const admitted = results.reduce((s, r) => s + r.admitted, 0);
+    const refused = results.reduce((s, r) => s + (r.denied['limits.rate'] ?? 0), 0);
+    assert.equal(admitted, 300, `admitted per process: ${results.map((r) => r.admitted).join(', ')}`);
+    assert.equal(refused, 1700, JSON.stringify(results));
+  });
+
+  test('4 processes × 200 concurrent $0.10 actions against $5 spend exactly $5.00', async () => {
+    const prefix = uniquePrefix('budget');
+    const limits = redisLimits(prefix, { budgets: [{ usd: 5 }] });
+    const results = await runWorkers(4, {
+      policy: { agents, limits },
+      attempts: 200,
+      action: { agent: 'research', type: 'tool.call', cost: { usd: 0.1 } },
+    });
+    const admitted = results.reduce((s, r) => s + r.admitted, 0);
+    assert.equal(admitted, 50, JSON.stringify(results));
+    assert.equal(
+      results.reduce((s, r) => s + (r.denied['limits.budget'] ?? 0), 0),
+      750,
+    );
+    const usage = await budgetUsage(limits);
+    assert.deepEqual(
+      { used: usage?.used, reserved: usage?.reserved, limit: usage?.limit },
+      { used: 5, reserved: 0, limit: 5 },
+    );
+  });
+
+  test('a hold taken by decide() in one process is settled by another (the reservation lives in Redis)', async () => {
+    const prefix = uniquePrefix('hold');
+    const limits = redisLimits(prefix, { budgets: [{ usd: 1 }] });
+    const first = await testWarden({ agents, limits: limits as never });
+    const { decision, action } = await first.decide({
+      agent: 'research',
+      type: 'tool.call',
+      cost: { usd: 0.8 },
+    });
+    assert.equal(decision.effect, 'allow');
+    await first.close(); // the process that held it is gone
+    const second = await testWarden({ agents, limits: limits as never });
+    const refused = await second.check({ agent: 'research', type: 'tool.call', cost: { usd: 0.3 } });
+    assert.equal(
+      refused.reasons[0]?.code,
+      'limits.budget',
+      'the hold still counts after its process went away',
+    );
+    await second.settle(action?.id as string, { completed: true, usd: 0.5 });
+    const usage = await budgetUsage(limits);
+    assert.deepEqual({ used: usage?.used, reserved: usage?.reserved }, { used: 0.5, reserved: 0 });
+    await second.close();
+  });
+});
+
+async function budgetUsage(limits: Record<string, unknown>) {
+  const config = LimitsSchema.parse(limits);
+  const backend = new RedisBackend({ url: REDIS_URL, prefix: config.redis?.prefix ?? '', timeoutMs: 2000 });
+  await backend.connect();
+  try {
+    const usage = (
+      await Promise.all(buildLimiters(config, backend, ['research']).map((l) => l.usage?.() ?? []))
+    ).flat();
+    return usage.find((u) => u.kind === 'budget' && u.key === 'research');
+  } finally {
+    await backend.close();
+  }
+}
+
+describe('limits over Redis: fail closed, then recover', () => {
+  let port = 0;
+  const start = () =>
+    execFileSync('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--daemonize',
+      'yes',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/tmp',
+      '--logfile',
+      '',
+    ]);
+  const stop = () => {
+    try {
+      execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+    } catch {
+      // already stopped
+    }
+  };
+  before(async () => {
+    port = await freePort();
+    try {
+      start();
+    } catch (error) {
+      assert.fail(
+        `this test starts its own redis-server: install it (\`apt-get install redis-server\`): ${error}`,
+      );
+    }
+    await waitFor(() => {
+      try {
+        return (
+          execFileSync('redis-cli', ['-p', String(port), 'ping'])
+            .toString()
+            .trim() === 'PONG'
+        );
+      } catch {
+        return false;
+      }
+    });
+  });
+  after(stop);
+
+  test('with Redis down, limited actions are denied with limits.unavailable within the timeout; it recovers by itself', async () => {
+    const warden = await testWarden({
+      agents,
+      limits: {
+        backend: 'redis',
+        redis: { url: `redis://127.0.0.1:${port}`, prefix: uniquePrefix('down'), timeout: '300ms' },
+        rate: [{ windows: { '1m': 100 } }],
+      },
+    });
+    const a = { agent: 'research', type: 'search.web' };
+    const ok = () => 'ok';
+    assert.equal((await warden.run(a, ok)).status, 'completed');
+
+    stop();
+    await waitFor(() => {
+      try {
+        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const t0 = performance.now();
+    const down = await warden.run(a, ok);
+    const took = performance.now() - t0;
+    assert.equal(down.status, 'denied');
+    assert.equal(down.reason?.code, 'limits.unavailable');
+    assert.match(down.reason?.message ?? '', /redis limits backend did not answer .*fails closed/);
+    assert.ok(took < 5000, `the denial came after ${took} ms; it must not wait for Redis to return`);
+    assert.equal((await warden.check(a)).reasons[0]?.code, 'limits.unavailable');
+
+    start();
+    // No restart of Warden: the client reconnects in the background.
+    await waitFor(async () => (await warden.run(a, ok)).status === 'completed', 15_000);
+    await warden.close();
+  });
+});
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) assert.fail(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
