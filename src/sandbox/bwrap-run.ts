@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { RunCgroup } from './cgroups.js';
 import { signalName, violationNotice } from './limits.js';
@@ -21,6 +22,7 @@ export class BwrapRun {
   readonly #stdout: OutputCapture;
   readonly #stderr: OutputCapture;
   #innerPid: number | undefined;
+  #innerStart: string | undefined;
   #killed = false;
   #aborted = false;
   #setupError: Error | undefined;
@@ -63,6 +65,9 @@ export class BwrapRun {
       if (!match) return;
       const inner = Number(match[1]);
       this.#innerPid = inner;
+      void processStart(inner).then((start) => {
+        this.#innerStart = start;
+      });
       const released = async () => {
         await entering; // the child is checked below either way
         if (!this.#killed) await cgroup?.enterMissingAsync(inner);
@@ -162,14 +167,44 @@ export class BwrapRun {
       this.#onExit = () => {
         clearTimeout(timer);
         request.signal?.removeEventListener('abort', onAbort);
-        try {
-          resolve(this.#result(started));
-        } catch (error) {
-          reject(error);
-        }
+        // bubblewrap's outer process exits as soon as its init reports the command's status,
+        // which can be before the kernel has killed the rest of the pid namespace (a daemon the
+        // command left): the result waits until the init, and so the whole namespace, is gone.
+        this.#namespaceGone().then(() => {
+          try {
+            resolve(this.#result(started));
+          } catch (error) {
+            reject(error);
+          }
+        });
       };
       if (this.#exit) this.#onExit();
     });
+  }
+
+  /**
+   * Resolves once bubblewrap's init in the run's pid namespace has exited. The kernel kills every
+   * other process of the namespace, and waits for them, before the init itself becomes a zombie;
+   * so a missing, zombie or reused pid means nothing of the run is left. Polled: the init is not
+   * Node's child, so there is no exit event to wait for. After two seconds the tree is killed
+   * again and the wait continues for as long again, then gives up (the cgroup kill stands).
+   */
+  async #namespaceGone(): Promise<void> {
+    const pid = this.#innerPid;
+    if (pid === undefined) return;
+    const started = Date.now();
+    let killedAgain = false;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
+      const stat = await readStat(pid);
+      if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return;
+      if (this.#innerStart !== undefined && stat.start !== this.#innerStart) return;
+      const waited = Date.now() - started;
+      if (waited > 2000 && !killedAgain) {
+        killedAgain = true;
+        this.kill();
+      } else if (waited > 4000) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   #result(started: number): SandboxResult {
@@ -214,6 +249,23 @@ export class BwrapRun {
     }
     return result;
   }
+}
+
+/** A process's state letter and start time from `/proc/PID/stat`; undefined once it is gone. */
+async function readStat(pid: number): Promise<{ state: string; start: string } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', start: fields[19] ?? '' };
+}
+
+async function processStart(pid: number): Promise<string | undefined> {
+  return (await readStat(pid))?.start;
 }
 
 function tryKill(pid: number | undefined): void {

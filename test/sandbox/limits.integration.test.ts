@@ -68,13 +68,17 @@ test('a command that daemonises children leaves no process behind after the time
     });
     assert.deepEqual(r.violations, ['timeout']);
     assert.deepEqual(processesWith(marker), []);
-    // And when the command exits at once, leaving a daemon: the daemon dies with it.
-    const quick = await box.run({
-      argv: sh(`setsid sh -c 'm=${marker}; sleep 1000' > /dev/null 2>&1 & exit 0`),
-    });
-    assert.equal(quick.exitCode, 0);
-    assert.deepEqual(quick.violations, []);
-    assert.deepEqual(processesWith(marker), []);
+    // And when the command exits at once, leaving a daemon: the daemon is gone by the time the
+    // result arrives. bubblewrap reports the exit before the kernel has finished killing the
+    // namespace, so this raced in about 1 run in 40 until the result waited for it: 40 runs.
+    for (let i = 0; i < 40; i++) {
+      const quick = await box.run({
+        argv: sh(`setsid sh -c 'm=${marker}; sleep 1000' > /dev/null 2>&1 & exit 0`),
+      });
+      assert.equal(quick.exitCode, 0);
+      assert.deepEqual(quick.violations, []);
+      assert.deepEqual(processesWith(marker), [], `a daemon outlived run ${i + 1}`);
+    }
   } finally {
     await box.close();
   }
