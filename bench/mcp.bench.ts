@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import Database from 'better-sqlite3';
+import { serveToolCallsDirectly } from '../src/mcp/direct-calls.js';
 import { McpGateway } from '../src/mcp/gateway.js';
 import { ToolPins } from '../src/mcp/pins.js';
 import { Upstream } from '../src/mcp/upstream.js';
@@ -16,6 +17,7 @@ import { type BenchRow, percentile } from './report.js';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
+const LINE_PROXY = join(ROOT, 'dist/bench/line-proxy.js');
 
 async function connect(command: string, args: string[]): Promise<Client> {
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
@@ -119,21 +121,26 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Ben
     process.execPath,
     EVERYTHING,
   ]);
+  // The hop floor: the same calls through a bare JSON-RPC line proxy (no Warden).
+  const proxy = await connect(process.execPath, [LINE_PROXY, process.execPath, EVERYTHING]);
   try {
-    await latencies(direct, 300); // warm-up both
-    await latencies(gateway, 300);
-    // Interleaved halves, so drift on this shared machine hits both alike.
+    for (const client of [direct, proxy, gateway]) await latencies(client, 300); // warm-up
+    // Interleaved halves, so drift on this shared machine hits all three alike.
     const d1 = await latencies(direct, n / 2);
+    const p1 = await latencies(proxy, n / 2);
     const g1 = await latencies(gateway, n / 2);
     const g2 = await latencies(gateway, n / 2);
+    const p2 = await latencies(proxy, n / 2);
     const d2 = await latencies(direct, n / 2);
-    const d = [...d1, ...d2].sort((a, b) => a - b);
-    const g = [...g1, ...g2].sort((a, b) => a - b);
+    const sorted = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y);
+    const [d, p, g] = [sorted(d1, d2), sorted(p1, p2), sorted(g1, g2)];
     const dt1 = await throughput(direct, n / 2, 16);
+    const pt1 = await throughput(proxy, n / 2, 16);
     const gt1 = await throughput(gateway, n / 2, 16);
     const gt2 = await throughput(gateway, n / 2, 16);
+    const pt2 = await throughput(proxy, n / 2, 16);
     const dt2 = await throughput(direct, n / 2, 16);
-    const [dt, gt] = [(dt1 + dt2) / 2, (gt1 + gt2) / 2];
+    const [dt, pt, gt] = [(dt1 + dt2) / 2, (pt1 + pt2) / 2, (gt1 + gt2) / 2];
     const dp50 = percentile(d, 50);
     const gp50 = percentile(g, 50);
     const via = `\`warden mcp\` (audit.sync ${sync})`;
@@ -156,6 +163,13 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Ben
       },
       {
         scenario: 'mcp',
+        metric: `tool call through ${via}, p50 over the hop floor`,
+        value: gp50,
+        unit: 'µs',
+        baseline: { name: 'bare JSON-RPC line proxy p50', value: percentile(p, 50) },
+      },
+      {
+        scenario: 'mcp',
         metric: `calls/s through ${via}, 16 in flight`,
         value: gt,
         unit: 'calls/s',
@@ -163,9 +177,30 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Ben
         target: '≥ 60% of direct',
         met: gt >= 0.6 * dt,
       },
+      {
+        scenario: 'mcp',
+        metric: `calls/s through ${via}, 16 in flight, over the hop floor`,
+        value: gt,
+        unit: 'calls/s',
+        baseline: { name: 'bare line proxy, 16 in flight', value: pt },
+      },
+      {
+        scenario: 'mcp',
+        metric: `bare JSON-RPC line proxy, no Warden (the hop floor), p50 (run with audit.sync ${sync})`,
+        value: percentile(p, 50),
+        unit: 'µs',
+        baseline: { name: 'direct stdio call p50', value: dp50 },
+      },
+      {
+        scenario: 'mcp',
+        metric: `bare JSON-RPC line proxy, 16 in flight (run with audit.sync ${sync})`,
+        value: pt,
+        unit: 'calls/s',
+        baseline: { name: 'direct, 16 in flight', value: dt },
+      },
     ];
   } finally {
-    await Promise.allSettled([direct.close(), gateway.close()]);
+    await Promise.allSettled([direct.close(), proxy.close(), gateway.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -211,7 +246,9 @@ async function inProcessGateway(n: number) {
   });
   const direct = await connect(process.execPath, [EVERYTHING]);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await gateway.serverFor('bench').connect(serverSide);
+  const server = gateway.serverFor('bench');
+  await server.connect(serverSide);
+  serveToolCallsDirectly(serverSide, (params, extra) => gateway.serveCall(server, 'bench', params, extra));
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
   await client.connect(clientSide);
   try {

@@ -1,8 +1,10 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ListToolsRequestSchema,
+  type ServerNotification,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Decision, Reason } from '../decision/decision.js';
@@ -30,6 +32,13 @@ export function refusal(reason: Reason, decision?: Pick<Decision, 'id'>): CallTo
     isError: true,
     _meta: { 'warden/reason': reason, ...(decision ? { 'warden/decision': decision.id } : {}) },
   };
+}
+
+/** What answering one call needs from its connection: the SDK's request `extra`, or the direct path's. */
+export interface CallExtra {
+  signal: AbortSignal;
+  requestId: string | number;
+  sendNotification: (notification: ServerNotification) => Promise<void>;
 }
 
 interface CallContext {
@@ -225,39 +234,53 @@ export class McpGateway {
       { capabilities: { tools: { listChanged: true } } },
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools(agent) }));
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const progressToken = request.params._meta?.progressToken;
-      let keepAlive: NodeJS.Timeout | undefined;
-      const progress = (message: string, n: number) =>
-        progressToken === undefined
-          ? undefined
-          : extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress: n, message },
-              })
-              .catch(() => undefined);
-      try {
-        return await this.callTool(agent, request.params.name, request.params.arguments, {
-          signal: extra.signal,
-          ...(options.session ? { session: options.session } : {}),
-          onApprovalRequested: (approval) => {
-            const elicit = this.warden.policy.config.mcp.elicitation;
-            if (options.elicitation && elicit && server.getClientCapabilities()?.elicitation) {
-              void this.askThroughElicitation(server, approval, elicit, extra.requestId, extra.signal);
-            }
-            // Tell the client (and keep its request timeout from firing) while a human decides.
-            let n = 0;
-            void progress(`waiting for approval ${approval.id}`, n);
-            keepAlive = setInterval(() => void progress(`waiting for approval ${approval.id}`, ++n), 10_000);
-            keepAlive.unref();
-          },
-        });
-      } finally {
-        if (keepAlive) clearInterval(keepAlive);
-      }
-    });
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      this.serveCall(server, agent, request.params, extra, options),
+    );
     return server;
+  }
+
+  /**
+   * Answers one `tools/call` of `server`'s client: through {@link callTool}, telling the client
+   * with progress notifications while a human decides, and asking through elicitation where
+   * `options.elicitation` allows it. Shared by the SDK's request handler and the direct path of
+   * {@link serveToolCallsDirectly}.
+   */
+  serveCall(
+    server: Server,
+    agent: string,
+    params: CallToolRequest['params'],
+    extra: CallExtra,
+    options: { session?: string; elicitation?: boolean } = {},
+  ): Promise<CallToolResult> {
+    const progressToken = params._meta?.progressToken;
+    let keepAlive: NodeJS.Timeout | undefined;
+    const progress = (message: string, n: number) =>
+      progressToken === undefined
+        ? undefined
+        : extra
+            .sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, progress: n, message },
+            })
+            .catch(() => undefined);
+    return this.callTool(agent, params.name, params.arguments, {
+      signal: extra.signal,
+      ...(options.session ? { session: options.session } : {}),
+      onApprovalRequested: (approval) => {
+        const elicit = this.warden.policy.config.mcp.elicitation;
+        if (options.elicitation && elicit && server.getClientCapabilities()?.elicitation) {
+          void this.askThroughElicitation(server, approval, elicit, extra.requestId, extra.signal);
+        }
+        // Tell the client (and keep its request timeout from firing) while a human decides.
+        let n = 0;
+        void progress(`waiting for approval ${approval.id}`, n);
+        keepAlive = setInterval(() => void progress(`waiting for approval ${approval.id}`, ++n), 10_000);
+        keepAlive.unref();
+      },
+    }).finally(() => {
+      if (keepAlive) clearInterval(keepAlive);
+    });
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolRequest,
   type CallToolResult,
-  ResultSchema,
+  ErrorCode,
+  type JSONRPCError,
+  McpError,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -46,6 +48,7 @@ export class Upstream {
   readonly #spec: UpstreamSpec;
   #tools = new Map<string, UpstreamTool>();
   #connected: Promise<void> | undefined;
+  #calls: DirectCalls | undefined;
   /** Called with the fresh list whenever the tools are fetched. */
   onTools: ((tools: UpstreamTool[]) => Promise<void>) | undefined;
 
@@ -67,9 +70,11 @@ export class Upstream {
 
   async #connect(): Promise<void> {
     await this.#client.connect(transportFor(this.#spec));
+    this.#calls = new DirectCalls(this.#client.transport as Transport, this.name);
     // An upstream that exits (or drops the connection) is started again by the next request.
     this.#client.onclose = () => {
       this.#connected = undefined;
+      this.#calls?.closed();
     };
     if (this.#client.getServerCapabilities()?.tools?.listChanged) {
       this.#client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -100,16 +105,97 @@ export class Upstream {
     return this.#tools.get(name);
   }
 
-  /** The upstream's result, unchanged (no output validation or defaults applied). */
+  /**
+   * The upstream's result, unchanged (no output validation or defaults applied). Sent on the
+   * client's transport directly, not through `Client.request`: see {@link DirectCalls}.
+   */
   async callTool(params: CallToolRequest['params'], signal?: AbortSignal): Promise<CallToolResult> {
-    return (await this.#client.request({ method: 'tools/call', params }, ResultSchema, {
-      ...(signal ? { signal } : {}),
-      timeout: 24 * 3_600_000, // Warden's own execution deadline governs (it aborts the signal)
-    })) as CallToolResult;
+    if (!this.#calls) throw new Error(`MCP server \`${this.name}\` is not connected`);
+    return (await this.#calls.request('tools/call', params, signal)) as CallToolResult;
   }
 
   async close(): Promise<void> {
     await this.#client.close();
+  }
+}
+
+/**
+ * Requests sent on a connected SDK client's transport without `Client.request` (which parses
+ * every result against a schema and arms a timer per call), with ids of their own (`warden-N`)
+ * so that they never collide with the client's; their responses are taken off the transport
+ * before the client sees them. Warden's execution deadline governs how long a call may take:
+ * it aborts `signal`, which cancels the call upstream (`notifications/cancelled`).
+ */
+class DirectCalls {
+  readonly #transport: Transport;
+  readonly #server: string;
+  readonly #pending = new Map<
+    string,
+    { resolve: (result: unknown) => void; reject: (error: Error) => void }
+  >();
+  #next = 0;
+
+  constructor(transport: Transport, server: string) {
+    this.#transport = transport;
+    this.#server = server;
+    const client = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const m = message as {
+        id?: unknown;
+        method?: unknown;
+        result?: unknown;
+        error?: JSONRPCError['error'];
+      };
+      const pending =
+        typeof m.id === 'string' && m.method === undefined ? this.#pending.get(m.id) : undefined;
+      if (!pending) {
+        client?.(message, extra);
+        return;
+      }
+      this.#pending.delete(m.id as string);
+      if (m.error) pending.reject(new McpError(m.error.code, m.error.message, m.error.data));
+      else pending.resolve(m.result);
+    };
+  }
+
+  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = `warden-${++this.#next}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (!this.#pending.delete(id)) return;
+        const reason = String(
+          signal?.reason instanceof Error ? signal.reason.message : (signal?.reason ?? 'aborted'),
+        );
+        this.#transport
+          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+          .catch(() => undefined);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error(reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(value);
+        };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      this.#transport
+        .send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
+        .catch((error: Error) => {
+          if (this.#pending.delete(id)) settle(reject)(error);
+        });
+    });
+  }
+
+  /** The connection is gone: every call still waiting fails. */
+  closed(): void {
+    const error = new McpError(
+      ErrorCode.ConnectionClosed,
+      `MCP server \`${this.#server}\` closed the connection`,
+    );
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
   }
 }
 

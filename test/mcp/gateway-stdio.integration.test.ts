@@ -3,7 +3,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  ErrorCode,
+  type McpError,
+  ResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import {
@@ -290,6 +295,72 @@ mcp:
   const refused = await call(client, 'transfer', { amount: 6, to: 'eve' });
   assert.equal(refused.isError, true);
   assert.equal(reasonCode(refused), 'approval.denied');
+});
+
+test('a waiting call reports progress, and one the client cancels is withdrawn; malformed params get a JSON-RPC error', async () => {
+  const askPolicy = join(tmp.dir, 'ask.yaml');
+  const askDb = join(tmp.dir, 'ask.db');
+  writeFileSync(
+    askPolicy,
+    `
+agents:
+  payer: { allow: [mcp.tiny.*] }
+rules:
+  - { id: transfers-need-approval, effect: ask, match: { type: mcp.tiny.transfer } }
+`,
+  );
+  const client = await open(
+    gatewayClient([
+      '--policy',
+      askPolicy,
+      '--db',
+      askDb,
+      '--server',
+      'tiny',
+      '--',
+      process.execPath,
+      TINY_SERVER,
+    ]),
+  );
+  const progress: string[] = [];
+  const controller = new AbortController();
+  const waiting = client.callTool({ name: 'transfer', arguments: { amount: 7, to: 'mallory' } }, undefined, {
+    signal: controller.signal,
+    onprogress: (p) => progress.push(p.message ?? ''),
+  });
+  const store = await openSqliteStore(askDb);
+  try {
+    const pending = async () => (await store.approvals.list({ status: 'pending' }))[0];
+    for (let i = 0; i < 200 && !(await pending()); i++) await new Promise((r) => setTimeout(r, 25));
+    const approval = await pending();
+    assert.ok(approval, 'the call waits for approval');
+    for (let i = 0; i < 200 && progress.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(progress[0] ?? '', new RegExp(`waiting for approval ${approval.id}`));
+
+    controller.abort('the user gave up');
+    await assert.rejects(waiting, /gave up|abort/i);
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'cancelled'; i++) {
+      status = (await store.approvals.get(approval.id))?.status ?? '';
+      if (status !== 'cancelled') await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(status, 'cancelled', 'a cancelled call cannot be approved later');
+  } finally {
+    await store.close();
+  }
+
+  await assert.rejects(
+    client.request({ method: 'tools/call', params: { name: 42 } } as never, ResultSchema),
+    (error: McpError) =>
+      error.code === ErrorCode.InvalidParams && /`name` must be a string/.test(error.message),
+  );
+  await assert.rejects(
+    client.request({ method: 'tools/call', params: { name: 'echo', arguments: [1] } } as never, ResultSchema),
+    (error: McpError) =>
+      error.code === ErrorCode.InvalidParams && /`arguments` must be an object/.test(error.message),
+  );
+  // The connection is still good.
+  assert.equal((await call(client, 'echo', { message: 'after' })).isError, undefined);
 });
 
 test('an upstream server that exits is started again by the next call', async () => {

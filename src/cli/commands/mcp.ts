@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/audit-log.js';
+import { serveToolCallsDirectly } from '../../mcp/direct-calls.js';
 import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
 import { Upstream } from '../../mcp/upstream.js';
@@ -112,6 +113,9 @@ export function registerMcp(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       await server.connect(transport);
+      serveToolCallsDirectly(transport, (params, extra) =>
+        gateway.serveCall(server, agent, params, extra, { elicitation: true }),
+      );
     });
 
   const pins = mcp

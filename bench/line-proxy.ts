@@ -1,0 +1,49 @@
+// The hop floor of the MCP bench: a bare JSON-RPC proxy over stdio, without Warden. It starts
+// the server named by its arguments, parses each line both ways and gives requests ids of its own
+// (as any proxy multiplexing one upstream must), so it does what the gateway must do at least.
+// `node line-proxy.js <command> [args…]`
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+const [command, ...args] = process.argv.slice(2);
+if (!command) {
+  process.stderr.write('usage: line-proxy <command> [args…]\n');
+  process.exit(2);
+}
+const upstream = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+const ids = new Map<string, unknown>();
+let next = 0;
+
+function lines(stream: Readable, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      if (line) onLine(line);
+    }
+  });
+}
+
+lines(process.stdin, (line) => {
+  const message = JSON.parse(line) as { id?: unknown; method?: string };
+  if (message.id !== undefined && message.method) {
+    const id = `p${++next}`;
+    ids.set(id, message.id);
+    message.id = id;
+  }
+  upstream.stdin.write(`${JSON.stringify(message)}\n`);
+});
+lines(upstream.stdout, (line) => {
+  const message = JSON.parse(line) as { id?: unknown; method?: string };
+  if (typeof message.id === 'string' && !message.method && ids.has(message.id)) {
+    const id = message.id;
+    message.id = ids.get(id);
+    ids.delete(id);
+  }
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+});
+process.stdin.on('end', () => upstream.kill());
+upstream.on('exit', (code) => process.exit(code ?? 1));

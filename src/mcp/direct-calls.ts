@@ -1,0 +1,85 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type CallToolRequest,
+  type CallToolResult,
+  ErrorCode,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { CallExtra } from './gateway.js';
+
+type Handler = (params: CallToolRequest['params'], extra: CallExtra) => Promise<CallToolResult>;
+
+/**
+ * Answers the `tools/call` requests arriving on `transport` without the SDK's per-request
+ * machinery (schema parsing of every request and result, timers, handler lookup), which cost
+ * more than Warden's whole pipeline on the gateway's hot path; every other message goes on to
+ * the SDK `Server` already connected to `transport`, as before. Cancellation
+ * (`notifications/cancelled`) of a call answered here aborts it, as the SDK would.
+ *
+ * Call after `server.connect(transport)`.
+ */
+export function serveToolCallsDirectly(transport: Transport, handle: Handler): void {
+  const sdk = transport.onmessage;
+  const inFlight = new Map<string | number, AbortController>();
+  const reply = (message: JSONRPCMessage) => transport.send(message).catch(() => undefined);
+
+  transport.onmessage = (message, extra) => {
+    const m = message as { method?: unknown; id?: unknown; params?: unknown };
+    if (m.method === 'tools/call' && (typeof m.id === 'string' || typeof m.id === 'number')) {
+      const id = m.id;
+      const params = callParams(m.params);
+      if (typeof params === 'string') {
+        void reply({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidParams, message: params } });
+        return;
+      }
+      const controller = new AbortController();
+      inFlight.set(id, controller);
+      const call: CallExtra = {
+        signal: controller.signal,
+        requestId: id,
+        sendNotification: (notification) =>
+          transport.send({ jsonrpc: '2.0', ...notification } as JSONRPCMessage),
+      };
+      handle(params, call)
+        .then(
+          (result) => (controller.signal.aborted ? undefined : reply({ jsonrpc: '2.0', id, result })),
+          (error: unknown) =>
+            controller.signal.aborted
+              ? undefined
+              : reply({
+                  jsonrpc: '2.0',
+                  id,
+                  error: {
+                    code: ErrorCode.InternalError,
+                    message: String((error as Error)?.message ?? error),
+                  },
+                }),
+        )
+        .finally(() => inFlight.delete(id));
+      return;
+    }
+    if (m.method === 'notifications/cancelled') {
+      const requestId = (m.params as { requestId?: string | number } | undefined)?.requestId;
+      const controller = requestId === undefined ? undefined : inFlight.get(requestId);
+      if (controller) {
+        controller.abort((m.params as { reason?: unknown }).reason ?? 'cancelled by the client');
+        return;
+      }
+    }
+    sdk?.(message, extra);
+  };
+}
+
+/** The params of a `tools/call`, or what is wrong with them (as the SDK's schema would refuse them). */
+function callParams(params: unknown): CallToolRequest['params'] | string {
+  if (params === null || typeof params !== 'object' || Array.isArray(params))
+    return 'Invalid params: `tools/call` needs an object with `name`';
+  const p = params as { name?: unknown; arguments?: unknown };
+  if (typeof p.name !== 'string') return 'Invalid params: `name` must be a string';
+  if (
+    p.arguments !== undefined &&
+    (p.arguments === null || typeof p.arguments !== 'object' || Array.isArray(p.arguments))
+  )
+    return 'Invalid params: `arguments` must be an object';
+  return p as CallToolRequest['params'];
+}
