@@ -11,7 +11,6 @@ import type { Store } from '../../src/store/store.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { launchChromium } from './browser.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
 const T = {
   admin: 'admin-token-dashboard-0123456789',
   alice: 'alice-approver-dashboard-0123456789',
@@ -22,6 +21,11 @@ const T = {
 };
 
 const tmp = tempDir();
+// The docs' screenshots are refreshed on request (`npm run screenshots`), so that a test run leaves
+// the checkout as it found it; otherwise they go to the test's temporary folder.
+const SHOTS = process.env.WARDEN_UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs/screenshots')
+  : join(tmp.dir, 'screenshots');
 let store: Store;
 let warden: Warden;
 let server: RunningServer;
