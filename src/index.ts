@@ -115,12 +115,15 @@ export type {
   Sandbox,
   SandboxInfo,
   SandboxLimits,
+  SandboxOutcome,
   SandboxRequest,
   SandboxResult,
+  SandboxRun,
+  SandboxRunListener,
   SandboxStream,
   Violation,
 } from './sandbox/sandbox.js';
-export { SandboxError } from './sandbox/sandbox.js';
+export { SandboxError, sandboxOutcome } from './sandbox/sandbox.js';
 export type { SandboxPolicy, SandboxPolicyInput } from './sandbox/sandbox-policy.js';
 export { SandboxPolicySchema } from './sandbox/sandbox-policy.js';
 export { createApp } from './server/app.js';

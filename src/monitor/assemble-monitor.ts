@@ -5,13 +5,16 @@ import { Monitor } from './monitor.js';
 
 /**
  * The `monitoring` section: when on (`monitoring.enabled`, which `warden serve` defaults to true),
- * a Monitor observes the pipeline, follows the audit stream and delivers alerts.
+ * a Monitor observes the pipeline, counts the sandbox's runs, follows the audit stream and
+ * delivers alerts.
  */
 export function assembleMonitor(parts: Assembly, policy: CompiledPolicy, store: Store): void {
   const config = policy.config.monitoring;
   if (config.enabled !== true) return;
   const monitor = new Monitor(config, store);
   parts.observers.push(monitor);
+  const metrics = monitor.metrics;
+  if (metrics) parts.sandboxListeners.push((run) => metrics.sandboxRun(run));
   parts.attach.push((warden) => monitor.attach(warden));
   parts.closers.push(() => monitor.close());
 }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SandboxRun } from '../sandbox/sandbox.js';
 import type { ApprovalStore } from '../store/store.js';
 
 /** Stage latencies are microseconds to milliseconds; approvals and executions take longer. */
@@ -7,8 +8,8 @@ const ACTION_BUCKETS = [1e-4, 5e-4, 1e-3, 5e-3, 0.025, 0.1, 0.5, 1, 5, 30, 120, 
 
 /**
  * Warden's Prometheus metrics, one registry per Warden (so two in one process do not clash).
- * Other parts add theirs with {@link Metrics.counter} / {@link Metrics.gauge}: limits, sandbox and
- * guards feed the counters registered here (`sandboxRuns`, `sandboxViolations`) or their own.
+ * Other parts add theirs with {@link Metrics.counter} / {@link Metrics.gauge}. The sandbox counters
+ * are fed through {@link Metrics.sandboxRun}, which the monitor registers with the sandbox.
  *
  * @example
  * const metrics = new Metrics();
@@ -28,8 +29,8 @@ export class Metrics {
   readonly overrides: Counter<'change'>;
   readonly anomalies: Counter<'code' | 'agent'>;
   readonly alerts: Counter<'sink' | 'outcome'>;
-  readonly sandboxRuns: Counter<'outcome'>;
-  readonly sandboxViolations: Counter<'kind'>;
+  readonly sandboxRuns: Counter<'backend' | 'outcome'>;
+  readonly sandboxViolations: Counter<'backend' | 'kind'>;
 
   constructor(options: { approvals?: ApprovalStore; defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -98,14 +99,14 @@ export class Metrics {
     });
     this.sandboxRuns = new Counter({
       name: 'warden_sandbox_runs_total',
-      help: 'Sandboxed command and code runs by outcome (fed by the sandbox)',
-      labelNames: ['outcome'],
+      help: 'Sandboxed shell.exec and code.exec runs by backend and outcome (ok, failed, limit, aborted, error)',
+      labelNames: ['backend', 'outcome'],
       registers,
     });
     this.sandboxViolations = new Counter({
       name: 'warden_sandbox_violations_total',
-      help: 'Sandbox policy violations by kind (fed by the sandbox)',
-      labelNames: ['kind'],
+      help: 'Sandbox limits hit, by backend and kind (memory, timeout, output-cap, pids, file-size)',
+      labelNames: ['backend', 'kind'],
       registers,
     });
     const approvals = options.approvals;
@@ -174,6 +175,12 @@ export class Metrics {
       this.#decisionTimeChildren.set(mode, child);
     }
     return child;
+  }
+
+  /** Counts one sandboxed run and each limit it hit (labels: backend, outcome and kind; all bounded). */
+  sandboxRun(run: SandboxRun): void {
+    this.sandboxRuns.inc({ backend: run.backend, outcome: run.outcome });
+    for (const kind of run.violations) this.sandboxViolations.inc({ backend: run.backend, kind });
   }
 
   /** Registers (or returns the already registered) counter `name`. */

@@ -10,6 +10,7 @@ import { assembleMcp } from '../mcp/assemble-mcp.js';
 import { assembleMonitor } from '../monitor/assemble-monitor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { assembleSandbox } from '../sandbox/assemble-sandbox.js';
+import type { SandboxRunListener } from '../sandbox/sandbox.js';
 import type { Store } from '../store/store.js';
 import type { PipelineObserver } from './observer.js';
 import type { Warden } from './warden.js';
@@ -26,6 +27,8 @@ export interface Assembly {
   closers: (() => Promise<void>)[];
   /** Watch decisions and results (logs, metrics, traces). */
   observers: PipelineObserver[];
+  /** Hear each run of Warden's own `shell.exec` / `code.exec` executors (the monitor counts them). */
+  sandboxListeners: SandboxRunListener[];
   /** Called once the Warden is built and started, e.g. to follow its audit stream. */
   attach: ((warden: Warden) => Promise<void>)[];
 }
@@ -43,6 +46,7 @@ export async function assemble(policy: CompiledPolicy, store: Store): Promise<As
     sandboxAvailable: false,
     closers: [],
     observers: [],
+    sandboxListeners: [],
     attach: [],
   };
   assembleMonitor(parts, policy, store);

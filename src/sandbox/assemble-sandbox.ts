@@ -6,7 +6,14 @@ import { AUDIT_VIEW } from '../pipeline/records.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
 import { chooseSandbox, type SandboxChoice } from './choose-sandbox.js';
-import type { Sandbox, SandboxResult } from './sandbox.js';
+import {
+  type Sandbox,
+  SandboxError,
+  type SandboxResult,
+  type SandboxRun,
+  type SandboxRunListener,
+  sandboxOutcome,
+} from './sandbox.js';
 
 const choices = new WeakMap<CompiledPolicy, SandboxChoice>();
 
@@ -19,7 +26,8 @@ export function sandboxChoiceFor(policy: CompiledPolicy): SandboxChoice | undefi
  * The policy's `sandbox` section: picks a backend and, when one is usable, registers Warden's
  * executors for `shell.exec` and `code.exec` and marks the sandbox available. When none is, or
  * when the host cannot enforce the limits the policy requires, a guard denies those actions
- * at decision time with the reason, so `check()` already tells the agent.
+ * at decision time with the reason, so `check()` already tells the agent. Each run is reported
+ * to `parts.sandboxListeners` (the monitor's metrics).
  */
 export async function assembleSandbox(parts: Assembly, policy: CompiledPolicy, _store: Store): Promise<void> {
   const choice = await chooseSandbox(policy.config.sandbox);
@@ -42,39 +50,87 @@ export async function assembleSandbox(parts: Assembly, policy: CompiledPolicy, _
       ),
     );
   }
-  parts.executors['shell.exec'] = shellExecutor(sandbox);
-  parts.executors['code.exec'] = codeExecutor(sandbox);
+  // Read at each run, so a listener registered after this section is heard too.
+  const onRun: SandboxRunListener = (run) => {
+    for (const listener of parts.sandboxListeners) listener(run);
+  };
+  parts.executors['shell.exec'] = shellExecutor(sandbox, onRun);
+  parts.executors['code.exec'] = codeExecutor(sandbox, onRun);
   parts.sandboxAvailable = true;
 }
 
-/** `shell.exec`: `command` runs as `/bin/sh -c command`, `argv` as given; optional `stdin` text. */
-export function shellExecutor(sandbox: Sandbox) {
+/**
+ * `shell.exec`: `command` runs as `/bin/sh -c command`, `argv` as given; optional `stdin` text.
+ * `onRun` hears how each run ended, also one the sandbox refused or could not start.
+ */
+export function shellExecutor(sandbox: Sandbox, onRun?: SandboxRunListener) {
   return async function shellExec(action: Action, context: ExecutionContext): Promise<SandboxResult> {
     const p = action.params as { command?: string; argv?: string[]; stdin?: unknown };
     const argv = p.argv ?? ['/bin/sh', '-c', p.command ?? ''];
-    const result = await sandbox.run({
-      argv,
-      ...(typeof p.stdin === 'string' ? { stdin: p.stdin } : {}),
-      signal: context.signal,
-      deadline: context.deadline,
+    const result = await reported(sandbox, onRun, () =>
+      sandbox.run({
+        argv,
+        ...(typeof p.stdin === 'string' ? { stdin: p.stdin } : {}),
+        signal: context.signal,
+        deadline: context.deadline,
+      }),
+    );
+    return withAuditView(result);
+  };
+}
+
+/**
+ * `code.exec`: the code goes to the interpreter on stdin (`python3 -`, `node -`), never in argv.
+ * `onRun` as for {@link shellExecutor}.
+ */
+export function codeExecutor(
+  sandbox: Sandbox & { interpreter?(language: 'python' | 'javascript'): string },
+  onRun?: SandboxRunListener,
+) {
+  return async function codeExec(action: Action, context: ExecutionContext): Promise<SandboxResult> {
+    const p = action.params as { language: 'python' | 'javascript'; code: string };
+    const result = await reported(sandbox, onRun, () => {
+      const interpreter = sandbox.interpreter?.(p.language) ?? (p.language === 'python' ? 'python3' : 'node');
+      return sandbox.run({
+        argv: [interpreter, '-'],
+        stdin: p.code,
+        signal: context.signal,
+        deadline: context.deadline,
+      });
     });
     return withAuditView(result);
   };
 }
 
-/** `code.exec`: the code goes to the interpreter on stdin (`python3 -`, `node -`), never in argv. */
-export function codeExecutor(sandbox: Sandbox & { interpreter?(language: 'python' | 'javascript'): string }) {
-  return async function codeExec(action: Action, context: ExecutionContext): Promise<SandboxResult> {
-    const p = action.params as { language: 'python' | 'javascript'; code: string };
-    const interpreter = sandbox.interpreter?.(p.language) ?? (p.language === 'python' ? 'python3' : 'node');
-    const result = await sandbox.run({
-      argv: [interpreter, '-'],
-      stdin: p.code,
-      signal: context.signal,
-      deadline: context.deadline,
-    });
-    return withAuditView(result);
-  };
+/** Runs `start` and tells `onRun` how the run ended, whether it returned a result or threw. */
+async function reported(
+  sandbox: Sandbox,
+  onRun: SandboxRunListener | undefined,
+  start: () => Promise<SandboxResult>,
+): Promise<SandboxResult> {
+  if (!onRun) return start();
+  let result: SandboxResult;
+  try {
+    result = await start();
+  } catch (error) {
+    // Aborted before it started (kill switch, deadline) is the caller's stop, not a sandbox failure.
+    const aborted = error instanceof SandboxError && error.code === 'execute.aborted';
+    tell(onRun, { backend: sandbox.info.backend, outcome: aborted ? 'aborted' : 'error', violations: [] });
+    throw error;
+  }
+  tell(onRun, { backend: result.backend, outcome: sandboxOutcome(result), violations: result.violations });
+  return result;
+}
+
+/** A listener that throws must not turn a finished run into a failed action. */
+function tell(onRun: SandboxRunListener, run: SandboxRun): void {
+  try {
+    onRun(run);
+  } catch (error) {
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', msg: 'sandbox run listener threw; ignored', error: String(error) })}\n`,
+    );
+  }
 }
 
 const AUDITED_STREAM_CHARS = 1024;

@@ -64,6 +64,32 @@ export interface SandboxResult {
   aborted: boolean;
 }
 
+/**
+ * How one run ended, a small fixed set for metrics: `ok` (exit 0), `failed` (another exit
+ * status or a signal of its own), `limit` (it hit a limit: see `violations`), `aborted` (stopped by
+ * its caller: kill switch, pipeline deadline), `error` (refused, or the sandbox could not start it).
+ */
+export type SandboxOutcome = 'ok' | 'failed' | 'limit' | 'aborted' | 'error';
+
+/** A run's outcome; a limit hit wins over an abort, since the run had already met it. */
+export function sandboxOutcome(result: SandboxResult): Exclude<SandboxOutcome, 'error'> {
+  if (result.violations.length > 0) return 'limit';
+  if (result.aborted) return 'aborted';
+  return result.exitCode === 0 ? 'ok' : 'failed';
+}
+
+/** One run of Warden's `shell.exec` / `code.exec` executors, as their listener hears it. */
+export interface SandboxRun {
+  /** `bwrap` or `docker`. */
+  backend: string;
+  outcome: SandboxOutcome;
+  /** The limits it hit (`SandboxResult.violations`); empty when it did not run. */
+  violations: readonly Violation[];
+}
+
+/** Hears each run once it has ended (the monitor counts them). Must be cheap and must not throw. */
+export type SandboxRunListener = (run: SandboxRun) => void;
+
 /** What a backend can do on this host, found once when it is created. */
 export interface SandboxInfo {
   backend: string;
