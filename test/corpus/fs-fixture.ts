@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
- * The real tree the fs corpus runs against (tests and bench): ordinary files, protected ones, and
- * symlinks that stay inside the root or escape it. `{outside}` in a link target is the sibling
+ * The real tree the fs corpus runs against (tests and bench): ordinary files, protected ones,
+ * symlinks that stay inside the root or escape it, and hard links to a file outside it. `{outside}` in a link target is the sibling
  * directory outside the root.
  */
 export const FILES = [
@@ -59,7 +59,11 @@ export const LINKS: Array<[string, string]> = [
   ['readme-link', 'README.md'],
   ['docs-link', 'docs'],
   ['rootfs', '/'],
+  ['hardlink-alias', 'hardlink'],
 ];
+
+/** Hard links inside the root to `{outside}/secret.txt`. */
+export const HARD_LINKS = ['hardlink', 'tmp/hardlink-write', 'tmp/hardlink-delete'];
 
 export function buildFsFixture(): { base: string; root: string; outside: string } {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'warden-fs-corpus-')));
@@ -73,6 +77,8 @@ export function buildFsFixture(): { base: string; root: string; outside: string 
   }
   mkdirSync(join(root, 'tmp', 'empty-dir'), { recursive: true });
   for (const [link, target] of LINKS) symlinkSync(target.replace('{outside}', outside), join(root, link));
-  linkSync(join(outside, 'secret.txt'), join(root, 'hardlink')); // a known bypass, see known-bypasses.jsonl
+  // Hard links to the file outside: reads are refused (`fs.hard-link`); a write replaces the link and
+  // a delete removes only the link, so both leave the outside file as it was.
+  for (const link of HARD_LINKS) linkSync(join(outside, 'secret.txt'), join(root, link));
   return { base, root, outside };
 }

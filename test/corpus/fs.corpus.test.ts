@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Warden } from '../../src/pipeline/warden.js';
 import { testWarden } from '../../src/testing/index.js';
@@ -17,10 +18,11 @@ const bypasses = loadCorpus('fs', 'known-bypasses.jsonl');
 
 let base: string;
 let root: string;
+let outside: string;
 let warden: Warden;
 
 before(async () => {
-  ({ base, root } = buildFsFixture());
+  ({ base, root, outside } = buildFsFixture());
   warden = await testWarden({
     agents: { coder: { allow: ['fs.*'], resources: { paths: ['/**'] } } },
     fs: { roots: [root], maxWriteBytes: 1024 },
@@ -62,6 +64,10 @@ describe('fs corpus', () => {
       assert.equal(r.status, 'completed', JSON.stringify(r.reason));
     });
   }
+
+  test('the file outside the root behind the hard links is unchanged by the benign writes and deletes', () => {
+    assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'outside');
+  });
 
   // INVARIANT: this list only shrinks. When a fix makes one of these refused, move it to attacks.
   for (const c of bypasses) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -9,6 +10,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -287,6 +289,87 @@ describe('file executor: the world changing between check and use', () => {
     );
     assert.deepEqual(out, { path: `${root}/tmp/link2`, deleted: 'symlink' });
     assert.equal(existsSync(join(outside, 'passwd')), true);
+  });
+});
+
+describe('file guard and executor: hard links', () => {
+  const ctx = () => ({ signal: new AbortController().signal, deadline: Date.now() + 5000 });
+
+  test('refuses to read a hard link inside the root to a file outside it (fs.hard-link)', async () => {
+    linkSync(join(outside, 'file.txt'), join(root, 'linked.txt'));
+    const w = await make();
+    const r = await w.run({ agent: 'coder', type: 'fs.read', params: { path: `${root}/linked.txt` } });
+    assert.deepEqual([r.decision.effect, r.decision.reasons[0]?.code], ['deny', 'fs.hard-link']);
+    assert.match(r.decision.reasons[0]?.message ?? '', /2 names.*fs\.hardLinks: allow/);
+    assert.equal(r.output, undefined);
+    // The executor refuses it on its own too, for callers that skip the guard.
+    const policy = policyFromObject(policyFor());
+    const run = fsExecutors(new FsScope(policy.config.fs), policy);
+    assert.throws(
+      () =>
+        run['fs.read']?.(
+          { id: 'x', agent: 'coder', type: 'fs.read', params: { path: `${root}/linked.txt` } },
+          ctx(),
+        ),
+      /fs\.hard-link/,
+    );
+  });
+
+  test('refuses a hard link swapped in after the check, on the descriptor it opened', async () => {
+    writeFileSync(join(root, 'tmp', 'late.txt'), 'harmless');
+    const swap: Guard = {
+      name: 'attacker',
+      appliesTo: (t) => t === 'fs.read',
+      inspect() {
+        rmSync(join(root, 'tmp', 'late.txt'));
+        linkSync(join(outside, 'passwd'), join(root, 'tmp', 'late.txt'));
+        return [];
+      },
+    };
+    const w = await make([swap]);
+    const r = await w.run({ agent: 'coder', type: 'fs.read', params: { path: `${root}/tmp/late.txt` } });
+    assert.equal(r.decision.effect, 'allow', 'the check passed before the swap');
+    assert.equal(r.status, 'failed');
+    assert.match(r.reason?.message ?? '', /fs\.hard-link/);
+    assert.equal(r.output, undefined);
+  });
+
+  test('with fs.hardLinks: allow, a hard link reads like any file', async () => {
+    linkSync(join(outside, 'file.txt'), join(root, 'tmp', 'allowed.txt'));
+    const w = await make([], { fs: { roots: [root], maxReadBytes: 1024, hardLinks: 'allow' } });
+    const r = await w.run({ agent: 'coder', type: 'fs.read', params: { path: `${root}/tmp/allowed.txt` } });
+    assert.equal(r.status, 'completed', JSON.stringify(r.reason ?? r.decision));
+    assert.equal((r.output as { content: string }).content, 'outside secret');
+  });
+
+  test('an ordinary file still reads; a directory (link count above 1) is not a hard link', async () => {
+    const w = await make();
+    const read = await w.run({ agent: 'coder', type: 'fs.read', params: { path: `${root}/sub/file.txt` } });
+    assert.equal(read.status, 'completed', JSON.stringify(read.reason ?? read.decision));
+    assert.equal((read.output as { content: string }).content, 'inside');
+    assert.ok(statSync(root).nlink > 2, 'the root has subdirectories');
+    const list = await w.run({ agent: 'coder', type: 'fs.list', params: { path: root } });
+    assert.equal(list.status, 'completed');
+    const dir = await w.run({ agent: 'coder', type: 'fs.read', params: { path: root } });
+    assert.match(dir.reason?.message ?? '', /fs\.not-a-file/);
+  });
+
+  test('writes replace a hard link and deletes remove only the link; the outside file is untouched', () => {
+    const policy = policyFromObject(policyFor());
+    const run = fsExecutors(new FsScope(policy.config.fs), policy);
+    linkSync(join(outside, 'file.txt'), join(root, 'tmp', 'w.txt'));
+    linkSync(join(outside, 'file.txt'), join(root, 'tmp', 'd.txt'));
+    run['fs.write']?.(
+      { id: 'w', agent: 'coder', type: 'fs.write', params: { path: `${root}/tmp/w.txt`, content: 'mine' } },
+      ctx(),
+    );
+    const out = run['fs.delete']?.(
+      { id: 'd', agent: 'coder', type: 'fs.delete', params: { path: `${root}/tmp/d.txt` } },
+      ctx(),
+    );
+    assert.deepEqual(out, { path: `${root}/tmp/d.txt`, deleted: 'file' });
+    assert.equal(readFileSync(join(root, 'tmp', 'w.txt'), 'utf8'), 'mine');
+    assert.equal(readFileSync(join(outside, 'file.txt'), 'utf8'), 'outside secret');
   });
 });
 

@@ -60,7 +60,10 @@ export interface FsListOutput {
  * therefore seen (the descriptor points outside) and refused; a symlink as the last component
  * is followed only by repeating the whole check on its target. Writes go to a temporary file in
  * the verified directory and are renamed over the target, so a write never goes through a
- * symlink or a hard link to a file elsewhere.
+ * symlink or a hard link to a file elsewhere. A read refuses a file with more than one name
+ * (`fs.hard-link`, checked with fstat on the opened descriptor) unless `fs.hardLinks: allow`:
+ * its other name may be outside the roots, and nothing on this side can tell. Deletes unlink
+ * only the name inside the root, so a hard link may be deleted.
  */
 export function fsExecutors(scope: FsScope, policy: CompiledPolicy): Record<string, Executor<unknown>> {
   const agentOf = (action: Action) => policy.agents.get(action.agent);
@@ -179,6 +182,9 @@ function readFile(
   try {
     const st = fstatSync(opened.fd);
     if (!st.isFile()) throw new FsRefusal('fs.not-a-file', `\`${path}\` is not a regular file`);
+    // On the descriptor that will be read: a hard link made after the guard's check is seen here.
+    const linked = scope.hardLinkProblem(path, st);
+    if (linked) throw refusal(linked);
     if (st.size > max)
       throw new FsRefusal(
         'fs.too-large',

@@ -42,6 +42,7 @@ describe('path canonicalisation', () => {
       maxWriteBytes: 1,
       maxListEntries: 1,
       deleteApproval: true,
+      hardLinks: 'refuse',
     });
     assert.equal(scope.protectedBy('/w/.ENV'), '.env');
     assert.equal(scope.protectedBy('/w/.Git/HOOKS/pre-commit'), '.git/hooks');

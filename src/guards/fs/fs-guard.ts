@@ -1,7 +1,7 @@
 import type { Action } from '../../action/action.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { Guard, GuardFinding } from '../guard.js';
-import { type FsScope, realLocation } from './fs-paths.js';
+import { type FsScope, type Location, locate } from './fs-paths.js';
 
 /**
  * The file guard (`fs.*`). Validation and permissions have already checked the path lexically;
@@ -9,11 +9,12 @@ import { type FsScope, realLocation } from './fs-paths.js';
  * are refused; the path is made absolute (relative to the first root) and must lie inside
  * `fs.roots`; symlinks are resolved (the longest existing prefix, so a symlinked parent counts)
  * and the real location must still be inside the roots and the agent's path grants; no segment
- * may match a protected name (case-insensitive), before or after resolution; writes are capped;
- * deletes are raised to critical so that they need explicit approval.
+ * may match a protected name (case-insensitive), before or after resolution; a read of a file
+ * with more than one name (a hard link) is refused unless `fs.hardLinks: allow`; writes are
+ * capped; deletes are raised to critical so that they need explicit approval.
  *
  * The executor (`fs-executor.ts`) checks the same things again on what it actually opens, so a
- * symlink swapped in after this check is refused there.
+ * symlink or hard link swapped in after this check is refused there.
  */
 export function fsGuard(scope: FsScope, policy: CompiledPolicy): Guard {
   const { maxWriteBytes, deleteApproval } = scope.policy;
@@ -32,15 +33,20 @@ export function fsGuard(scope: FsScope, policy: CompiledPolicy): Guard {
       const guarded = scope.protectedBy(path);
       if (guarded)
         return [deny('fs.protected', `path \`${path}\` is protected (\`${guarded}\` in \`fs.protected\`)`)];
-      let real: string;
+      let where: Location;
       try {
-        real = realLocation(path);
+        where = locate(path);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         return [deny('fs.unresolvable', `path \`${path}\` cannot be resolved (${code}); it is refused`)];
       }
-      const problem = scope.realProblem(policy.agents.get(action.agent), path, real);
+      const problem = scope.realProblem(policy.agents.get(action.agent), path, where.real);
       if (problem) return [deny(problem.code, problem.message)];
+      if (action.type === 'fs.read') {
+        // The stat resolution already made: no extra syscall. The executor checks again on its fd.
+        const linked = scope.hardLinkProblem(path, where.stat);
+        if (linked) return [deny(linked.code, linked.message)];
+      }
       const findings: GuardFinding[] = [];
       if (action.type === 'fs.write') {
         const bytes = Buffer.byteLength(String(action.params.content ?? ''));

@@ -1,4 +1,4 @@
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { CompiledAgent } from '../../policy/compile.js';
@@ -58,37 +58,55 @@ export function within(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
 }
 
+/** Where a path really is, and what is there. */
+export interface Location {
+  /** The real location: see `realLocation`. */
+  real: string;
+  /** `stat` of the path itself (symlinks followed); undefined when nothing is there yet. */
+  stat: Stats | undefined;
+}
+
 /**
  * The real location of `path`: the realpath of its longest existing prefix, with the rest
  * appended. A symlink anywhere along the way, the last component included, is resolved.
  */
 export function realLocation(path: string): string {
+  return locate(path).real;
+}
+
+/**
+ * `realLocation`, plus the `stat` of the path when it exists. The stat is the one the resolution
+ * makes anyway to learn whether the path exists, so callers get the link count for free.
+ */
+export function locate(path: string): Location {
   let existing = path;
   const rest: string[] = [];
   for (;;) {
     // stat() with throwIfNoEntry answers "not there" without building an Error (the common case for
     // a file about to be written); realpath(3) then resolves the existing prefix in one call.
-    if (existing === '/' || exists(existing)) {
+    const stat = existing === '/' ? undefined : statOf(existing);
+    if (existing === '/' || stat) {
       try {
         const real = realpathSync.native(existing);
-        return rest.length === 0 ? real : posix.join(real, ...rest.reverse());
+        if (rest.length === 0) return { real, stat };
+        return { real: posix.join(real, ...rest.reverse()), stat: undefined };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
       }
     }
-    if (existing === '/') return path;
+    if (existing === '/') return { real: path, stat: undefined };
     rest.push(posix.basename(existing));
     existing = posix.dirname(existing);
   }
 }
 
-/** Whether `path` names something that exists (following symlinks); a file used as a directory does not. */
-function exists(path: string): boolean {
+/** `stat` of `path` (following symlinks); undefined when nothing is there, or a file is used as a directory. */
+function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+    return statSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;
   }
 }
@@ -201,6 +219,24 @@ export class FsScope {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Why reading the file behind `stat` is refused when it is a hard link: a regular file with more
+   * than one name, where another name may lie outside the roots (the link count cannot say where).
+   * Directories are exempt (their link count counts subdirectories); so is everything with
+   * `fs.hardLinks: allow`.
+   */
+  hardLinkProblem(
+    path: string,
+    stat: { isFile(): boolean; nlink: number } | undefined,
+  ): PathProblem | undefined {
+    // INVARIANT: anything but an explicit `allow` refuses, so a hand-built policy fails closed.
+    if (!stat || stat.nlink <= 1 || this.policy.hardLinks === 'allow' || !stat.isFile()) return undefined;
+    return {
+      code: 'fs.hard-link',
+      message: `path \`${path}\` is a hard link (the file has ${stat.nlink} names, and another may be outside \`fs.roots\`), so it is not read; replace it with a copy, or set \`fs.hardLinks: allow\` if the tree is built with hard links on purpose (a pnpm store, \`git clone --local\`)`,
+    };
   }
 
   /**

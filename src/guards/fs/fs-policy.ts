@@ -73,6 +73,12 @@ export const FsPolicySchema = z
       .boolean()
       .default(true)
       .describe('fs.delete is critical and needs explicit approval unless a rule allows it'),
+    hardLinks: z
+      .enum(['refuse', 'allow'])
+      .default('refuse')
+      .describe(
+        'fs.read of a regular file with more than one name (a hard link, which may be a file outside the roots): `refuse` (default, `fs.hard-link`) or `allow` for trees built with hard links (pnpm stores, `git clone --local`)',
+      ),
   })
   .strict()
   .prefault({});
