@@ -1,4 +1,5 @@
-import type { DecisionData } from '../monitor/spend.js';
+import type { DecisionData, ResultData } from '../monitor/spend.js';
+import { recordedCostUsd, recordedEstimateUsd } from '../pipeline/records.js';
 import type { AuditRecord, AuditStore } from '../store/store.js';
 
 export interface TimelineEntry {
@@ -67,8 +68,9 @@ const TAINT_CODE = /^(taint|content|injection|prompt-injection)\./;
 
 /**
  * Builds the incident report of `agent` over `[since, until]` from its audit records: timeline,
- * cost (as the monitor counts spend: the result's reported cost, else the action's `cost.usd`,
- * for executed actions), damage, denials, anomalies, interventions and root-cause candidates.
+ * cost (as the monitor counts spend, `recordedCostUsd`: the result's actual cost, else the
+ * decision's estimate, for executed actions), damage, denials, anomalies, interventions and
+ * root-cause candidates.
  */
 export async function buildIncidentReport(
   audit: AuditStore,
@@ -159,7 +161,7 @@ export async function buildIncidentReport(
         };
       }
     } else if (r.type === 'result') {
-      const data = r.data as { status?: string; cost?: { usd?: number }; output?: unknown };
+      const data = r.data as ResultData;
       const d = r.actionId ? decisions.get(r.actionId) : undefined;
       const type = d?.action?.type ?? '?';
       const params = d?.action?.params ?? {};
@@ -168,7 +170,10 @@ export async function buildIncidentReport(
       entry.summary = `${type} ${describeParams(params)} ${status}`;
       if (status === 'completed') report.actions.completed++;
       else report.actions.failed++;
-      const usd = typeof data.cost?.usd === 'number' ? data.cost.usd : d?.action?.cost?.usd;
+      const usd = recordedCostUsd(
+        data,
+        d && d.decision?.effect !== 'deny' ? recordedEstimateUsd(d) : undefined,
+      );
       if (usd !== undefined && usd > 0) {
         report.cost.totalUsd += usd;
         report.cost.byType[type] = (report.cost.byType[type] ?? 0) + usd;

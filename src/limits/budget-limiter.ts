@@ -1,15 +1,8 @@
 import type { Action } from '../action/action.js';
 import type { Reason } from '../decision/decision.js';
 import type { Context } from '../pipeline/context.js';
-import {
-  type BudgetResult,
-  type BudgetSpec,
-  formatUsd,
-  type LimitsBackend,
-  toMicros,
-  USD,
-} from './backend.js';
-import type { CostModel, Estimate } from './cost.js';
+import { type BudgetResult, type BudgetSpec, formatUsd, type LimitsBackend, USD } from './backend.js';
+import { type CostModel, type Estimate, estimateFor, reportedMicros } from './cost.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
 import type { Limiter, LimitUsage, Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
@@ -29,8 +22,6 @@ export interface BudgetRule {
   agents: readonly string[];
 }
 
-const ESTIMATE = 'limits.estimate';
-
 /**
  * A budget in USD: before an action runs, its estimate is held (atomically: spent + reserved +
  * estimate ≤ limit, or denied); after it, the hold becomes the actual cost and the rest is
@@ -45,15 +36,6 @@ export class BudgetLimiter implements Limiter {
     private readonly cost: CostModel,
   ) {
     this.name = `budget:${rule.name}`;
-  }
-
-  private async estimate(ctx: Context): Promise<Estimate | { unpriced: string }> {
-    let e = ctx.facts.get(ESTIMATE) as Estimate | { unpriced: string } | undefined;
-    if (!e) {
-      e = await this.cost.estimate(ctx.action);
-      ctx.facts.set(ESTIMATE, e);
-    }
-    return e;
   }
 
   private spec(action: Action, now: number): BudgetSpec {
@@ -79,7 +61,7 @@ export class BudgetLimiter implements Limiter {
 
   private async check(ctx: Context, consume: boolean): Promise<{ denied: Reason } | { spec?: BudgetSpec }> {
     if (!this.rule.applies(ctx.action)) return {};
-    const estimate = await this.estimate(ctx);
+    const estimate = await estimateFor(ctx, this.cost);
     if ('unpriced' in estimate) {
       return {
         denied: {
@@ -108,10 +90,8 @@ export class BudgetLimiter implements Limiter {
   private reservation(key: string, action: Action): Reservation {
     const { backend, cost } = this;
     return {
-      settle: async ({ usd, output }) => {
-        const fromUsage = output === undefined ? undefined : cost.actual(action, output);
-        await backend.settle(key, action.id, fromUsage ?? (usd === undefined ? undefined : toMicros(usd)));
-      },
+      // No actual cost known: the hold (the estimate) is what was spent.
+      settle: async (reported) => backend.settle(key, action.id, cost.actualCost(action, reported)?.micros),
       release: async () => {
         await backend.release(key, action.id);
       },
@@ -126,7 +106,7 @@ export class BudgetLimiter implements Limiter {
     const { backend } = this;
     return {
       // The action is gone with the process that held it: settle with the reported cost, or the hold.
-      settle: async ({ usd }) => backend.settle(key, actionId, usd === undefined ? undefined : toMicros(usd)),
+      settle: async ({ usd }) => backend.settle(key, actionId, reportedMicros(usd)),
       release: async () => backend.release(key, actionId),
     };
   }

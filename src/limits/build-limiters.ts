@@ -21,8 +21,19 @@ export function hasLimits(config: LimitsConfig): boolean {
   );
 }
 
+const costModels = new WeakMap<LimitsConfig, CostModel>();
+
+/**
+ * The policy's cost model (its `limits.prices` over the table, its `limits.outputTokens`): one per
+ * policy, shared by its budgets and the Warden that records estimates and actual costs.
+ */
 export function costModel(config: LimitsConfig): CostModel {
-  return new CostModel(priceLookup(config.prices), config.outputTokens);
+  let model = costModels.get(config);
+  if (!model) {
+    model = new CostModel(priceLookup(config.prices), config.outputTokens);
+    costModels.set(config, model);
+  }
+  return model;
 }
 
 /**

@@ -158,6 +158,26 @@ describe('actual cost from the provider’s reported usage', () => {
     assert.equal(usageOf('text'), undefined);
   });
 
+  test('the actual cost is the usage priced, else a reported cost.usd that is a real amount, else unknown', () => {
+    const model = new CostModel(priceLookup(), 1024);
+    const a = action({ params: { model: 'gpt-4o' } });
+    const usage = { usage: { prompt_tokens: 1000, completion_tokens: 500 } };
+    // 1,000 × $2.50/M + 500 × $10/M = $0.0075, whatever the agent says it cost
+    assert.equal(model.actualCost(a, { output: usage, usd: 0.0001 })?.micros, 7500);
+    assert.deepEqual(model.actualCost(a, { output: 'no usage', usd: 0.25 }), {
+      micros: 250_000,
+      via: 'reported',
+    });
+    // A negative or infinite report would refund a budget: it is no actual cost, the hold stands.
+    assert.equal(model.actualCost(a, { usd: -5 }), undefined);
+    assert.equal(model.actualCost(a, { usd: Number.POSITIVE_INFINITY }), undefined);
+    assert.equal(
+      model.actualCost(action({ params: {} }), { output: usage }),
+      undefined,
+      'no model, no price',
+    );
+  });
+
   test('run() settles the budget with the usage the executor returned, not the estimate', async () => {
     const warden = await testWarden({ agents, limits: { budgets: [{ usd: 1 }] } });
     const result = await warden.run(

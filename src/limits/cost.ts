@@ -1,4 +1,5 @@
 import type { Action } from '../action/action.js';
+import type { Context } from '../pipeline/context.js';
 import { toMicros } from './backend.js';
 import type { ModelPrice, PriceLookup } from './prices.js';
 import { countTokens, loadTokenizer } from './tokens.js';
@@ -10,6 +11,16 @@ export interface Estimate {
   model?: string;
   inputTokens?: number;
   outputTokens?: number;
+}
+
+/**
+ * What an action actually cost, known once its result is: the provider's usage priced from the
+ * table (`usage`), or the `cost.usd` reported with the result (`reported`).
+ */
+export interface Actual {
+  micros: number;
+  via: 'usage' | 'reported';
+  usage?: Usage;
 }
 
 /** Tokens as a provider reports them after the call. */
@@ -87,13 +98,57 @@ export class CostModel {
 
   /** The actual cost from a provider's usage in `output`, or undefined when it reports none. */
   actual(action: Action, output: unknown): number | undefined {
+    return this.priceOutput(action, output)?.micros;
+  }
+
+  /**
+   * What a finished action actually cost: the provider's usage in `output` priced from the table,
+   * else the `usd` reported with its result (finite and not negative); undefined when neither is
+   * known, and then the estimate stands. INVARIANT: the one definition of an actual cost — budgets
+   * settle with it and the result audit record carries it (`data.actual`), which is what
+   * monitoring and incident reports count.
+   */
+  actualCost(action: Action, reported: { usd?: number | undefined; output?: unknown }): Actual | undefined {
+    const priced = reported.output === undefined ? undefined : this.priceOutput(action, reported.output);
+    if (priced) return { micros: priced.micros, via: 'usage', usage: priced.usage };
+    const micros = reportedMicros(reported.usd);
+    return micros === undefined ? undefined : { micros, via: 'reported' };
+  }
+
+  private priceOutput(action: Action, output: unknown): { micros: number; usage: Usage } | undefined {
     const usage = usageOf(output);
     if (!usage) return undefined;
     const model = usage.model ?? this.modelOf(action);
-    const price = model === undefined ? undefined : this.prices(model);
+    if (model === undefined) return undefined;
+    const price = this.prices(model);
     if (!price) return undefined;
-    return priceUsage(usage, price);
+    return { micros: priceUsage(usage, price), usage: { ...usage, model } };
   }
+}
+
+const ESTIMATE = 'limits.estimate';
+
+/**
+ * The action's estimate, priced once per decision and shared through `ctx.facts`: the limits
+ * stage prices it for the decision record and every budget holds the same figure.
+ */
+export async function estimateFor(ctx: Context, cost: CostModel): Promise<Estimate | { unpriced: string }> {
+  let e = estimateIn(ctx);
+  if (!e) {
+    e = await cost.estimate(ctx.action);
+    ctx.facts.set(ESTIMATE, e);
+  }
+  return e;
+}
+
+/** The estimate already priced for this decision, if any. */
+export function estimateIn(ctx: Context): Estimate | { unpriced: string } | undefined {
+  return ctx.facts.get(ESTIMATE) as Estimate | { unpriced: string } | undefined;
+}
+
+/** Micro-dollars of a reported cost in USD; undefined unless a finite, non-negative number. */
+export function reportedMicros(usd: unknown): number | undefined {
+  return typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 ? toMicros(usd) : undefined;
 }
 
 /** Micro-dollars for `tokens` at `perMillion` USD per million tokens, rounded up. */

@@ -1,5 +1,6 @@
 import type { LimitFigures, Reason } from '../decision/decision.js';
 import type { Context, Stage } from '../pipeline/context.js';
+import { type CostModel, estimateFor } from './cost.js';
 
 /** A hold on a limit taken by `run()`: settled with the actual cost, or released. */
 export interface Reservation {
@@ -41,15 +42,23 @@ export interface Limiter {
 /**
  * Stage 6. In `check()` it peeks at every limiter; `run()` and `decide()` acquire them after the
  * stages (see the Warden class) so a denied action consumes nothing. No limiter registered: passes.
+ * In `run()` and `decide()` it also prices an action that carries a cost or names a model (with
+ * `costs`, the policy's cost model), so its decision record holds the estimate every reader of
+ * the audit stream counts when no actual cost comes back; budgets hold the same figure.
  */
-export function limitsStage(limiters: readonly Limiter[]): Stage {
+export function limitsStage(limiters: readonly Limiter[], costs?: CostModel): Stage {
   return {
     name: 'limits',
     run: function limits(ctx) {
+      if (!ctx.dryRun) {
+        // run() and decide() acquire every limiter right after the stages (a peek first would only
+        // double the round trips to a shared backend); here the action is only priced. An action
+        // with no cost and no model stays on the synchronous path.
+        if (!costs || (ctx.action.cost === undefined && costs.modelOf(ctx.action) === undefined))
+          return undefined;
+        return estimateFor(ctx, costs).then(() => undefined);
+      }
       if (limiters.length === 0) return undefined;
-      // run() and decide() acquire every limiter right after the stages: a peek first would only
-      // double the round trips to a shared backend.
-      if (!ctx.dryRun) return undefined;
       return (async () => {
         for (const limiter of limiters) {
           const reason = await limiter.peek(ctx);

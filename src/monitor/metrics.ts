@@ -69,7 +69,7 @@ export class Metrics {
     });
     this.spendUsd = new Counter({
       name: 'warden_spend_usd_total',
-      help: "Money spent by executed actions: the result's reported cost, else the action's cost.usd",
+      help: "Money spent by executed actions: the result's actual cost (provider usage priced, or reported cost.usd), else the decision's estimate",
       labelNames: ['agent'],
       registers,
     });

@@ -1,12 +1,14 @@
+import { recordedCostUsd, recordedEstimateUsd } from '../pipeline/records.js';
 import type { AuditRecord } from '../store/store.js';
 
 const MAX_OPEN = 100_000;
 
 /**
- * Money spent, read from the audit stream: an action's spend is the cost its result record
- * reports (`data.cost.usd`, agents that execute themselves), else the `cost.usd` its decision
- * carried, counted once a result record shows it was executed (whatever the outcome: a failed
- * paid call was still paid). Denied actions spend nothing.
+ * Money spent, read from the audit stream with `recordedCostUsd`: an action's spend is the actual
+ * cost its result record carries (the provider's usage priced, or the reported `cost.usd`), else
+ * the estimate its decision record carries (`cost.usd`, or its model and tokens priced), counted
+ * once a result record shows it was executed (whatever the outcome: a failed paid call was still
+ * paid). Denied actions spend nothing.
  */
 export class SpendLedger {
   /** Estimated cost of decided, not yet finished actions, by action id (oldest dropped past MAX_OPEN). */
@@ -17,8 +19,8 @@ export class SpendLedger {
     if (!record.agent || !record.actionId) return undefined;
     if (record.type === 'decision') {
       const data = record.data as DecisionData;
-      const usd = data.action?.cost?.usd;
-      if (typeof usd === 'number' && usd > 0 && data.decision?.effect !== 'deny') {
+      const usd = recordedEstimateUsd(data);
+      if (usd !== undefined && usd > 0 && data.decision?.effect !== 'deny') {
         if (this.#open.size >= MAX_OPEN) this.#open.delete(this.#open.keys().next().value as string);
         this.#open.set(record.actionId, usd);
       }
@@ -27,8 +29,7 @@ export class SpendLedger {
     if (record.type !== 'result') return undefined;
     const estimate = this.#open.get(record.actionId);
     this.#open.delete(record.actionId);
-    const reported = (record.data as { cost?: { usd?: unknown } }).cost?.usd;
-    const usd = typeof reported === 'number' && Number.isFinite(reported) ? reported : estimate;
+    const usd = recordedCostUsd(record.data as ResultData, estimate);
     return usd !== undefined && usd > 0 ? { agent: record.agent, usd } : undefined;
   }
 }
@@ -44,4 +45,16 @@ export interface DecisionData {
     invalid?: boolean;
   };
   decision?: { effect?: string; risk?: string; reasons?: { code: string; stage: string; message: string }[] };
+  /** The action's estimated cost (`EstimateData`), in records written since estimates were recorded. */
+  estimate?: { usd?: number };
+}
+
+/** The parts of a result record's data that monitoring reads. */
+export interface ResultData {
+  status?: string;
+  /** The cost an agent reported with its result. */
+  cost?: { usd?: number };
+  /** The actual cost (`ActualData`), when known. */
+  actual?: { usd?: number };
+  output?: unknown;
 }

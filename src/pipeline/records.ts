@@ -1,6 +1,8 @@
 import type { Action } from '../action/action.js';
 import type { Decision, Reason } from '../decision/decision.js';
 import type { Execution } from '../execute/execute.js';
+import { USD } from '../limits/backend.js';
+import type { Actual, Estimate } from '../limits/cost.js';
 import type { AuditEntry } from '../store/store.js';
 import { newActionId } from '../validate/validate.js';
 import type { Context } from './context.js';
@@ -26,9 +28,18 @@ function inputId(input: unknown): string {
   return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : newActionId();
 }
 
-/** The audit entry of a decision, written before anything executes. */
-export function decisionEntry(action: Action | undefined, input: unknown, decision: Decision): AuditEntry {
+/**
+ * The audit entry of a decision, written before anything executes. `estimate` (the limits
+ * stage's pricing of the action, when it was priced) is recorded as `data.estimate`.
+ */
+export function decisionEntry(
+  action: Action | undefined,
+  input: unknown,
+  decision: Decision,
+  estimate?: Estimate | { unpriced: string },
+): AuditEntry {
   const agent = action?.agent ?? (input as { agent?: unknown } | null)?.agent;
+  const priced = estimate && 'micros' in estimate && estimate.via !== 'none' ? estimate : undefined;
   return {
     type: 'decision',
     ...(typeof agent === 'string' ? { agent } : {}),
@@ -36,18 +47,91 @@ export function decisionEntry(action: Action | undefined, input: unknown, decisi
     data: {
       action: action ? actionSummary(action) : unvalidated(input),
       decision,
+      ...(priced ? { estimate: estimateData(priced) } : {}),
     },
   };
 }
 
-export function resultEntry<T>(action: Action, execution: Execution<T>): AuditEntry {
+/** The audit entry of an action `run()` executed; `actual` is its cost, when known (`data.actual`). */
+export function resultEntry<T>(action: Action, execution: Execution<T>, actual?: Actual): AuditEntry {
   const data: Record<string, unknown> = {
     status: execution.status,
     durationMs: Math.round(execution.durationMs * 1000) / 1000,
   };
   if (execution.status === 'completed') data.output = summarize(execution.output);
   else data.reason = execution.reason;
+  if (actual) data.actual = actualData(actual);
   return { type: 'result', agent: action.agent, actionId: action.id, data };
+}
+
+/** A decision record's `data.estimate`: what the action was expected to cost, and how that was worked out. */
+export interface EstimateData {
+  usd: number;
+  via: 'usd' | 'tokens';
+  model?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** A result record's `data.actual`: what the action cost, from the provider's usage or the reported `cost.usd`. */
+export interface ActualData {
+  usd: number;
+  via: 'usage' | 'reported';
+  model?: string;
+  inputTokens?: number;
+  cachedInputTokens?: number;
+  outputTokens?: number;
+}
+
+function estimateData(e: Estimate): EstimateData {
+  return {
+    usd: e.micros / USD,
+    via: e.via === 'tokens' ? 'tokens' : 'usd',
+    ...(e.model === undefined ? {} : { model: e.model }),
+    ...(e.inputTokens === undefined ? {} : { inputTokens: e.inputTokens }),
+    ...(e.outputTokens === undefined ? {} : { outputTokens: e.outputTokens }),
+  };
+}
+
+export function actualData(a: Actual): ActualData {
+  const u = a.usage;
+  return {
+    usd: a.micros / USD,
+    via: a.via,
+    ...(u?.model === undefined ? {} : { model: u.model }),
+    ...(u
+      ? { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens, outputTokens: u.outputTokens }
+      : {}),
+  };
+}
+
+/**
+ * What a decision record says the action would cost: its `data.estimate`, or, in records written
+ * before estimates were recorded, the `cost.usd` the action carried.
+ */
+export function recordedEstimateUsd(data: {
+  estimate?: { usd?: unknown };
+  action?: { cost?: { usd?: unknown } };
+}): number | undefined {
+  return usdOf(data.estimate?.usd) ?? usdOf(data.action?.cost?.usd);
+}
+
+/**
+ * What an executed action cost, read from its result record's data and its decision's estimate
+ * (`recordedEstimateUsd`): the actual cost (`data.actual`, or an agent's reported `data.cost` in
+ * records written before it), else the estimate. INVARIANT: the one reading of spend — the
+ * monitor's spend metric and cost-spike detector and the incident report all use it, and it
+ * matches what budgets settle with (`CostModel.actualCost`, else the hold).
+ */
+export function recordedCostUsd(
+  result: { actual?: { usd?: unknown }; cost?: { usd?: unknown } },
+  estimateUsd: number | undefined,
+): number | undefined {
+  return usdOf(result.actual?.usd) ?? usdOf(result.cost?.usd) ?? estimateUsd;
+}
+
+function usdOf(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
 /**

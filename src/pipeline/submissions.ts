@@ -1,7 +1,8 @@
 import { approvalReason } from '../approvals/approvals.js';
 import type { Decision } from '../decision/decision.js';
+import { USD } from '../limits/backend.js';
 import type { ActionRecord, ApprovalRecord } from '../store/store.js';
-import { summarize } from './records.js';
+import { actualData, summarize } from './records.js';
 import type { Warden } from './warden.js';
 
 /** What an agent that executes itself sees of its action (`/v1/actions`). */
@@ -140,6 +141,11 @@ export class Submissions {
         updatedAt: new Date().toISOString(),
       };
     });
+    // Priced here, from the whole output (the audit record keeps only a bounded summary of it).
+    const actual = this.warden.costs.actualCost(record.action, {
+      usd: result.cost?.usd,
+      output: result.output,
+    });
     await this.warden.audit.append({
       type: 'result',
       agent: record.agent,
@@ -149,12 +155,14 @@ export class Submissions {
         reportedBy: 'agent',
         ...(result.error ? { error: result.error } : {}),
         ...(result.cost ? { cost: result.cost } : {}),
+        ...(actual ? { actual: actualData(actual) } : {}),
         ...(result.output === undefined ? {} : { output: summarize(result.output) }),
       },
     });
+    // The actual cost as recorded: a hold resumed in another process settles with the same figure.
     await this.warden.settle(id, {
       completed: result.status === 'completed',
-      ...(result.cost?.usd === undefined ? {} : { usd: result.cost.usd }),
+      ...(actual ? { usd: actual.micros / USD } : {}),
       ...(result.output === undefined ? {} : { output: result.output }),
     });
     return view(updated);

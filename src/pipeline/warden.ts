@@ -10,6 +10,8 @@ import { RunControl } from '../execute/run-control.js';
 import { type Guard, guardsStage } from '../guards/guard.js';
 import { Overrides } from '../incident/overrides.js';
 import { ALL_AGENTS, KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
+import { costModel } from '../limits/build-limiters.js';
+import { type CostModel, estimateIn } from '../limits/cost.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
 import { acquireAll, releaseAll, settleAll } from '../limits/reservations.js';
 import { permissionsStage } from '../permissions/permissions.js';
@@ -90,6 +92,11 @@ export class Warden {
   private readonly stages: readonly Stage[];
   /** Every limiter in the limits stage, in order (read by `GET /v1/limits` and `warden limits`). */
   readonly limiters: readonly Limiter[];
+  /**
+   * Prices actions with the policy's `limits.prices` over the table: the estimate in each decision
+   * record and the actual cost in each result record, the figures monitoring and incident reports count.
+   */
+  readonly costs: CostModel;
   private readonly onCrash: (stage: Stage, error: unknown) => void;
   private readonly killPollMs: number;
   private readonly held = new Map<string, Reservation[]>();
@@ -109,6 +116,7 @@ export class Warden {
     this.overrides = new Overrides(options.store.audit, this.audit);
     this.observer = options.observer;
     this.limiters = options.limiters ?? [];
+    this.costs = costModel(options.policy.config.limits);
     this.executors = options.executors ?? {};
     this.closers = options.closers ?? [];
     this.killPollMs = options.killPollMs ?? 250;
@@ -120,7 +128,7 @@ export class Warden {
       permissionsStage(this.overrides),
       guardsStage(options.guards ?? []),
       rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false, overrides: this.overrides }),
-      limitsStage(this.limiters),
+      limitsStage(this.limiters, this.costs),
     ];
     const report = options.onStageError ?? reportCrash;
     this.onCrash = (stage, error) => report(stage.name, error);
@@ -157,7 +165,7 @@ export class Warden {
       denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
       if (denied) decision = buildDecision(ctx, denied);
     }
-    const recorded = await this.record(decisionEntry(ctx.action, input, decision));
+    const recorded = await this.record(decisionEntry(ctx.action, input, decision, estimateIn(ctx)));
     if (recorded) decision = recordFailure(decision, recorded);
     if (this.observer) this.observe(this.observer, 'decide', ctx, decision, start);
     if (recorded) {
@@ -171,8 +179,9 @@ export class Warden {
   }
 
   /**
-   * Settles (or, when `usd` is undefined and the action failed, releases) the limit holds that
-   * `decide()` took for an action the agent executed itself.
+   * Settles (or, when the action failed, releases) the limit holds that `decide()` took for an
+   * action the agent executed itself: with the provider's usage in `output`, else `usd` (the
+   * actual cost, as `CostModel.actualCost` works it out), else the amount held.
    */
   async settle(
     actionId: string,
@@ -215,7 +224,7 @@ export class Warden {
     if (!denied && ctx.action) denied = await acquireAll(this.limiters, ctx, reservations, this.onCrash);
     let decision = buildDecision(ctx, denied);
     const action = ctx.action;
-    const failed = await this.record(decisionEntry(action, input, decision));
+    const failed = await this.record(decisionEntry(action, input, decision, estimateIn(ctx)));
     if (failed) decision = recordFailure(decision, failed);
     const decided = this.observer ? this.observe(this.observer, 'run', ctx, decision, start) : undefined;
     if (decision.effect === 'deny' || !action) {
@@ -272,7 +281,11 @@ export class Warden {
           ? settleAll(reservations, action, execution.output)
           : releaseAll(reservations, { ran: true }));
       }
-      const recordError = await this.record(resultEntry(action, execution));
+      const actual =
+        execution.status === 'completed'
+          ? this.costs.actualCost(action, { output: execution.output })
+          : undefined;
+      const recordError = await this.record(resultEntry(action, execution, actual));
       const result: RunResult<T> = {
         decision,
         status: execution.status,
