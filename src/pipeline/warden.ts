@@ -128,7 +128,10 @@ export class Warden {
       permissionsStage(this.overrides),
       guardsStage(options.guards ?? []),
       rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false, overrides: this.overrides }),
-      limitsStage(this.limiters, this.costs),
+      // Every decision is priced when monitoring watches spend (the observer); otherwise only
+      // budgets price what they hold. Pricing a prompt by tokenizer costs ~3 µs a token on the
+      // event loop, which nobody should pay for a figure nothing reads.
+      limitsStage(this.limiters, this.observer ? this.costs : undefined),
     ];
     const report = options.onStageError ?? reportCrash;
     this.onCrash = (stage, error) => report(stage.name, error);
