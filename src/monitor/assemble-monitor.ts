@@ -5,13 +5,18 @@ import { Monitor } from './monitor.js';
 
 /**
  * The `monitoring` section: when on (`monitoring.enabled`, which `warden serve` defaults to true),
- * a Monitor observes the pipeline, follows the audit stream and delivers alerts.
+ * a Monitor observes the pipeline, follows the audit stream and delivers alerts. The tighteners
+ * other sections add (`parts.tighteners`, read once every section is assembled) take its
+ * `tighten-limits` responses.
  */
 export function assembleMonitor(parts: Assembly, policy: CompiledPolicy, store: Store): void {
   const config = policy.config.monitoring;
   if (config.enabled !== true) return;
   const monitor = new Monitor(config, store);
   parts.observers.push(monitor);
-  parts.attach.push((warden) => monitor.attach(warden));
+  parts.attach.push((warden) => {
+    for (const tighten of parts.tighteners) monitor.onTighten(tighten);
+    return monitor.attach(warden);
+  });
   parts.closers.push(() => monitor.close());
 }

@@ -8,6 +8,7 @@ import { assembleLimits } from '../limits/assemble-limits.js';
 import type { Limiter } from '../limits/limiter.js';
 import { assembleMcp } from '../mcp/assemble-mcp.js';
 import { assembleMonitor } from '../monitor/assemble-monitor.js';
+import type { LimitTightener } from '../monitor/monitor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { assembleSandbox } from '../sandbox/assemble-sandbox.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +29,8 @@ export interface Assembly {
   observers: PipelineObserver[];
   /** Called once the Warden is built and started, e.g. to follow its audit stream. */
   attach: ((warden: Warden) => Promise<void>)[];
+  /** Handlers of the `tighten-limits` anomaly response (the limits section adds one); the monitor calls them. */
+  tighteners: LimitTightener[];
 }
 
 /**
@@ -44,6 +47,7 @@ export async function assemble(policy: CompiledPolicy, store: Store): Promise<As
     closers: [],
     observers: [],
     attach: [],
+    tighteners: [],
   };
   assembleMonitor(parts, policy, store);
   assembleMcp(parts, policy, store);
