@@ -89,7 +89,7 @@ export { createSink, signWebhook } from './monitor/alerts/sinks.js';
 export type { Anomaly, AnomalyCode } from './monitor/anomalies.js';
 export { AnomalyDetector } from './monitor/anomalies.js';
 export { Metrics } from './monitor/metrics.js';
-export type { LimitTightener } from './monitor/monitor.js';
+export type { LimitTightener, TightenRequest } from './monitor/monitor.js';
 export { Monitor, monitorOf } from './monitor/monitor.js';
 export type { MonitoringConfig } from './monitor/monitor-policy.js';
 export { redact } from './monitor/redact.js';

@@ -8,7 +8,8 @@ import { DurationLimiter } from './duration-limiter.js';
 import type { Limiter } from './limiter.js';
 import type { LimitsConfig, MatchConfig } from './limits-policy.js';
 import { priceLookup } from './prices.js';
-import { compileMatch, normaliseScope, scopeKey, scopeValue } from './subject.js';
+import { type ActionMatcher, compileMatch, normaliseScope, scopeKey, scopeValue } from './subject.js';
+import { EMERGENCY, type Tightening } from './tightening.js';
 
 /** Whether the section asks for any limit at all (no backend is opened otherwise). */
 export function hasLimits(config: LimitsConfig): boolean {
@@ -38,13 +39,16 @@ export function costModel(config: LimitsConfig): CostModel {
 
 /**
  * The limiters the `limits` section describes, in the order they run: steps, duration, loop,
- * rate rules, then budgets (the only ones that hold money, so they come last).
- * `agents` are the policy's agent names, listed with zero usage before they act.
+ * rate rules, the emergency limit, then budgets (the only ones that hold money, so they come last).
+ * `agents` are the policy's agent names, listed with zero usage before they act. With
+ * `tightening`, rate rules hold tightened agents to lower limits and the emergency limit (when
+ * `limits.tighten.emergency` is on) counts their actions that no rate rule counts.
  */
 export function buildLimiters(
   config: LimitsConfig,
   backend: LimitsBackend,
   agents: readonly string[],
+  tightening?: Tightening,
 ): Limiter[] {
   const limiters: Limiter[] = [];
   const sessionTtlMs = durationMs(config.sessionTtl);
@@ -118,6 +122,7 @@ export function buildLimiters(
     names.add(n);
     return n;
   };
+  const counted: ActionMatcher[] = [];
   for (const rule of config.rate) {
     const scopes = normaliseScope(rule.scope);
     const scope = scopes.join('+');
@@ -130,6 +135,8 @@ export function buildLimiters(
         ...(rule.algorithm === 'bucket' ? { bucket: { capacity: rule.burst ?? limit } } : {}),
       }))
       .sort((a, b) => a.ms - b.ms);
+    const applies = compileMatch(rule.match);
+    counted.push(applies);
     limiters.push(
       new CounterLimiter(
         {
@@ -138,12 +145,37 @@ export function buildLimiters(
           code: 'limits.rate',
           unit: 'calls',
           scope,
-          applies: compileMatch(rule.match),
+          applies,
           windows,
           scopeOf: (a) => scopeKey(scopes, a),
           explain: (a, w) =>
             `rate limit \`${name}\` reached: at most ${w.limit} actions per ${w.label} for ${scope} \`${scopes.map((s) => scopeValue(s, a)).join('/')}\``,
           agents: scope === 'agent' ? agentsFor(rule.match, true) : [],
+          ...(tightening ? { tightening } : {}),
+        },
+        backend,
+      ),
+    );
+  }
+  if (tightening?.emergency) {
+    const tight = tightening;
+    limiters.push(
+      new CounterLimiter(
+        {
+          name: EMERGENCY,
+          kind: 'rate',
+          code: 'limits.rate',
+          unit: 'calls',
+          scope: 'agent',
+          // INVARIANT: counts only while the agent is tightened, and only what no rate rule counts.
+          applies: (a) => tight.of(a.agent) !== undefined && !counted.some((rule) => rule(a)),
+          windows: tight.emergency as CounterWindow[],
+          scopeOf: (a) => scopeKey(['agent'], a),
+          explain: (a, w) => {
+            const state = tight.of(a.agent);
+            return `emergency rate limit reached: at most ${w.limit} actions per ${w.label} for agent \`${a.agent}\` (limits.tighten.emergency, for actions no rate rule counts)${state ? `: ${tight.note(a.agent, state)}` : ''}`;
+          },
+          agents: [],
         },
         backend,
       ),

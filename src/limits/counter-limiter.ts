@@ -3,8 +3,9 @@ import type { Reason } from '../decision/decision.js';
 import type { Context } from '../pipeline/context.js';
 import type { LimitsBackend, RateResult, RateSpec } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
-import type { Limiter, LimitUsage, Reservation } from './limiter.js';
+import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
+import type { Tightening } from './tightening.js';
 
 /** One window of a counter: at most `limit` actions in `ms`. */
 export interface CounterWindow {
@@ -32,6 +33,8 @@ export interface CounterRule {
   explain(action: Action, window: CounterWindow, retryAfterMs: number): string;
   /** Agents to list with zero usage before they have any state (agent-scoped rules). */
   agents: readonly string[];
+  /** Rate rules: divide the windows for agents under a `tighten` override (`limits.tighten`). */
+  tightening?: Tightening;
 }
 
 /**
@@ -40,19 +43,27 @@ export interface CounterRule {
  */
 export class CounterLimiter implements Limiter {
   readonly name: string;
+  /** The windows for a tightened agent: same labels and order, so the same counters. */
+  private readonly tight: readonly CounterWindow[] | undefined;
 
   constructor(
     private readonly rule: CounterRule,
     private readonly backend: LimitsBackend,
   ) {
     this.name = `${rule.kind}:${rule.name}`;
+    this.tight = rule.tightening?.windows(rule.windows);
   }
 
-  private specs(action: Action): RateSpec[] | undefined {
+  /** The windows that admit `agent`'s actions now: the policy's, or tightened ones. */
+  private windowsOf(agent: string): readonly CounterWindow[] {
+    return this.tight && this.rule.tightening?.of(agent) ? this.tight : this.rule.windows;
+  }
+
+  private specs(action: Action, windows: readonly CounterWindow[]): RateSpec[] | undefined {
     if (!this.rule.applies(action)) return undefined;
     const scope = this.rule.scopeOf(action);
     if (scope === undefined) return undefined;
-    return this.rule.windows.map((w) => this.spec(scope, w));
+    return windows.map((w) => this.spec(scope, w));
   }
 
   private spec(scope: string, w: CounterWindow): RateSpec {
@@ -64,19 +75,30 @@ export class CounterLimiter implements Limiter {
     };
   }
 
-  async peek(ctx: Context): Promise<Reason | undefined> {
-    const specs = this.specs(ctx.action);
+  /** Synchronous when the limit does not count the action: `check()` then stays synchronous. */
+  peek(ctx: Context): Promise<Reason | undefined> | undefined {
+    const windows = this.windowsOf(ctx.action.agent);
+    const specs = this.specs(ctx.action, windows);
     if (!specs) return undefined;
+    return this.peekAt(ctx.action, windows, specs);
+  }
+
+  private async peekAt(
+    action: Action,
+    windows: readonly CounterWindow[],
+    specs: RateSpec[],
+  ): Promise<Reason | undefined> {
     try {
-      const result = await this.backend.rate(specs, ctx.action.id, false);
-      return result.ok ? undefined : this.denial(ctx.action, specs, result);
+      const result = await this.backend.rate(specs, action.id, false);
+      return result.ok ? undefined : this.denial(action, windows, specs, result);
     } catch (error) {
       return unavailableReason(this.backend, this.name, error);
     }
   }
 
   async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
-    const specs = this.specs(ctx.action);
+    const windows = this.windowsOf(ctx.action.agent);
+    const specs = this.specs(ctx.action, windows);
     if (!specs) return { reservation: NOTHING_HELD };
     const member = ctx.action.id;
     let result: RateResult;
@@ -85,7 +107,7 @@ export class CounterLimiter implements Limiter {
     } catch (error) {
       return { denied: unavailableReason(this.backend, this.name, error) };
     }
-    if (!result.ok) return { denied: this.denial(ctx.action, specs, result) };
+    if (!result.ok) return { denied: this.denial(ctx.action, windows, specs, result) };
     const backend = this.backend;
     return {
       reservation: {
@@ -105,13 +127,23 @@ export class CounterLimiter implements Limiter {
       : `${this.rule.kind}:${w.label}`;
   }
 
-  private denial(action: Action, specs: RateSpec[], result: RateResult): Reason {
-    const w = this.rule.windows[result.hit] as CounterWindow;
+  private denial(
+    action: Action,
+    windows: readonly CounterWindow[],
+    specs: RateSpec[],
+    result: RateResult,
+  ): Reason {
+    const w = windows[result.hit] as CounterWindow;
     const spec = specs[result.hit] as RateSpec;
     const key = parseKey(spec.key);
+    const tightened = windows === this.tight ? this.rule.tightening?.of(action.agent) : undefined;
+    const why =
+      tightened && this.rule.tightening
+        ? ` (tightened from ${(this.rule.windows[result.hit] as CounterWindow).limit}, ÷${this.rule.tightening.factor}): ${this.rule.tightening.note(action.agent, tightened)}`
+        : '';
     return limitReason(
       this.rule.code,
-      `${this.rule.explain(action, w, result.retryAfterMs)}; retry in ${waitWords(result.retryAfterMs)}`,
+      `${this.rule.explain(action, w, result.retryAfterMs)}${why}; retry in ${waitWords(result.retryAfterMs)}`,
       {
         name: this.entryName(w),
         kind: this.rule.kind,
@@ -146,7 +178,9 @@ export class CounterLimiter implements Limiter {
       const parsed = parseKey(key);
       const owner = parsed.scope.get('agent') ?? '*';
       if (agent !== undefined && owner !== agent) continue;
-      const w = this.rule.windows.find((x) => x.label === parsed.extra);
+      // A tightened agent's own counters show the limit it is held to now.
+      const windows = owner === '*' ? this.rule.windows : this.windowsOf(owner);
+      const w = windows.find((x) => x.label === parsed.extra);
       if (!w) continue;
       const spec = { key, windowMs: w.ms, limit: w.limit, ...(w.bucket ? { bucket: w.bucket } : {}) };
       const result = await this.backend.rate([spec], '', false);
@@ -167,8 +201,3 @@ export class CounterLimiter implements Limiter {
     return out;
   }
 }
-
-const NOTHING_HELD: Reservation = {
-  settle: async () => undefined,
-  release: async () => undefined,
-};

@@ -2,7 +2,7 @@ import type { Reason } from '../decision/decision.js';
 import type { Context } from '../pipeline/context.js';
 import type { LimitsBackend } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
-import type { Limiter, LimitUsage, Reservation } from './limiter.js';
+import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey, scopeKey } from './subject.js';
 
 export interface DurationRule {
@@ -11,8 +11,6 @@ export interface DurationRule {
   sessionTtlMs: number;
   applies: ActionMatcher;
 }
-
-const NOTHING_HELD: Reservation = { settle: async () => undefined, release: async () => undefined };
 
 /**
  * The guide's `max_execution_time`: a session may act for at most `maxMs` of wall-clock time from

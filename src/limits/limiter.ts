@@ -16,6 +16,15 @@ export interface Reservation {
   release(options?: { ran?: boolean }): Promise<void>;
 }
 
+/**
+ * The reservation of a limiter that does not count the action. `acquireAll` does not keep it, so
+ * an action no limit counts leaves nothing held (nothing for `decide()` to remember until its result).
+ */
+export const NOTHING_HELD: Reservation = Object.freeze({
+  settle: async () => undefined,
+  release: async () => undefined,
+});
+
 /** One limit's state for one key, as `warden limits` and `GET /v1/limits` show it. */
 export interface LimitUsage extends LimitFigures {
   /** The agent it counts for; `*` when the limit is shared across agents (per user, per type). */
@@ -59,13 +68,21 @@ export function limitsStage(limiters: readonly Limiter[], costs?: CostModel): St
         return estimateFor(ctx, costs).then(() => undefined);
       }
       if (limiters.length === 0) return undefined;
-      return (async () => {
-        for (const limiter of limiters) {
-          const reason = await limiter.peek(ctx);
-          if (reason) return reason;
-        }
-        return undefined;
-      })();
+      return peekFrom(limiters, 0, ctx);
     },
   };
+}
+
+/** Peeks in order; stays synchronous while each limiter answers synchronously (it does not count the action). */
+function peekFrom(
+  limiters: readonly Limiter[],
+  from: number,
+  ctx: Context,
+): Reason | undefined | Promise<Reason | undefined> {
+  for (let i = from; i < limiters.length; i++) {
+    const answer = (limiters[i] as Limiter).peek(ctx);
+    if (answer instanceof Promise) return answer.then((reason) => reason ?? peekFrom(limiters, i + 1, ctx));
+    if (answer) return answer;
+  }
+  return undefined;
 }

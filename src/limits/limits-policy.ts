@@ -30,28 +30,28 @@ const ScopeSchema = z
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const NameSchema = z.string().regex(NAME, 'expected a name of letters, digits, `-`, `_` and `.`');
 
+/** Window → most actions admitted in it: `{ 1s: 5, 1m: 60 }`. */
+const Windows = z.record(z.string(), z.number().int().positive()).superRefine((w, ctx) => {
+  if (Object.keys(w).length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected at least one window such as `1m: 10`' });
+  }
+  for (const key of Object.keys(w)) {
+    if (!DURATION.test(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `window \`${key}\` is not a duration: expected e.g. \`1s\`, \`1m\`, \`1h\` or \`1d\``,
+      });
+    }
+  }
+});
+
 export const RateRuleSchema = z
   .object({
     name: NameSchema.optional().describe('shown in denials and `warden limits`; default `rate-<n>`'),
     scope: ScopeSchema.default('agent'),
     match: MatchSchema,
-    windows: z
-      .record(z.string(), z.number().int().positive())
-      .superRefine((w, ctx) => {
-        if (Object.keys(w).length === 0) {
-          ctx.addIssue({ code: 'custom', message: 'expected at least one window such as `1m: 10`' });
-        }
-        for (const key of Object.keys(w)) {
-          if (!DURATION.test(key)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [key],
-              message: `window \`${key}\` is not a duration: expected e.g. \`1s\`, \`1m\`, \`1h\` or \`1d\``,
-            });
-          }
-        }
-      })
-      .describe('window → most actions admitted in it, e.g. `{ 1s: 5, 1m: 60 }`'),
+    windows: Windows.describe('window → most actions admitted in it, e.g. `{ 1s: 5, 1m: 60 }`'),
     algorithm: z
       .enum(['sliding', 'bucket'])
       .default('sliding')
@@ -122,6 +122,28 @@ export const LimitsSchema = z
       .strict()
       .optional()
       .describe('the same type + params admitted at most `max` times per session in `window`'),
+    tighten: z
+      .object({
+        factor: z
+          .number()
+          .min(1)
+          .finite()
+          .default(4)
+          .describe(
+            "a tightened agent's rate windows (and bucket bursts) are divided by this, rounded down, never below 1",
+          ),
+        emergency: z
+          .union([z.literal(false), Windows])
+          .default({ '1m': 10 })
+          .describe(
+            'windows of the emergency rate limit for the actions of a tightened agent that no rate rule counts; `false`: none',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'what `tighten-limits` (an anomaly response, `monitoring.anomalies.*.response`) does to an agent, until an operator clears it',
+      ),
     sessionTtl: Duration.default('24h').describe('how long step, duration and loop state is kept'),
     holdTtl: Duration.default('1h').describe(
       'how long a budget hold waits for its result before it is released by itself',

@@ -86,3 +86,40 @@ export async function openLimitsBackend(
     }
   }
 }
+
+/**
+ * The backend `openLimitsBackend` would open, opened on first use instead of now: for the
+ * emergency limit of a policy that sets no other limit, which counts only once an agent is
+ * tightened. An open that fails is retried on the next use (the limit denies meanwhile).
+ */
+export function openLimitsBackendOnUse(
+  config: LimitsConfig,
+  store: Pick<Store, 'kind'> & { file?: string },
+): LimitsBackend {
+  let opening: Promise<LimitsBackend> | undefined;
+  let closed = false;
+  const open = (): Promise<LimitsBackend> => {
+    if (closed) return Promise.reject(new Error('the limits backend is closed'));
+    opening ??= openLimitsBackend(config, store).catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
+  };
+  return {
+    kind: backendKind(config, store),
+    rate: async (specs, member, consume) => (await open()).rate(specs, member, consume),
+    unrate: async (specs, member) => (await open()).unrate(specs, member),
+    reserve: async (budget, hold, consume) => (await open()).reserve(budget, hold, consume),
+    settle: async (key, holdId, micros) => (await open()).settle(key, holdId, micros),
+    release: async (key, holdId) => (await open()).release(key, holdId),
+    holdKeys: async (holdId) => (await open()).holdKeys(holdId),
+    session: async (key, ttlMs, consume) => (await open()).session(key, ttlMs, consume),
+    keys: async (prefix) => (await open()).keys(prefix),
+    close: async () => {
+      closed = true;
+      const backend = await opening?.catch(() => undefined);
+      await backend?.close();
+    },
+  };
+}

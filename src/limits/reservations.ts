@@ -1,7 +1,7 @@
 import type { Action } from '../action/action.js';
 import type { Reason } from '../decision/decision.js';
 import type { Context, Stage } from '../pipeline/context.js';
-import type { Limiter, Reservation } from './limiter.js';
+import { type Limiter, NOTHING_HELD, type Reservation } from './limiter.js';
 
 /**
  * Takes a hold on every limiter, in order, for an action about to run. The first refusal, or a
@@ -20,7 +20,7 @@ export async function acquireAll(
         await releaseAll(held);
         return got.denied;
       }
-      held.push(got.reservation);
+      if (got.reservation !== NOTHING_HELD) held.push(got.reservation);
     } catch (error) {
       await releaseAll(held);
       onCrash({ name: 'limits', run: () => undefined }, error);

@@ -81,7 +81,7 @@ export class Metrics {
     });
     this.overrides = new Counter({
       name: 'warden_overrides_total',
-      help: 'Incident overrides: revoke, restore, approve-all, clear-approve-all',
+      help: 'Incident overrides: revoke, restore, approve-all, clear-approve-all, tighten, clear-tighten',
       labelNames: ['change'],
       registers,
     });

@@ -21,7 +21,7 @@ export type AnomalyResponse = (typeof RESPONSES)[number];
 const Response = z
   .enum(RESPONSES)
   .describe(
-    'what Warden does on its own when this anomaly is detected: `none` (alert only), `approve-all` (every action of the agent needs approval until cleared), `tighten-limits` (hands the agent to registered limit tighteners; without one, acts as `approve-all`), `kill` (stops the agent)',
+    "what Warden does on its own when this anomaly is detected: `none` (alert only), `approve-all` (every action of the agent needs approval until cleared), `tighten-limits` (the agent's rate limits are divided by `limits.tighten.factor`, and what no rate rule counts gets the emergency limit `limits.tighten.emergency`, until cleared; when neither can apply to the agent, acts as `approve-all`), `kill` (stops the agent)",
   );
 const Severity = z.enum(['info', 'warning', 'critical']);
 

@@ -1,3 +1,4 @@
+import type { Overrides } from '../incident/overrides.js';
 import type { DecisionEvent, PipelineObserver, ResultEvent } from '../pipeline/observer.js';
 import type { Warden } from '../pipeline/warden.js';
 import type { AuditRecord, Store } from '../store/store.js';
@@ -11,12 +12,27 @@ import type { MonitoringConfig } from './monitor-policy.js';
 import { SpendLedger } from './spend.js';
 import { type ActionTracer, createActionTracer } from './traces.js';
 
+/** What a tightener needs to record its response the way the monitor records the others. */
+export interface TightenRequest {
+  /** The actor to record (`warden:monitor`). */
+  by: string;
+  /** `anomaly.<kind>: <message>`. */
+  reason: string;
+  /** The Warden's incident overrides: a `tighten` override reaches every process and survives a restart. */
+  overrides: Overrides;
+}
+
 /**
  * Handles the `tighten-limits` response: returns true when it tightened the agent's limits.
- * The limits stage registers one with {@link Monitor.onTighten}; with none, `tighten-limits`
- * falls back to `approve-all`.
+ * `createWarden` registers the limits section's (a `tighten` override, see `limits.tighten`)
+ * unless the policy has nothing to tighten; others can be added with {@link Monitor.onTighten}.
+ * When none returns true, `tighten-limits` falls back to `approve-all`.
  */
-export type LimitTightener = (agent: string, anomaly: Anomaly) => Promise<boolean> | boolean;
+export type LimitTightener = (
+  agent: string,
+  anomaly: Anomaly,
+  request: TightenRequest,
+) => Promise<boolean> | boolean;
 
 const monitors = new WeakMap<Warden, Monitor>();
 
@@ -245,23 +261,44 @@ export class Monitor implements PipelineObserver {
         return;
       case 'tighten-limits': {
         let tightened = false;
+        const request = { by, reason: why, overrides: warden.overrides };
         for (const tighten of this.#tighteners)
-          tightened = (await tighten(anomaly.agent, anomaly)) || tightened;
+          tightened = (await tighten(anomaly.agent, anomaly, request)) || tightened;
         if (tightened) return;
-        // No limiter took it: the documented fallback is approval for everything.
+        // Nothing to tighten for this agent (no rate limit applies, no emergency limit): the
+        // documented fallback is approval for everything.
         await warden.overrides.change(
           anomaly.agent,
           'approve-all',
           by,
-          `${why} (tighten-limits: no limiter registered)`,
+          `${why} (tighten-limits: no rate limit to tighten for this agent)`,
+          { anomaly: anomaly.code },
         );
         return;
       }
       case 'approve-all':
-        await warden.overrides.change(anomaly.agent, 'approve-all', by, why);
+        await warden.overrides.change(anomaly.agent, 'approve-all', by, why, { anomaly: anomaly.code });
     }
   }
 }
+
+/** The overrides that are alerts (lifting one is audited, not alerted). */
+const ALERTED_OVERRIDES: Record<
+  string,
+  { severity: Alert['severity']; title: (who: string) => string; did: string }
+> = {
+  revoke: { severity: 'critical', title: (who) => `grants of ${who} revoked`, did: 'revoked the grants of' },
+  'approve-all': {
+    severity: 'warning',
+    title: (who) => `every action of ${who} now needs approval`,
+    did: 'required approval for every action of',
+  },
+  tighten: {
+    severity: 'warning',
+    title: (who) => `rate limits of ${who} tightened`,
+    did: 'tightened the rate limits of',
+  },
+};
 
 /** Kills and overrides are incidents the team hears about, whoever caused them. */
 function incidentAlert(record: AuditRecord): Alert | undefined {
@@ -284,21 +321,20 @@ function incidentAlert(record: AuditRecord): Alert | undefined {
       text: `${record.actor ?? 'someone'} stopped ${who}${reason}`,
     };
   }
-  if (
-    record.type === 'override' &&
-    (record.data.change === 'revoke' || record.data.change === 'approve-all')
-  ) {
-    const revoke = record.data.change === 'revoke';
-    return {
-      ...base,
-      key: `override.${record.data.change}:${record.agent}:${record.seq}`,
-      severity: revoke ? 'critical' : 'warning',
-      code: `override.${record.data.change}`,
-      title: revoke ? `grants of ${who} revoked` : `every action of ${who} now needs approval`,
-      text: `${record.actor ?? 'someone'} ${revoke ? 'revoked the grants of' : 'required approval for every action of'} ${who}${reason}`,
-    };
-  }
-  return undefined;
+  const change = record.data.change;
+  const said =
+    typeof change === 'string' && Object.hasOwn(ALERTED_OVERRIDES, change)
+      ? ALERTED_OVERRIDES[change]
+      : undefined;
+  if (!said) return undefined;
+  return {
+    ...base,
+    key: `override.${change}:${record.agent}:${record.seq}`,
+    severity: said.severity,
+    code: `override.${change}`,
+    title: said.title(who),
+    text: `${record.actor ?? 'someone'} ${said.did} ${who}${reason}`,
+  };
 }
 
 function report(msg: string, error: unknown): void {

@@ -8,6 +8,7 @@ import { assembleLimits } from '../limits/assemble-limits.js';
 import type { Limiter } from '../limits/limiter.js';
 import { assembleMcp } from '../mcp/assemble-mcp.js';
 import { assembleMonitor } from '../monitor/assemble-monitor.js';
+import type { LimitTightener } from '../monitor/monitor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { assembleSandbox } from '../sandbox/assemble-sandbox.js';
 import type { SandboxRunListener } from '../sandbox/sandbox.js';
@@ -31,6 +32,8 @@ export interface Assembly {
   sandboxListeners: SandboxRunListener[];
   /** Called once the Warden is built and started, e.g. to follow its audit stream. */
   attach: ((warden: Warden) => Promise<void>)[];
+  /** Handlers of the `tighten-limits` anomaly response (the limits section adds one); the monitor calls them. */
+  tighteners: LimitTightener[];
 }
 
 /**
@@ -48,6 +51,7 @@ export async function assemble(policy: CompiledPolicy, store: Store): Promise<As
     observers: [],
     sandboxListeners: [],
     attach: [],
+    tighteners: [],
   };
   assembleMonitor(parts, policy, store);
   assembleMcp(parts, policy, store);

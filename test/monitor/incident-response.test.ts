@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { limitsView } from '../../src/limits/usage.js';
 import { monitorOf } from '../../src/monitor/monitor.js';
 import { createWarden, type Warden } from '../../src/pipeline/warden.js';
 import { policyFromObject } from '../../src/policy/load.js';
@@ -108,7 +109,12 @@ describe('revoking grants', () => {
     );
     const restored = await runCli(['incident', 'restore', '--agent', 'coder', '--db', db, '--json']);
     assert.equal(restored.code, 0, restored.stderr);
-    assert.deepEqual(JSON.parse(restored.stdout), { agent: 'coder', restored: true, cleared: false });
+    assert.deepEqual(JSON.parse(restored.stdout), {
+      agent: 'coder',
+      restored: true,
+      cleared: false,
+      limitsRestored: false,
+    });
     const again = Date.now();
     while ((await warden.check(read())).effect !== 'allow') {
       assert.ok(Date.now() - again < 5000, 'the restore reached the running Warden');
@@ -116,7 +122,7 @@ describe('revoking grants', () => {
     }
     const nothing = await runCli(['incident', 'restore', '--agent', 'coder', '--db', db]);
     assert.equal(nothing.code, 1);
-    assert.match(nothing.stderr, /has no revocation or approval override/);
+    assert.match(nothing.stderr, /has no revocation, approval override or tightened rate limits/);
   });
 });
 
@@ -142,27 +148,138 @@ describe('automatic responses to anomalies', () => {
     assert.equal(next.reasons[0]?.code, 'rules.approval-override');
     assert.match(next.reasons[0]?.message ?? '', /warden:monitor: anomaly\.loop/);
   });
+});
 
-  test('`tighten-limits` goes to a registered limit tightener; with none it falls back to approve-all', async () => {
-    const fallback = await testWarden(looping('tighten-limits'));
+describe('`tighten-limits`: an anomaly tightens the agent’s rate limits until an operator clears them', {
+  timeout: 60_000,
+}, () => {
+  // 8 a minute per agent; tightened ÷4 → 2. A loop is 3 identical calls.
+  const tightening = (limits: PolicyInput['limits'] = { rate: [{ windows: { '1m': 8 } }] }): PolicyInput => ({
+    ...policy,
+    limits,
+    monitoring: {
+      enabled: true,
+      logs: { enabled: false },
+      anomalies: { loop: { repeats: 3, response: 'tighten-limits' } },
+    },
+  });
+  const step = { agent: 'coder', type: 'llm.generate', params: { model: 'm', prompt: 'same' } };
+  // Different files each time: the other agent does not loop.
+  const readOther = (i: number) => ({ agent: 'other', type: 'fs.read', params: { path: `/repo/${i}.ts` } });
+  const loop = async (warden: Warden) => {
+    for (let i = 0; i < 3; i++) assert.equal((await warden.run(step, () => 'x')).status, 'completed');
+    await monitorOf(warden)?.idle();
+  };
+
+  test('an action that fitted the rate limit before the loop is denied with `limits.rate` after it; another agent keeps its limit; clearing gives it back', async () => {
+    const warden = await testWarden(tightening());
+    cleanups.push(() => warden.close());
+    for (let i = 0; i < 3; i++) assert.equal((await warden.run(readOther(i), () => 'b')).status, 'completed');
+    await warden.run(step, () => 'x');
+    await warden.run(step, () => 'x');
+    assert.equal((await warden.check(read())).effect, 'allow', '2 of 8 used: it fits');
+    await warden.run(step, () => 'x');
+    await monitorOf(warden)?.idle();
+
+    const denied = await warden.check(read());
+    assert.equal(denied.effect, 'deny');
+    assert.equal(denied.reasons[0]?.code, 'limits.rate');
+    assert.equal(denied.reasons[0]?.limit?.limit, 2);
+    assert.match(
+      denied.reasons[0]?.message ?? '',
+      /at most 2 actions per 1m for agent `coder` \(tightened from 8, ÷4\): the rate limits of agent `coder` were tightened after an anomaly \(anomaly\.loop: .*\) at .*; an operator lifts this with `warden incident restore --agent coder`; retry in/,
+    );
+    assert.equal((await warden.run(read(), () => 'a')).reason?.code, 'limits.rate', 'run() is held too');
+    assert.equal(warden.overrides.approvalRequired('coder'), undefined, 'no fallback to approve-all');
+    assert.equal((await warden.run(readOther(3), () => 'b')).status, 'completed', 'other: 4 of 8');
+
+    await warden.audit.flush();
+    const [record] = await warden.store.audit.query({ type: 'override' });
+    assert.deepEqual(
+      [record?.agent, record?.actor, record?.data.change, record?.data.anomaly],
+      ['coder', 'warden:monitor', 'tighten', 'anomaly.loop'],
+    );
+    const view = await limitsView(warden.limiters, 'coder');
+    assert.equal(view.agents[0]?.limits[0]?.limit, 2, '`GET /v1/limits` shows the limit in force');
+
+    assert.equal(await warden.overrides.change('coder', 'clear-tighten', 'ops', 'loop fixed'), true);
+    assert.equal((await warden.check(read())).effect, 'allow', 'back to 8 a minute: 3 used');
+  });
+
+  test('an agent no rate rule counts gets the emergency limit; with none and nothing to tighten, it falls back to approve-all', async () => {
+    const warden = await testWarden(tightening({ tighten: { emergency: { '1m': 2 } } }));
+    cleanups.push(() => warden.close());
+    await loop(warden);
+    assert.ok(warden.overrides.tightened('coder'), 'tightened, not put under approve-all');
+    assert.equal((await warden.run(read(), () => 'a')).status, 'completed');
+    assert.equal((await warden.run(read(), () => 'a')).status, 'completed');
+    const denied = await warden.run(read(), () => 'a');
+    assert.equal(denied.reason?.code, 'limits.rate');
+    assert.match(
+      denied.reason?.message ?? '',
+      /^emergency rate limit reached: at most 2 actions per 1m for agent `coder`/,
+    );
+    for (let i = 0; i < 3; i++) assert.equal((await warden.run(readOther(i), () => 'b')).status, 'completed');
+
+    const fallback = await testWarden(tightening({ tighten: { emergency: false } }));
     cleanups.push(() => fallback.close());
-    await fallback.run(step, () => 'x');
-    await fallback.run(step, () => 'x');
-    await monitorOf(fallback)?.idle();
-    assert.match(fallback.overrides.approvalRequired('coder')?.reason ?? '', /no limiter registered/);
-
-    const tightened: string[] = [];
-    const withLimiter = await testWarden(looping('tighten-limits'));
-    cleanups.push(() => withLimiter.close());
-    monitorOf(withLimiter)?.onTighten((agent) => {
-      tightened.push(agent);
-      return true;
+    const seen: string[] = [];
+    monitorOf(fallback)?.onTighten((agent) => {
+      seen.push(agent);
+      return false;
     });
-    await withLimiter.run(step, () => 'x');
-    await withLimiter.run(step, () => 'x');
-    await monitorOf(withLimiter)?.idle();
-    assert.deepEqual(tightened, ['coder']);
-    assert.equal(withLimiter.overrides.approvalRequired('coder'), undefined);
+    await loop(fallback);
+    assert.deepEqual(seen, ['coder'], 'a registered tightener is still asked');
+    assert.equal(fallback.overrides.tightened('coder'), undefined);
+    assert.match(
+      fallback.overrides.approvalRequired('coder')?.reason ?? '',
+      /^anomaly\.loop: .*\(tighten-limits: no rate limit to tighten for this agent\)$/,
+    );
+  });
+
+  test('the tightening reaches a Warden restarted on the same SQLite file; `warden incident restore` lifts it in the running one', async () => {
+    const tmp = tempDir('warden-tighten-');
+    cleanups.push(() => tmp.remove());
+    const db = join(tmp.dir, 'warden.db');
+    let running: { store: Awaited<ReturnType<typeof openSqliteStore>>; warden: Warden } | undefined;
+    const start = async () => {
+      const store = await openSqliteStore(db);
+      running = {
+        store,
+        warden: await createWarden({ policy: policyFromObject(tightening()), store, killPollMs: 50 }),
+      };
+      return running.warden;
+    };
+    const stop = async () => {
+      const open = running;
+      running = undefined;
+      await open?.warden.close();
+      await open?.store.close();
+    };
+    cleanups.push(stop); // also when an assertion fails half-way
+    let warden = await start();
+    await loop(warden);
+    assert.equal((await warden.check(read())).reasons[0]?.code, 'limits.rate');
+    await stop();
+
+    warden = await start();
+    const after = await warden.check(read());
+    assert.equal(after.reasons[0]?.code, 'limits.rate', 'still tightened after a restart');
+    assert.match(after.reasons[0]?.message ?? '', /tightened from 8, ÷4/);
+
+    const restored = await runCli(['incident', 'restore', '--agent', 'coder', '--db', db, '--json']);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.deepEqual(JSON.parse(restored.stdout), {
+      agent: 'coder',
+      restored: false,
+      cleared: false,
+      limitsRestored: true,
+    });
+    const started = Date.now();
+    while ((await warden.check(read())).effect !== 'allow') {
+      assert.ok(Date.now() - started < 5000, 'the restore reached the running Warden');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   });
 });
 

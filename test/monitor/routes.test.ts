@@ -44,6 +44,20 @@ test('an admin revokes and restores an agent over HTTP; a viewer may not; a no-o
   );
 });
 
+test('an admin lifts a `tighten-limits` tightening over HTTP with clear-tighten', async () => {
+  await warden.overrides.change('bot', 'tighten', 'warden:monitor', 'anomaly.loop: looping', {
+    anomaly: 'anomaly.loop',
+  });
+  assert.equal((await post('/v1/agents/bot/clear-tighten', VIEWER)).status, 403);
+  const cleared = await post('/v1/agents/bot/clear-tighten', ADMIN, { reason: 'fixed' });
+  assert.equal(cleared.status, 200);
+  const body = (await cleared.json()) as { change: string; overrides: { tightened: unknown[] } };
+  assert.equal(body.change, 'clear-tighten');
+  assert.deepEqual(body.overrides.tightened, []);
+  assert.equal(warden.overrides.tightened('bot'), undefined);
+  assert.equal((await post('/v1/agents/bot/clear-tighten', ADMIN)).status, 409);
+});
+
 test('/metrics is 404 `metrics.disabled` when the policy leaves monitoring off', async () => {
   const res = await app.request('/metrics', { headers: { authorization: `Bearer ${VIEWER}` } });
   assert.equal(res.status, 404);

@@ -81,7 +81,7 @@ export function registerIncident(program: Command): void {
   incident
     .command('restore')
     .description(
-      'give an agent its grants back and lift an approval-for-everything override (both are audited)',
+      'give an agent its grants back, lift an approval-for-everything override and give back its rate limits after `tighten-limits` (each is audited)',
     )
     .requiredOption('--agent <name>', 'the agent')
     .option('--reason <text>', 'why: recorded in the audit log', '')
@@ -93,12 +93,16 @@ export function registerIncident(program: Command): void {
         const by = opts.by ?? operator();
         const restored = await o.change(opts.agent, 'restore', by, opts.reason);
         const cleared = await o.change(opts.agent, 'clear-approve-all', by, opts.reason);
-        if (opts.json) printJson({ agent: opts.agent, restored, cleared });
-        else if (!restored && !cleared)
-          throw new CliError(`agent ${opts.agent} has no revocation or approval override`, 1);
+        const limitsRestored = await o.change(opts.agent, 'clear-tighten', by, opts.reason);
+        if (opts.json) printJson({ agent: opts.agent, restored, cleared, limitsRestored });
+        else if (!restored && !cleared && !limitsRestored)
+          throw new CliError(
+            `agent ${opts.agent} has no revocation, approval override or tightened rate limits`,
+            1,
+          );
         else
           process.stdout.write(
-            `agent ${opts.agent}: ${[restored ? 'grants restored' : '', cleared ? 'approval override lifted' : ''].filter(Boolean).join(', ')}\n`,
+            `agent ${opts.agent}: ${[restored ? 'grants restored' : '', cleared ? 'approval override lifted' : '', limitsRestored ? 'rate limits back to the policy' : ''].filter(Boolean).join(', ')}\n`,
           );
       });
     });

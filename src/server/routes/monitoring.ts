@@ -12,7 +12,8 @@ type AnyHono = Hono<any>;
 
 /**
  * `GET /metrics` (Prometheus text), `GET /v1/alerts` (the alert outbox), and the incident
- * overrides `POST /v1/agents/:agent/revoke|restore|approve-all|clear-approve-all` (admin).
+ * overrides `POST /v1/agents/:agent/revoke|restore|approve-all|clear-approve-all|clear-tighten` (admin).
+ * A `tighten` comes from the `tighten-limits` anomaly response; `clear-tighten` lifts it.
  */
 export function registerMonitoringRoutes(app: AnyHono, warden: Warden, tokens: TokenRegistry): void {
   app.get('/metrics', async (c) => {
@@ -79,7 +80,13 @@ export function registerMonitoringRoutes(app: AnyHono, warden: Warden, tokens: T
     return c.json({ deliveries });
   });
 
-  const changes: OverrideChange[] = ['revoke', 'restore', 'approve-all', 'clear-approve-all'];
+  const changes: OverrideChange[] = [
+    'revoke',
+    'restore',
+    'approve-all',
+    'clear-approve-all',
+    'clear-tighten',
+  ];
   for (const change of changes) {
     app.post(`/v1/agents/:agent/${change}`, async (c) => {
       const p = c.get('principal') as Principal;
