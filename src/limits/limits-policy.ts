@@ -48,7 +48,9 @@ const Windows = z.record(z.string(), z.number().int().positive()).superRefine((w
 
 export const RateRuleSchema = z
   .object({
-    name: NameSchema.optional().describe('shown in denials and `warden limits`; default `rate-<n>`'),
+    name: NameSchema.optional().describe(
+      'shown in denials and `warden limits`; default: the scope (`agent+tool`), with `-2`, `-3`… when two rules share it',
+    ),
     scope: ScopeSchema.default('agent'),
     match: MatchSchema,
     windows: Windows.describe('window → most actions admitted in it, e.g. `{ 1s: 5, 1m: 60 }`'),
