@@ -59,7 +59,7 @@ export type { Evidence, EvidenceCheck } from './incident/evidence.js';
 export { preserveEvidence, verifyEvidence } from './incident/evidence.js';
 export type { OverrideChange, OverrideState } from './incident/overrides.js';
 export { Overrides } from './incident/overrides.js';
-export type { Prevention, Proposal } from './incident/prevent.js';
+export type { Prevention, Proposal, ProposedRate, RateProposal } from './incident/prevent.js';
 export { proposePrevention } from './incident/prevent.js';
 export { reportHtml, reportMarkdown } from './incident/render.js';
 export type { IncidentReport } from './incident/report.js';

@@ -7,6 +7,7 @@ import { monitorOf } from '../../src/monitor/monitor.js';
 import { createWarden, type Warden } from '../../src/pipeline/warden.js';
 import { policyFromObject } from '../../src/policy/load.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -196,7 +197,7 @@ describe('a runaway agent in a loop', () => {
     assert.ok(html.stdout.includes('repeated the same `llm.generate`'), 'anomaly messages are in the page');
     assert.doesNotMatch(html.stdout, /<script/);
 
-    // prevent: proposes an ask rule for the looping type and a deny for the attempted delete, as a diff that loads.
+    // prevent: proposes an ask rule and a rate limit for the looping type and a deny for the attempted delete, as a diff that loads.
     const reportFile = join(tmp.dir, 'report.json');
     writeFileSync(reportFile, res.stdout);
     const prevent = await runCli([
@@ -219,6 +220,52 @@ describe('a runaway agent in a loop', () => {
     assert.equal(JSON.parse(check.stdout).effect, 'deny');
     assert.equal(JSON.parse(check.stdout).rule, 'prevent-deny-runaway-fs-delete');
     assert.ok(readFileSync(policyFile, 'utf8').includes('prevent-loop-runaway-llm-generate'));
+    // The loop repeated 3 times within 1m: at most 1 `llm.generate` a minute for this agent.
+    assert.match(prevent.stdout, /^\+ +"name": "prevent-runaway-llm\.generate",$/m);
+    const proposed = JSON.parse(readFileSync(policyFile, 'utf8'));
+    assert.deepEqual(proposed.limits.rate, [
+      {
+        name: 'prevent-runaway-llm.generate',
+        scope: ['agent', 'type'],
+        match: { agent: 'runaway', type: 'llm.generate' },
+        windows: { '1m': 1 },
+      },
+    ]);
+    assert.doesNotMatch(prevent.stderr, /advice: rate-limit/, 'the rate limit is in the diff, not advice');
+
+    const again = await runCli(['incident', 'prevent', '--report', reportFile, '--policy', policyFile]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, 'no policy change to propose from this report\n');
+
+    // The applied policy, in a fresh Warden (monitoring off so it raises no alerts of its own).
+    const fresh = await createWarden({
+      policy: policyFromObject({ ...proposed, monitoring: { enabled: false } }),
+      store: new MemoryStore(),
+    });
+    try {
+      const generate = {
+        agent: 'runaway',
+        type: 'llm.generate',
+        session: 's2',
+        params: { model: 'gpt-x', prompt: 'summarise the page again' },
+        cost: { usd: 0.45 },
+      };
+      assert.equal((await fresh.decide(generate)).decision.effect, 'ask');
+      const second = (await fresh.decide(generate)).decision;
+      assert.equal(second.effect, 'deny');
+      assert.equal(second.reasons[0]?.code, 'limits.rate');
+      for (let i = 0; i < 3; i++) {
+        const write = await fresh.decide({
+          agent: 'runaway',
+          type: 'fs.write',
+          session: 's2',
+          params: { path: `${work}/again-${i}.txt`, content: 'x' },
+        });
+        assert.equal(write.decision.effect, 'allow', 'its other action types are not limited');
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('decisions and results were logged as JSON lines with timings', async () => {

@@ -177,7 +177,7 @@ export function registerIncident(program: Command): void {
   incident
     .command('prevent')
     .description(
-      'propose policy rules that would have stopped the incident, as a unified diff of the policy file',
+      'propose policy rules and rate limits that would have stopped the incident, as a unified diff of the policy file',
     )
     .requiredOption('--report <file>', 'a report from `warden incident report --format json`')
     .option('--policy <file>', 'the policy to change', 'warden.yaml')
@@ -211,21 +211,23 @@ export function registerIncident(program: Command): void {
           throw new CliError(`the proposal would not load:\n${error.message}`, 1);
         throw error;
       }
-      if (opts.write && prevention.proposals.length > 0) writeFileSync(opts.policy, prevention.after);
+      // INVARIANT: the diff is empty exactly when nothing is proposed.
+      const changed = prevention.diff !== '';
+      if (opts.write && changed) writeFileSync(opts.policy, prevention.after);
       if (opts.json) {
         printJson({
           proposals: prevention.proposals,
+          rates: prevention.rates,
           advice: prevention.advice,
           diff: prevention.diff,
-          written: Boolean(opts.write && prevention.proposals.length),
+          written: Boolean(opts.write && changed),
         });
         return;
       }
-      if (prevention.proposals.length === 0)
-        process.stdout.write('no rule change to propose from this report\n');
+      if (!changed) process.stdout.write('no policy change to propose from this report\n');
       else process.stdout.write(prevention.diff);
       for (const a of prevention.advice) process.stderr.write(`advice: ${a}\n`);
-      if (opts.write && prevention.proposals.length > 0) process.stderr.write(`wrote ${opts.policy}\n`);
+      if (opts.write && changed) process.stderr.write(`wrote ${opts.policy}\n`);
     });
 
   const audit = program.commands.find((c) => c.name() === 'audit') ?? program.command('audit');
