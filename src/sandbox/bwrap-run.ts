@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { RunCgroup } from './cgroups.js';
 import { signalName, violationNotice } from './limits.js';
@@ -65,9 +65,7 @@ export class BwrapRun {
       if (!match) return;
       const inner = Number(match[1]);
       this.#innerPid = inner;
-      void processStart(inner).then((start) => {
-        this.#innerStart = start;
-      });
+      this.#innerStart = processStart(inner);
       const released = async () => {
         await entering; // the child is checked below either way
         if (!this.#killed) await cgroup?.enterMissingAsync(inner);
@@ -183,27 +181,31 @@ export class BwrapRun {
   }
 
   /**
-   * Resolves once bubblewrap's init in the run's pid namespace has exited. The kernel kills every
-   * other process of the namespace, and waits for them, before the init itself becomes a zombie;
-   * so a missing, zombie or reused pid means nothing of the run is left. Polled: the init is not
-   * Node's child, so there is no exit event to wait for. After two seconds the tree is killed
-   * again and the wait continues for as long again, then gives up (the cgroup kill stands).
+   * Resolves once nothing of the run is left in its pid namespace. Every process there descends
+   * from bubblewrap's init, and orphans are reparented to it, so once the command has exited
+   * (bubblewrap has reported it) the namespace is empty when the init has no live children, or
+   * when the init itself is gone, a zombie, or its pid reused. The init is not Node's child, so
+   * this is polled from /proc. Waiting for the init itself to exit would also wait for the
+   * kernel to tear down the sandbox's mount namespace (milliseconds); its children list answers
+   * at once in the usual case. After two seconds the tree is killed again and the wait continues
+   * for as long again, then gives up (the cgroup kill stands).
    */
   async #namespaceGone(): Promise<void> {
     const pid = this.#innerPid;
     if (pid === undefined) return;
     const started = Date.now();
     let killedAgain = false;
-    for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
-      const stat = await readStat(pid);
+    for (let attempt = 0; ; attempt++) {
+      const stat = readStat(pid);
       if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return;
       if (this.#innerStart !== undefined && stat.start !== this.#innerStart) return;
+      if (noLiveChildren(pid)) return;
       const waited = Date.now() - started;
       if (waited > 2000 && !killedAgain) {
         killedAgain = true;
         this.kill();
       } else if (waited > 4000) return;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => setTimeout(resolve, attempt < 50 ? 1 : 10));
     }
   }
 
@@ -251,11 +253,14 @@ export class BwrapRun {
   }
 }
 
+// /proc is read synchronously: it answers from memory in microseconds, while the thread pool that
+// asynchronous reads wait for may be busy removing earlier runs' cgroups (milliseconds each).
+
 /** A process's state letter and start time from `/proc/PID/stat`; undefined once it is gone. */
-async function readStat(pid: number): Promise<{ state: string; start: string } | undefined> {
+function readStat(pid: number): { state: string; start: string } | undefined {
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
@@ -264,8 +269,28 @@ async function readStat(pid: number): Promise<{ state: string; start: string } |
   return { state: fields[0] ?? '', start: fields[19] ?? '' };
 }
 
-async function processStart(pid: number): Promise<string | undefined> {
-  return (await readStat(pid))?.start;
+/**
+ * Whether `pid` has no children left but zombies. False when that cannot be read (no
+ * `/proc/PID/task/PID/children` on this kernel, or no permission): the caller then waits for
+ * `pid` itself.
+ */
+function noLiveChildren(pid: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return false;
+  }
+  for (const child of text.split(' ')) {
+    if (child.trim() === '') continue;
+    const stat = readStat(Number(child));
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') return false;
+  }
+  return true;
+}
+
+function processStart(pid: number): string | undefined {
+  return readStat(pid)?.start;
 }
 
 function tryKill(pid: number | undefined): void {
