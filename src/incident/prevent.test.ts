@@ -4,7 +4,7 @@ import { createWarden } from '../pipeline/warden.js';
 import { parsePolicyText } from '../policy/load.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { proposePrevention } from './prevent.js';
-import type { IncidentReport } from './report.js';
+import { emptyReport, type IncidentReport } from './report.js';
 
 const POLICY = `# the team's policy
 agents:
@@ -22,29 +22,8 @@ limits:
 type Anomaly = IncidentReport['anomalies'][number];
 
 function report(anomalies: Anomaly[], timeline: IncidentReport['timeline'] = []): IncidentReport {
-  return {
-    format: 'warden.incident-report/1',
-    agent: 'coder',
-    since: '2026-01-01T00:00:00.000Z',
-    until: '2026-01-01T01:00:00.000Z',
-    generatedAt: '2026-01-01T01:00:00.000Z',
-    records: timeline.length,
-    actions: { decided: 0, allowed: 0, asked: 0, denied: 0, completed: 0, failed: 0 },
-    cost: { totalUsd: 0, byType: {} },
-    damage: {
-      filesWritten: [],
-      filesDeleted: [],
-      rowsChanged: 0,
-      sqlWrites: [],
-      requestsSent: [],
-      moneyMoved: [],
-    },
-    denials: [],
-    anomalies,
-    interventions: [],
-    rootCause: {},
-    timeline,
-  };
+  const r = emptyReport('coder', new Date('2026-01-01T00:00:00.000Z'), new Date('2026-01-01T01:00:00.000Z'));
+  return { ...r, generatedAt: r.until, records: timeline.length, anomalies, timeline };
 }
 
 const loop: Anomaly = {

@@ -72,6 +72,33 @@ const TAINT_CODE = /^(taint|content|injection|prompt-injection)\./;
  * decision's estimate, for executed actions), damage, denials, anomalies, interventions and
  * root-cause candidates.
  */
+/** A report with nothing in it yet: the shape `incidentReport` fills (and tests start from). */
+export function emptyReport(agent: string, since: Date, until: Date, records = 0): IncidentReport {
+  return {
+    format: 'warden.incident-report/1',
+    agent,
+    since: since.toISOString(),
+    until: until.toISOString(),
+    generatedAt: new Date().toISOString(),
+    records,
+    actions: { decided: 0, allowed: 0, asked: 0, denied: 0, completed: 0, failed: 0 },
+    cost: { totalUsd: 0, byType: {} },
+    damage: {
+      filesWritten: [],
+      filesDeleted: [],
+      rowsChanged: 0,
+      sqlWrites: [],
+      requestsSent: [],
+      moneyMoved: [],
+    },
+    denials: [],
+    anomalies: [],
+    interventions: [],
+    rootCause: {},
+    timeline: [],
+  };
+}
+
 export async function buildIncidentReport(
   audit: AuditStore,
   agent: string,
@@ -91,29 +118,7 @@ export async function buildIncidentReport(
     after = last.seq;
   }
 
-  const report: IncidentReport = {
-    format: 'warden.incident-report/1',
-    agent,
-    since: since.toISOString(),
-    until: until.toISOString(),
-    generatedAt: new Date().toISOString(),
-    records: records.length,
-    actions: { decided: 0, allowed: 0, asked: 0, denied: 0, completed: 0, failed: 0 },
-    cost: { totalUsd: 0, byType: {} },
-    damage: {
-      filesWritten: [],
-      filesDeleted: [],
-      rowsChanged: 0,
-      sqlWrites: [],
-      requestsSent: [],
-      moneyMoved: [],
-    },
-    denials: [],
-    anomalies: [],
-    interventions: [],
-    rootCause: {},
-    timeline: [],
-  };
+  const report = emptyReport(agent, since, until, records.length);
   const decisions = new Map<string, DecisionData>();
   const money = new Map<string, { amount: number; payments: number }>();
   const written = new Set<string>();
