@@ -176,6 +176,14 @@ describe('actual cost from the provider’s reported usage', () => {
       undefined,
       'no model, no price',
     );
+    // Any other tool could return a usage object naming an expensive model: it is not priced.
+    assert.equal(
+      model.actualCost(action({ type: 'http.request', params: {} }), {
+        output: { model: 'gpt-4o', usage: { prompt_tokens: 1e9, completion_tokens: 1e9 } },
+      }),
+      undefined,
+      'only a model call prices its output',
+    );
   });
 
   test('run() settles the budget with the usage the executor returned, not the estimate', async () => {

@@ -116,10 +116,13 @@ export class CostModel {
   }
 
   private priceOutput(action: Action, output: unknown): { micros: number; usage: Usage } | undefined {
+    // Only a model call's output is priced: any other tool or endpoint could return a `usage`
+    // object (and a `model`) of its choosing and so inflate what it is said to have cost.
+    const named = this.modelOf(action);
+    if (named === undefined) return undefined;
     const usage = usageOf(output);
     if (!usage) return undefined;
-    const model = usage.model ?? this.modelOf(action);
-    if (model === undefined) return undefined;
+    const model = usage.model ?? named;
     const price = this.prices(model);
     if (!price) return undefined;
     return { micros: priceUsage(usage, price), usage: { ...usage, model } };
