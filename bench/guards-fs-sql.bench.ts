@@ -14,7 +14,7 @@ import { loadSqlParser } from '../src/sql/sql-analysis.js';
 import { translateSqlite } from '../src/sql/sqlite-dialect.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { buildFsFixture } from '../test/corpus/fs-fixture.js';
-import { type BenchRow, percentile } from './report.js';
+import { type BenchRow, microsRow, percentile } from './report.js';
 
 /**
  * Scenario `guards-fs-sql`: the file and SQL guards' decision latency over their benign corpora
@@ -114,15 +114,7 @@ const row = (
   baseline?: { name: string; value: number },
   target?: string,
   met?: boolean,
-): BenchRow => ({
-  scenario: 'guards-fs-sql',
-  metric,
-  value,
-  unit: 'µs',
-  ...(baseline ? { baseline } : {}),
-  ...(target ? { target } : {}),
-  ...(met === undefined ? {} : { met }),
-});
+): BenchRow => microsRow('guards-fs-sql', metric, value, baseline, target, met);
 
 async function benchFs(): Promise<BenchRow[]> {
   const { base, root } = buildFsFixture();

@@ -12,7 +12,7 @@ import { policyFromObject } from '../src/policy/load.js';
 import type { PolicyInput } from '../src/policy/schema.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { validateAction } from '../src/validate/validate.js';
-import { type BenchRow, percentile } from './report.js';
+import { type BenchRow, microsRow, percentile } from './report.js';
 
 /**
  * The latency the limits stage adds (SPEC §8: a shared rate limit over Redis ≤ 1.2× a bare PING
@@ -95,16 +95,7 @@ export async function benchLimits(): Promise<BenchRow[]> {
     baseline?: { name: string; value: number },
     target?: string,
     met?: boolean,
-  ) =>
-    rows.push({
-      scenario: 'limits',
-      metric,
-      value,
-      unit: 'µs',
-      ...(baseline ? { baseline } : {}),
-      ...(target ? { target } : {}),
-      ...(met === undefined ? {} : { met }),
-    });
+  ) => rows.push(microsRow('limits', metric, value, baseline, target, met));
 
   // In memory.
   const memory = memoryBackend();

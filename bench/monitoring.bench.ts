@@ -8,7 +8,7 @@ import { policyFromObject } from '../src/policy/load.js';
 import type { PolicyInput } from '../src/policy/schema.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { type BenchRow, percentile } from './report.js';
+import { type BenchRow, percentile, rate } from './report.js';
 
 const base: PolicyInput = {
   agents: { 'research-agent': { allow: ['fs.read', 'fs.list'], resources: { paths: ['/data/**'] } } },
@@ -21,17 +21,6 @@ const action = (i: number) => ({
   session: 's1',
   params: { path: `/data/research/${i}.txt` },
 });
-
-async function rate(total: number, inFlight: number, one: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < total) await one(next++);
-    }),
-  );
-  return total / ((performance.now() - started) / 1000);
-}
 
 /**
  * run() throughput on the SQLite store with monitoring off and on (JSON logs to a file, metrics,

@@ -5,7 +5,7 @@ import { createWarden, type Warden } from '../src/pipeline/warden.js';
 import { policyFromObject } from '../src/policy/load.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { bareInsertRate } from './audit.bench.js';
-import type { BenchRow } from './report.js';
+import { type BenchRow, rate } from './report.js';
 
 const POLICY = policyFromObject({
   agents: { 'research-agent': { allow: ['fs.read', 'fs.list'], resources: { paths: ['/data/**'] } } },
@@ -17,18 +17,6 @@ const action = (i: number) => ({
   type: 'fs.read',
   params: { path: `/data/research/${i % 5000}.txt` },
 });
-
-/** Actions/s with `inFlight` callers each awaiting one action after another. */
-async function rate(total: number, inFlight: number, one: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < total) await one(next++);
-    }),
-  );
-  return total / ((performance.now() - started) / 1000);
-}
 
 async function withWarden<T>(dir: string, name: string, fn: (w: Warden) => Promise<T>): Promise<T> {
   const store = await openSqliteStore(join(dir, `${name}.db`));

@@ -11,6 +11,42 @@ export interface BenchRow {
   met?: boolean;
 }
 
+/** A row of `scenario` in µs (the common case), with the optional parts only when given. */
+export function microsRow(
+  scenario: string,
+  metric: string,
+  value: number,
+  baseline?: { name: string; value: number },
+  target?: string,
+  met?: boolean,
+): BenchRow {
+  return {
+    scenario,
+    metric,
+    value,
+    unit: 'µs',
+    ...(baseline ? { baseline } : {}),
+    ...(target ? { target } : {}),
+    ...(met === undefined ? {} : { met }),
+  };
+}
+
+/** Actions/s with `inFlight` callers each awaiting one action after another. */
+export async function rate(
+  total: number,
+  inFlight: number,
+  one: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) await one(next++);
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
 /** Percentile of sorted numbers (nearest rank). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
