@@ -6,8 +6,16 @@ import {
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallExtra } from './gateway.js';
+import type { CheckedByReceiver } from './stdio-lines.js';
 
 type Handler = (params: CallToolRequest['params'], extra: CallExtra) => Promise<CallToolResult>;
+
+/**
+ * The messages {@link serveToolCallsDirectly} answers and checks itself (`tools/call` requests):
+ * a transport may hand them on without the SDK's schema parse.
+ */
+export const toolCallsCheckedHere: CheckedByReceiver = (m) =>
+  m.method === 'tools/call' && (typeof m.id === 'string' || typeof m.id === 'number');
 
 /**
  * Answers the `tools/call` requests arriving on `transport` without the SDK's per-request
@@ -24,9 +32,9 @@ export function serveToolCallsDirectly(transport: Transport, handle: Handler): v
   const reply = (message: JSONRPCMessage) => transport.send(message).catch(() => undefined);
 
   transport.onmessage = (message, extra) => {
-    const m = message as { method?: unknown; id?: unknown; params?: unknown };
-    if (m.method === 'tools/call' && (typeof m.id === 'string' || typeof m.id === 'number')) {
-      const id = m.id;
+    const m = message as Record<string, unknown> & { params?: unknown };
+    if (toolCallsCheckedHere(m)) {
+      const id = m.id as string | number;
       const params = callParams(m.params);
       if (typeof params === 'string') {
         void reply({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidParams, message: params } });

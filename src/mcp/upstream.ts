@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAction } from './mcp-policy.js';
 import { pinnedDefinition } from './pins.js';
+import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
 
 /** Where and how to reach one upstream MCP server. */
@@ -119,6 +120,12 @@ export class Upstream {
   }
 }
 
+const DIRECT_ID_PREFIX = 'warden-';
+
+/** A response to one of {@link DirectCalls}' requests: taken, and checked, by it alone. */
+const isDirectResponse: CheckedByReceiver = (m) =>
+  typeof m.id === 'string' && m.id.startsWith(DIRECT_ID_PREFIX) && m.method === undefined;
+
 /**
  * Requests sent on a connected SDK client's transport without `Client.request` (which parses
  * every result against a schema and arms a timer per call), with ids of their own (`warden-N`)
@@ -140,27 +147,35 @@ class DirectCalls {
     this.#server = server;
     const client = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      const m = message as {
-        id?: unknown;
-        method?: unknown;
-        result?: unknown;
-        error?: JSONRPCError['error'];
-      };
-      const pending =
-        typeof m.id === 'string' && m.method === undefined ? this.#pending.get(m.id) : undefined;
-      if (!pending) {
+      if (!isDirectResponse(message as Record<string, unknown>)) {
         client?.(message, extra);
         return;
       }
-      this.#pending.delete(m.id as string);
-      if (m.error) pending.reject(new McpError(m.error.code, m.error.message, m.error.data));
-      else pending.resolve(m.result);
+      const m = message as { id: string; result?: unknown; error?: unknown };
+      const pending = this.#pending.get(m.id);
+      if (!pending) return; // a late answer to a call already cancelled: nothing waits for it
+      this.#pending.delete(m.id);
+      const error = m.error as Partial<JSONRPCError['error']> | undefined;
+      if (error !== undefined) {
+        const code = typeof error?.code === 'number' ? error.code : ErrorCode.InternalError;
+        const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
+        pending.reject(new McpError(code, text, error?.data));
+      } else if (m.result !== null && typeof m.result === 'object' && !Array.isArray(m.result)) {
+        pending.resolve(m.result);
+      } else {
+        pending.reject(
+          new McpError(
+            ErrorCode.InvalidRequest,
+            `MCP server \`${this.#server}\` answered with a malformed response (no result object or error)`,
+          ),
+        );
+      }
     };
   }
 
   request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = `warden-${++this.#next}`;
+    const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (!this.#pending.delete(id)) return;
@@ -209,13 +224,16 @@ function transportFor(spec: UpstreamSpec): Transport {
   if (!spec.command) {
     throw new Error(`MCP server \`${spec.name}\` has neither \`command\` nor \`url\`: give it one`);
   }
-  return new StdioClientTransport({
-    command: spec.command,
-    args: [...(spec.args ?? [])],
-    // A minimal environment (the SDK's safe defaults) plus what the policy names: the gateway's
-    // own secrets are not handed to upstream servers.
-    env: { ...getDefaultEnvironment(), ...(spec.env ?? {}) },
-    ...(spec.cwd ? { cwd: spec.cwd } : {}),
-    stderr: 'inherit',
-  });
+  return new StdioLinesClientTransport(
+    {
+      command: spec.command,
+      args: [...(spec.args ?? [])],
+      // A minimal environment (the SDK's safe defaults) plus what the policy names: the gateway's
+      // own secrets are not handed to upstream servers.
+      env: { ...getDefaultEnvironment(), ...(spec.env ?? {}) },
+      ...(spec.cwd ? { cwd: spec.cwd } : {}),
+      stderr: 'inherit',
+    },
+    { checkedByReceiver: isDirectResponse },
+  );
 }

@@ -1,10 +1,10 @@
 import { userInfo } from 'node:os';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/audit-log.js';
-import { serveToolCallsDirectly } from '../../mcp/direct-calls.js';
+import { serveToolCallsDirectly, toolCallsCheckedHere } from '../../mcp/direct-calls.js';
 import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
+import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
 import { Upstream } from '../../mcp/upstream.js';
 import { createWarden } from '../../pipeline/warden.js';
 import type { ToolPin } from '../../store/store.js';
@@ -101,7 +101,7 @@ export function registerMcp(program: Command): void {
         await observe?.(tools);
         await server.sendToolListChanged().catch(() => undefined);
       };
-      const transport = new StdioServerTransport();
+      const transport = new StdioLinesServerTransport({ checkedByReceiver: toolCallsCheckedHere });
       let closing = false;
       const stop = () => {
         if (closing) return;
