@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,6 +23,22 @@ async function connect(command: string, args: string[]): Promise<Client> {
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command, args, cwd: ROOT, stderr: 'ignore' }));
   return client;
+}
+
+/** CPU time (user + system, all threads, µs) the process behind `client`'s stdio transport has used; Linux. */
+function cpuMicros(client: Client): number {
+  const pid = (client.transport as StdioClientTransport).pid;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Runs `work` and adds the CPU the process behind `client` used meanwhile to `into.cpu`. */
+async function counting<T>(client: Client, into: { cpu: number }, work: () => Promise<T>): Promise<T> {
+  const before = cpuMicros(client);
+  const out = await work();
+  into.cpu += cpuMicros(client) - before;
+  return out;
 }
 
 const echo = async (client: Client, i: number) => {
@@ -149,19 +165,20 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Mcp
   try {
     for (const client of [direct, proxy, gateway]) await latencies(client, 300); // warm-up
     // Interleaved halves, so drift on this shared machine hits all three alike.
+    const [gs, ps, gf, pf] = [{ cpu: 0 }, { cpu: 0 }, { cpu: 0 }, { cpu: 0 }];
     const d1 = await latencies(direct, n / 2);
-    const p1 = await latencies(proxy, n / 2);
-    const g1 = await latencies(gateway, n / 2);
-    const g2 = await latencies(gateway, n / 2);
-    const p2 = await latencies(proxy, n / 2);
+    const p1 = await counting(proxy, ps, () => latencies(proxy, n / 2));
+    const g1 = await counting(gateway, gs, () => latencies(gateway, n / 2));
+    const g2 = await counting(gateway, gs, () => latencies(gateway, n / 2));
+    const p2 = await counting(proxy, ps, () => latencies(proxy, n / 2));
     const d2 = await latencies(direct, n / 2);
     const sorted = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y);
     const [d, p, g] = [sorted(d1, d2), sorted(p1, p2), sorted(g1, g2)];
     const dt1 = await throughput(direct, n / 2, 16);
-    const pt1 = await throughput(proxy, n / 2, 16);
-    const gt1 = await throughput(gateway, n / 2, 16);
-    const gt2 = await throughput(gateway, n / 2, 16);
-    const pt2 = await throughput(proxy, n / 2, 16);
+    const pt1 = await counting(proxy, pf, () => throughput(proxy, n / 2, 16));
+    const gt1 = await counting(gateway, gf, () => throughput(gateway, n / 2, 16));
+    const gt2 = await counting(gateway, gf, () => throughput(gateway, n / 2, 16));
+    const pt2 = await counting(proxy, pf, () => throughput(proxy, n / 2, 16));
     const dt2 = await throughput(direct, n / 2, 16);
     const [dt, pt, gt] = [(dt1 + dt2) / 2, (pt1 + pt2) / 2, (gt1 + gt2) / 2];
     const dp50 = percentile(d, 50);
@@ -206,6 +223,20 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Mcp
         value: gt,
         unit: 'calls/s',
         baseline: { name: 'bare line proxy, 16 in flight', value: pt },
+      },
+      {
+        scenario: 'mcp',
+        metric: `CPU of the \`warden mcp\` process per call, sequential (audit.sync ${sync})`,
+        value: gs.cpu / n,
+        unit: 'µs',
+        baseline: { name: 'line proxy process per call', value: ps.cpu / n },
+      },
+      {
+        scenario: 'mcp',
+        metric: `CPU of the \`warden mcp\` process per call, 16 in flight (audit.sync ${sync})`,
+        value: gf.cpu / n,
+        unit: 'µs',
+        baseline: { name: 'line proxy process per call', value: pf.cpu / n },
       },
       {
         scenario: 'mcp',
