@@ -63,3 +63,55 @@ test('warden limits reads the SQLite store and prints usage as a table or JSON',
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no store at `.*nope\.db`: pass the --db/);
 });
+
+test('warden limits shows a tightened agent held to its lower limits, and how the tightening is lifted', async () => {
+  const policyFile = join(tmp.dir, 'tight.yaml');
+  writeFileSync(
+    policyFile,
+    [
+      'agents:',
+      '  research: { allow: [search.web] }',
+      '  writer: { allow: [search.web] }',
+      'limits:',
+      '  rate:',
+      '    - windows: { 1m: 10, 1h: 100 }',
+      '',
+    ].join('\n'),
+  );
+  const db = join(tmp.dir, 'tight.db');
+  const store = await openSqliteStore(db);
+  const warden = await createWarden({ policy: loadPolicyFile(policyFile), store });
+  for (const agent of ['research', 'writer']) await warden.run({ agent, type: 'search.web' }, () => 'ok');
+  await warden.overrides.change('research', 'tighten', 'monitor', 'a loop of search.web', {
+    anomaly: 'anomaly.loop',
+  });
+  await warden.close();
+  await store.close();
+
+  const json = await runCli(['limits', '--policy', policyFile, '--db', db, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const view = JSON.parse(json.stdout) as {
+    agents: { agent: string; limits: { name: string; limit: number }[] }[];
+  };
+  const limitsOf = (agent: string) =>
+    view.agents.find((a) => a.agent === agent)?.limits.map((l) => [l.name, l.limit]);
+  assert.deepEqual(limitsOf('research'), [
+    ['rate:agent:1m', 2],
+    ['rate:agent:1h', 25],
+  ]);
+  assert.deepEqual(limitsOf('writer'), [
+    ['rate:agent:1m', 10],
+    ['rate:agent:1h', 100],
+  ]);
+
+  const text = await runCli(['limits', '--policy', policyFile, '--db', db]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /research\s+rate:agent:1m\s+research\s+1\s+2\s+1m/);
+  assert.match(
+    text.stdout,
+    /research: held to 1\/4 of its rate limits\. .*tightened after an anomaly \(a loop of search\.web\).*warden incident restore --agent research/,
+  );
+  assert.doesNotMatch(text.stdout, /writer: held/);
+  const other = await runCli(['limits', '--policy', policyFile, '--db', db, '--agent', 'writer']);
+  assert.doesNotMatch(other.stdout, /held to/);
+});

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { AuditLog } from '../../audit/audit-log.js';
+import { Overrides } from '../../incident/overrides.js';
 import { formatUsd, type LimitsBackend, USD } from '../../limits/backend.js';
 import { buildLimiters, hasLimits } from '../../limits/build-limiters.js';
 import type { LimitUsage } from '../../limits/limiter.js';
 import { backendKind, openLimitsBackend } from '../../limits/open-backend.js';
+import { Tightening } from '../../limits/tightening.js';
 import { limitsView } from '../../limits/usage.js';
-import { CliError, DEFAULT_DB, loadPolicyOrExit, printJson } from '../common.js';
+import { CliError, DEFAULT_DB, loadPolicyOrExit, openStore, printJson } from '../common.js';
 
 interface LimitsOptions {
   policy?: string;
@@ -29,7 +32,7 @@ export function registerLimits(program: Command): void {
     .option('--json', 'print { agents: [{ agent, limits: [...] }] }, the shape of GET /v1/limits')
     .addHelpText(
       'after',
-      '\nThe counters are read from the backend the policy names (limits.backend): the SQLite store\n(--db), Redis or PostgreSQL. With the memory backend there is nothing to read.\n\nExample:\n  warden limits --policy warden.yaml --agent research --json',
+      '\nThe counters are read from the backend the policy names (limits.backend): the SQLite store\n(--db), Redis or PostgreSQL. With the memory backend there is nothing to read. An agent whose\nrate limits are tightened (the `tighten-limits` anomaly response, an override in the store)\nis shown with the lower limits it is held to, as GET /v1/limits shows them.\n\nExample:\n  warden limits --policy warden.yaml --agent research --json',
     )
     .action(async (opts: LimitsOptions) => {
       const policyFile = opts.policy ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
@@ -56,7 +59,9 @@ export function registerLimits(program: Command): void {
         throw new CliError(`cannot open the ${kind} limits backend: ${(error as Error).message}`, 1);
       }
       try {
-        const limiters = buildLimiters(config, backend, [...policy.agents.keys()]);
+        const tightening = new Tightening(config);
+        const tightened = existsSync(file) ? await tightenedAgents(file, tightening) : [];
+        const limiters = buildLimiters(config, backend, [...policy.agents.keys()], tightening);
         let view: Awaited<ReturnType<typeof limitsView>>;
         try {
           view = await limitsView(limiters, opts.agent);
@@ -64,11 +69,42 @@ export function registerLimits(program: Command): void {
           throw new CliError(`the ${kind} limits backend did not answer: ${(error as Error).message}`, 1);
         }
         if (opts.json) printJson(view);
-        else process.stdout.write(table(view.agents));
+        else {
+          process.stdout.write(table(view.agents));
+          for (const agent of tightened) {
+            const state = tightening.of(agent);
+            if (state && (opts.agent === undefined || opts.agent === agent))
+              process.stdout.write(
+                `\n${agent}: held to 1/${tightening.factor} of its rate limits. ${tightening.note(agent, state)}\n`,
+              );
+          }
+        }
       } finally {
         await backend.close();
       }
     });
+}
+
+/**
+ * Points `tightening` at the incident overrides stored in `file` (read once) and returns the
+ * agents tightened now. Overrides live in the store's audit log whatever the limits backend.
+ */
+async function tightenedAgents(file: string, tightening: Tightening): Promise<string[]> {
+  const store = await openStore(file, { mustExist: true });
+  const audit = new AuditLog(store.audit);
+  try {
+    const overrides = new Overrides(store.audit, audit);
+    try {
+      await overrides.start();
+    } catch (error) {
+      throw new CliError(`cannot read the incident overrides in \`${file}\`: ${(error as Error).message}`, 1);
+    }
+    tightening.follow(overrides);
+    return overrides.list().tightened.map((state) => state.agent);
+  } finally {
+    await audit.close();
+    await store.close();
+  }
 }
 
 function figure(value: number, unit: LimitUsage['unit']): string {
