@@ -2,18 +2,21 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Warden } from '../../pipeline/warden.js';
 import { CAN, type Env, forbidden } from '../app.js';
+import { AuditFollower } from '../audit-follower.js';
 
 /** Events queued for one slow client before it is told it missed some (and should reload). */
 const MAX_QUEUED = 2000;
 const KEEPALIVE_MS = 15_000;
 
 /**
- * `GET /v1/events`: server-sent events. `audit` carries every durable audit record of this
- * process as it commits (decisions, results, votes, kills…, fed by `warden.audit.onRecord`);
- * `approval` carries an approval request whenever it changes; `overflow` says the client fell
- * more than 2,000 events behind and missed some. A comment line every 15 s keeps proxies open.
+ * `GET /v1/events`: server-sent events. `audit` carries every durable audit record (decisions,
+ * results, votes, kills…): this process's as they commit, those of other processes sharing the
+ * store within a quarter of a second ({@link AuditFollower}); `approval` carries an approval
+ * request whenever it changes, in any process; `overflow` says the client fell more than 2,000
+ * events behind and missed some. A comment line every 15 s keeps proxies open.
  */
 export function registerEventRoutes(app: Hono<Env>, warden: Warden): void {
+  const follower = new AuditFollower(warden);
   app.get('/v1/events', (c) => {
     const denied = forbidden(c, CAN.read, 'follow events');
     if (denied) return denied;
@@ -29,8 +32,10 @@ export function registerEventRoutes(app: Hono<Env>, warden: Warden): void {
         queue.push({ event, data: JSON.stringify(value) });
         wake?.();
       };
-      const offAudit = warden.audit.onRecord((record) => push('audit', record));
-      const offApproval = warden.approvals.onChange((record) => push('approval', record));
+      const unsubscribe = follower.subscribe({
+        audit: (record) => push('audit', record),
+        approval: (record) => push('approval', record),
+      });
       let open = true;
       stream.onAbort(() => {
         open = false;
@@ -59,8 +64,7 @@ export function registerEventRoutes(app: Hono<Env>, warden: Warden): void {
         }
       } finally {
         clearInterval(keepalive);
-        offAudit();
-        offApproval();
+        unsubscribe();
       }
     });
   });
