@@ -120,7 +120,9 @@ describe('limits in the SQLite store survive a restart', () => {
 
   test('a hold taken by decide() before a restart is settled after it, and an unreported one expires', async () => {
     const file = join(tmp.dir, 'holds.db');
-    const policy = policyFromObject({ agents, limits: { budgets: [{ usd: 1 }], holdTtl: '1s' } });
+    // The TTL must outlast two store opens on a slow machine (CI took over 1 s), yet let the test
+    // watch b's hold expire: 5 s, and the expiry is polled for rather than slept through.
+    const policy = policyFromObject({ agents, limits: { budgets: [{ usd: 1 }], holdTtl: '5s' } });
     const open = async () => {
       const store = await openSqliteStore(file);
       return { store, warden: await createWarden({ policy, store }) };
@@ -137,10 +139,18 @@ describe('limits in the SQLite store survive a restart', () => {
     const full = await second.warden.check({ agent: 'research', type: 'tool.call', cost: { usd: 0.2 } });
     assert.equal(full.reasons[0]?.code, 'limits.budget', 'both holds outlived the restart');
     await second.warden.settle(a.action?.id as string, { completed: true, usd: 0.3 });
-    await new Promise((r) => setTimeout(r, 1200)); // b's result never comes: its hold expires
-    const view = await limitsView(second.warden.limiters, 'research');
-    const budget = view.agents[0]?.limits.find((l) => l.kind === 'budget');
-    assert.deepEqual({ used: budget?.used, reserved: budget?.reserved }, { used: 0.3, reserved: 0 });
+    const budgetNow = async () => {
+      const view = await limitsView(second.warden.limiters, 'research');
+      const budget = view.agents[0]?.limits.find((l) => l.kind === 'budget');
+      return { used: budget?.used, reserved: budget?.reserved };
+    };
+    assert.deepEqual(await budgetNow(), { used: 0.3, reserved: 0.4 }, 'a settled, b still held');
+    // b's result never comes: its hold expires.
+    const deadline = Date.now() + 15_000;
+    while ((await budgetNow()).reserved !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(await budgetNow(), { used: 0.3, reserved: 0 });
     await second.warden.close();
     await second.store.close();
   });

@@ -9,6 +9,10 @@ import {
   type McpError,
   ResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { createWarden } from '../../src/pipeline/warden.js';
+import { loadPolicyFile } from '../../src/policy/load.js';
+import { createApp } from '../../src/server/app.js';
+import { TokenRegistry } from '../../src/server/tokens.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import {
@@ -361,6 +365,95 @@ rules:
   );
   // The connection is still good.
   assert.equal((await call(client, 'echo', { message: 'after' })).isError, undefined);
+});
+
+test('a call waiting in `warden mcp` shows up live in the events of a server sharing its store, and runs once approved there', async () => {
+  const sharedPolicy = join(tmp.dir, 'shared.yaml');
+  const sharedDb = join(tmp.dir, 'shared.db');
+  writeFileSync(
+    sharedPolicy,
+    `
+agents:
+  payer: { allow: [mcp.tiny.*] }
+rules:
+  - { id: transfers-need-approval, effect: ask, match: { type: mcp.tiny.transfer } }
+`,
+  );
+  // The \`warden serve\` side, in this process: its own Warden and API on the same store file.
+  const store = await openSqliteStore(sharedDb);
+  const warden = await createWarden({ policy: loadPolicyFile(sharedPolicy), store });
+  const tokens = new TokenRegistry([]);
+  const APPROVER = 'approver-token-shared-0123456789';
+  tokens.register(APPROVER, { name: 'alice', role: 'approver' });
+  const app = createApp(warden, tokens);
+  // Cancelling the body is how an in-process request's client goes away: it ends the event stream,
+  // its keepalive timer and its subscription to the store (an abort signal does not reach them).
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    const events = await app.request('http://warden.test/v1/events', {
+      headers: { host: 'warden.test', authorization: `Bearer ${APPROVER}` },
+    });
+    reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    const body = reader;
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      const timeout = setTimeout(() => void body.cancel(), 10_000);
+      try {
+        while (!pattern.test(text)) {
+          const { value, done } = await body.read();
+          if (done) break;
+          text += decoder.decode(value);
+        }
+      } finally {
+        clearTimeout(timeout);
+      }
+      assert.match(text, pattern);
+    };
+    await readUntil(/event: hello/);
+
+    const client = await open(
+      gatewayClient([
+        '--policy',
+        sharedPolicy,
+        '--db',
+        sharedDb,
+        '--server',
+        'tiny',
+        '--',
+        process.execPath,
+        TINY_SERVER,
+      ]),
+    );
+    let settled = false;
+    const waiting = call(client, 'transfer', { amount: 3, to: 'carol' }).finally(() => {
+      settled = true;
+    });
+    await readUntil(/event: approval\ndata: \{[^\n]*"status":"pending"/);
+    const approvalId = /event: approval\ndata: \{"id":"(apr_[^"]+)"/.exec(text)?.[1];
+    assert.ok(approvalId, `an approval event names the request: ${text.slice(-500)}`);
+    assert.match(text, /event: audit\ndata: \{[^\n]*"type":"decision"[^\n]*mcp\.tiny\.transfer/);
+    assert.equal(settled, false, 'the call waits for a human');
+
+    const voted = await app.request(`http://warden.test/v1/approvals/${approvalId}/approve`, {
+      method: 'POST',
+      headers: {
+        host: 'warden.test',
+        authorization: `Bearer ${APPROVER}`,
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
+    assert.equal(voted.status, 200, await voted.clone().text());
+    const result = await waiting;
+    assert.equal(result.isError, undefined, JSON.stringify(result));
+    assert.deepEqual(result.structuredContent, { sent: 3, to: 'carol' });
+    await readUntil(/event: audit\ndata: \{[^\n]*"type":"result"/);
+  } finally {
+    await reader?.cancel();
+    await warden.close();
+    await store.close();
+  }
 });
 
 test('an upstream server that exits is started again by the next call', async () => {
