@@ -114,6 +114,14 @@ export async function benchMcp(): Promise<BenchRow[]> {
       baseline: { name: '2× direct p50 (the SPEC budget)', value: 2 * run.directP50 },
     });
   }
+  const start = await startTimes(Number(process.env.MCP_STARTS ?? 7));
+  rows.push({
+    scenario: 'mcp',
+    metric: '`warden mcp` start: spawn to the first tools/list answer (it starts the server too), p50',
+    value: start.gateway,
+    unit: 'ms',
+    baseline: { name: 'the server alone, spawn to tools/list, p50', value: start.direct },
+  });
   const inProcess = await inProcessGateway(n);
   rows.push(
     {
@@ -281,6 +289,38 @@ function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): number[] {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What an MCP client waits for before its first tool list, through `warden mcp` (Node's start,
+ * Warden's modules, the policy, the store, then the upstream server's own start) and straight
+ * from the server, alternately, in ms.
+ */
+async function startTimes(n: number): Promise<{ gateway: number; direct: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-mcp-start-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'agents:\n  bench:\n    allow: [mcp.everything.echo]\n');
+  const gatewayArgs = [CLI, 'mcp', '--policy', policy, '--agent', 'bench', '--db', join(dir, 'warden.db')];
+  const timed = async (args: string[]) => {
+    const started = performance.now();
+    const client = await connect(process.execPath, args);
+    await client.listTools();
+    const ms = performance.now() - started;
+    await client.close();
+    return ms;
+  };
+  const gateway: number[] = [];
+  const direct: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      direct.push(await timed([EVERYTHING]));
+      gateway.push(await timed([...gatewayArgs, '--server', 'everything', '--', process.execPath, EVERYTHING]));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  return { gateway: median(gateway), direct: median(direct) };
 }
 
 /**

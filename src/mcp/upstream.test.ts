@@ -77,3 +77,58 @@ test('the result of a call comes back unchanged, extra fields included', async (
     await upstream.close();
   }
 });
+
+test('prepare() starts the handshake but fetches no tools: the listener set afterwards sees the first list', async () => {
+  const methods: string[] = [];
+  const upstream = new Upstream({
+    name: 'watched',
+    transport: () => {
+      const [client, server] = InMemoryTransport.createLinkedPair();
+      server.onmessage = (message) => {
+        const m = message as { id?: string | number; method?: string };
+        if (m.method) methods.push(m.method);
+        if (m.id === undefined) return;
+        const result =
+          m.method === 'initialize'
+            ? {
+                protocolVersion: LATEST_PROTOCOL_VERSION,
+                capabilities: { tools: {} },
+                serverInfo: { name: 'watched', version: '1' },
+              }
+            : { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] };
+        void server.send({ jsonrpc: '2.0', id: m.id, result } as never);
+      };
+      void server.start();
+      return client;
+    },
+  });
+  upstream.prepare();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(methods, ['initialize', 'notifications/initialized'], 'handshake only, no tools/list yet');
+  const seen: string[][] = [];
+  upstream.onTools = async (tools) => {
+    seen.push(tools.map((t) => t.tool.name));
+  };
+  await upstream.connect();
+  try {
+    assert.deepEqual(seen, [['echo']], 'the tools reached the listener (the gateway pins them there)');
+    assert.equal(methods.filter((m) => m === 'initialize').length, 1, 'connect() reused the prepared handshake');
+  } finally {
+    await upstream.close();
+  }
+});
+
+test('a server that fails to start after prepare() is reported by connect(), which can try again', async () => {
+  let attempts = 0;
+  const upstream = new Upstream({
+    name: 'broken',
+    transport: () => {
+      attempts++;
+      throw new Error('spawn ENOENT');
+    },
+  });
+  upstream.prepare();
+  await assert.rejects(upstream.connect(), /MCP server `broken` is unavailable: spawn ENOENT/);
+  await assert.rejects(upstream.connect(), /unavailable/);
+  assert.equal(attempts, 2);
+});

@@ -49,6 +49,8 @@ export class Upstream {
   readonly #spec: UpstreamSpec;
   #tools = new Map<string, UpstreamTool>();
   #connected: Promise<void> | undefined;
+  /** The server's start and MCP handshake, begun by {@link prepare} before `connect`. */
+  #handshake: Promise<void> | undefined;
   #calls: DirectCalls | undefined;
   /** Called with the fresh list whenever the tools are fetched. */
   onTools: ((tools: UpstreamTool[]) => Promise<void>) | undefined;
@@ -69,8 +71,22 @@ export class Upstream {
     return this.#connected;
   }
 
+  /**
+   * Starts the server and its MCP handshake now, without fetching its tools, so that the server's
+   * start overlaps Warden's own; `connect` finishes it. The tools are fetched (and so handed to
+   * `onTools`, which pins them) only by `connect`, once whoever listens is in place. A failure
+   * here is reported by `connect`.
+   */
+  prepare(): void {
+    if (this.#connected || this.#handshake) return;
+    this.#handshake = (async () => this.#client.connect(transportFor(this.#spec)))();
+    this.#handshake.catch(() => {});
+  }
+
   async #connect(): Promise<void> {
-    await this.#client.connect(transportFor(this.#spec));
+    const prepared = this.#handshake;
+    this.#handshake = undefined;
+    await (prepared ?? this.#client.connect(transportFor(this.#spec)));
     this.#calls = new DirectCalls(this.#client.transport as Transport, this.name);
     // An upstream that exits (or drops the connection) is started again by the next request.
     this.#client.onclose = () => {

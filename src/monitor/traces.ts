@@ -6,9 +6,13 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import type { DecisionEvent, ResultEvent } from '../pipeline/observer.js';
 import { type MonitoringConfig, resolveSecret } from './monitor-policy.js';
 
@@ -39,7 +43,7 @@ export function createActionTracer(
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     spanProcessors: [
-      new BatchSpanProcessor(exporter ?? new OTLPTraceExporter({ url: config.endpoint as string, headers }), {
+      new BatchSpanProcessor(exporter ?? new LazyOtlpExporter(config.endpoint as string, headers), {
         scheduledDelayMillis: 1000,
         maxQueueSize: 8192,
         maxExportBatchSize: 512,
@@ -64,6 +68,41 @@ export function createActionTracer(
     flush: () => provider.forceFlush(),
     close: () => provider.shutdown(),
   };
+}
+
+type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
+/** `ExportResultCode.FAILED` of `@opentelemetry/core`, which is not a dependency of its own. */
+const EXPORT_FAILED = 1;
+
+/**
+ * The OTLP/HTTP exporter, loaded when traces are configured rather than on every start: the
+ * package and its protobuf tables take ~70 ms to load. Spans batched before it has loaded wait
+ * for it; if it cannot load, each export reports the failure to the span processor.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  readonly #exporter: Promise<SpanExporter>;
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.#exporter = import('@opentelemetry/exporter-trace-otlp-http').then(
+      ({ OTLPTraceExporter }) => new OTLPTraceExporter({ url, headers }),
+    );
+    this.#exporter.catch(() => {}); // reported by each export
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.#exporter.then(
+      (exporter) => exporter.export(spans, done),
+      (error: Error) => done({ code: EXPORT_FAILED, error }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.#exporter.catch(() => undefined))?.shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.#exporter.catch(() => undefined))?.forceFlush?.();
+  }
 }
 
 function emit(tracer: Tracer, d: DecisionEvent, r?: ResultEvent): void {

@@ -1,5 +1,4 @@
 import { createBwrapSandbox, type NetworkBridge } from './bwrap-sandbox.js';
-import { createDockerSandbox } from './docker-sandbox.js';
 import { startNetworkProxy } from './network-proxy.js';
 import { type Sandbox, SandboxError } from './sandbox.js';
 import type { SandboxPolicy } from './sandbox-policy.js';
@@ -37,6 +36,9 @@ export async function chooseSandbox(policy: SandboxPolicy): Promise<SandboxChoic
     }
   }
   if (policy.backend === 'auto' || policy.backend === 'docker') {
+    // Loaded only here: dockerode and its dependencies take ~120 ms to load, on every start of
+    // every command, for a backend most hosts never use.
+    const { createDockerSandbox } = await import('./docker-sandbox.js');
     const { sandbox, problem } = await createDockerSandbox(policy);
     if (sandbox) return { sandbox, backend: 'docker', summary: sandbox.info.summary };
     problems.push(`docker: ${problem}`);

@@ -6,8 +6,8 @@ import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
 import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
 import { Upstream } from '../../mcp/upstream.js';
-import { createWarden } from '../../pipeline/warden.js';
-import type { ToolPin } from '../../store/store.js';
+import { createWarden, type Warden } from '../../pipeline/warden.js';
+import type { Store, ToolPin } from '../../store/store.js';
 import { CliError, loadPolicyOrExit, openStore, printJson } from '../common.js';
 
 interface McpOptions {
@@ -80,8 +80,17 @@ export function registerMcp(program: Command): void {
         tools: configured?.tools ?? {},
       });
 
-      const store = await openStore(opts.db, { sync: policy.config.audit.sync });
-      const warden = await createWarden({ policy, store });
+      // The server starts while Warden opens its store and assembles the pipeline (~100 ms here).
+      upstream.prepare();
+      let store: Store | undefined;
+      let warden: Warden;
+      try {
+        store = await openStore(opts.db, { sync: policy.config.audit.sync });
+        warden = await createWarden({ policy, store });
+      } catch (error) {
+        await Promise.allSettled([upstream.close(), store?.close()]);
+        throw error;
+      }
       const pins = new ToolPins(store, warden.audit, policy.config.mcp.pinning);
       const gateway = new McpGateway({ warden, upstreams: [upstream], pins, namespaced: false });
       const shutdown = async () => {
