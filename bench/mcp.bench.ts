@@ -314,12 +314,18 @@ async function startTimes(n: number): Promise<{ gateway: number; direct: number 
   try {
     for (let i = 0; i < n; i++) {
       direct.push(await timed([EVERYTHING]));
-      gateway.push(await timed([...gatewayArgs, '--server', 'everything', '--', process.execPath, EVERYTHING]));
+      gateway.push(
+        await timed([...gatewayArgs, '--server', 'everything', '--', process.execPath, EVERYTHING]),
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   return { gateway: median(gateway), direct: median(direct) };
 }
 

@@ -112,7 +112,11 @@ test('prepare() starts the handshake but fetches no tools: the listener set afte
   await upstream.connect();
   try {
     assert.deepEqual(seen, [['echo']], 'the tools reached the listener (the gateway pins them there)');
-    assert.equal(methods.filter((m) => m === 'initialize').length, 1, 'connect() reused the prepared handshake');
+    assert.equal(
+      methods.filter((m) => m === 'initialize').length,
+      1,
+      'connect() reused the prepared handshake',
+    );
   } finally {
     await upstream.close();
   }
