@@ -300,7 +300,10 @@ async function startTimes(n: number): Promise<{ gateway: number; direct: number 
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-mcp-start-'));
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'agents:\n  bench:\n    allow: [mcp.everything.echo]\n');
-  const gatewayArgs = [CLI, 'mcp', '--policy', policy, '--agent', 'bench', '--db', join(dir, 'warden.db')];
+  const gatewayArgs = [
+    ...[CLI, 'mcp', '--policy', policy, '--agent', 'bench', '--db', join(dir, 'warden.db')],
+    ...['--server', 'everything', '--', process.execPath, EVERYTHING],
+  ];
   const timed = async (args: string[]) => {
     const started = performance.now();
     const client = await connect(process.execPath, args);
@@ -314,16 +317,14 @@ async function startTimes(n: number): Promise<{ gateway: number; direct: number 
   try {
     for (let i = 0; i < n; i++) {
       direct.push(await timed([EVERYTHING]));
-      gateway.push(
-        await timed([...gatewayArgs, '--server', 'everything', '--', process.execPath, EVERYTHING]),
-      );
+      gateway.push(await timed(gatewayArgs));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const median = (xs: number[]) =>
     percentile(
-      [...xs].sort((a, b) => a - b),
+      xs.sort((a, b) => a - b),
       50,
     );
   return { gateway: median(gateway), direct: median(direct) };

@@ -80,6 +80,10 @@ test('the result of a call comes back unchanged, extra fields included', async (
 
 test('prepare() starts the handshake but fetches no tools: the listener set afterwards sees the first list', async () => {
   const methods: string[] = [];
+  let handshakeDone: () => void = () => {};
+  const handshake = new Promise<void>((resolve) => {
+    handshakeDone = resolve;
+  });
   const upstream = new Upstream({
     name: 'watched',
     transport: () => {
@@ -87,6 +91,7 @@ test('prepare() starts the handshake but fetches no tools: the listener set afte
       server.onmessage = (message) => {
         const m = message as { id?: string | number; method?: string };
         if (m.method) methods.push(m.method);
+        if (m.method === 'notifications/initialized') setImmediate(handshakeDone);
         if (m.id === undefined) return;
         const result =
           m.method === 'initialize'
@@ -103,7 +108,7 @@ test('prepare() starts the handshake but fetches no tools: the listener set afte
     },
   });
   upstream.prepare();
-  await new Promise((r) => setTimeout(r, 20));
+  await handshake;
   assert.deepEqual(methods, ['initialize', 'notifications/initialized'], 'handshake only, no tools/list yet');
   const seen: string[][] = [];
   upstream.onTools = async (tools) => {
