@@ -6,10 +6,10 @@ import {
   type StatefulAuthorizationCall,
   statefulIsAuthorized,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import type { ActionInput } from '../src/action/action.js';
-import { RISK_LEVELS, type Risk, riskRank } from '../src/action/risk.js';
-import type { Effect } from '../src/decision/decision.js';
-import { normalizeGrantPath } from '../src/permissions/resources.js';
+import type { ActionInput } from '../src/contract/action.js';
+import type { Effect } from '../src/contract/decision.js';
+import { RISK_LEVELS, type Risk, riskRank } from '../src/contract/risk.js';
+import { normalizeGrantPath } from '../src/lib/resources.js';
 import type { CompiledPolicy } from '../src/policy/compile.js';
 import type { Condition, PolicyInput } from '../src/policy/schema.js';
 

@@ -1,8 +1,8 @@
-import type { ActionInput } from '../src/action/action.js';
-import { isFinancial } from '../src/action/default-risk.js';
-import { riskRank } from '../src/action/risk.js';
-import type { Effect } from '../src/decision/decision.js';
-import { resourcesOf } from '../src/permissions/resources.js';
+import type { ActionInput } from '../src/contract/action.js';
+import type { Effect } from '../src/contract/decision.js';
+import { isFinancial } from '../src/contract/default-risk.js';
+import { riskRank } from '../src/contract/risk.js';
+import { resourcesOf } from '../src/lib/resources.js';
 import { createWarden, Warden } from '../src/pipeline/warden.js';
 import type { CompiledPolicy } from '../src/policy/compile.js';
 import { policyFromObject } from '../src/policy/load.js';

@@ -1,15 +1,15 @@
 import { readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSync } from 'libpg-query';
-import type { Action } from '../src/action/action.js';
+import type { Action } from '../src/contract/action.js';
 import { fsGuard } from '../src/guards/fs/fs-guard.js';
 import { FsScope } from '../src/guards/fs/fs-paths.js';
 import { sqlGuard } from '../src/guards/sql/sql-guard.js';
-import { sqlDialectOf } from '../src/guards/sql/sql-policy.js';
-import { sqlAnalysisOf } from '../src/permissions/resources.js';
+import { sqlAnalysisOf } from '../src/lib/resources.js';
 import { createWarden } from '../src/pipeline/warden.js';
 import { policyFromObject } from '../src/policy/load.js';
 import type { PolicyInput } from '../src/policy/schema.js';
+import { sqlDialectOf } from '../src/policy/sections/sql.js';
 import { loadSqlParser } from '../src/sql/sql-analysis.js';
 import { translateSqlite } from '../src/sql/sqlite-dialect.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { Action } from '../src/action/action.js';
+import type { Action } from '../src/contract/action.js';
 import type { Guard } from '../src/guards/guard.js';
 import { createHttpGuard } from '../src/guards/http/http-guard.js';
-import { HttpPolicySchema } from '../src/guards/http/http-policy.js';
 import { compileHttp } from '../src/guards/http/url-checks.js';
 import { compileShell, createShellGuard } from '../src/guards/shell/shell-guard.js';
 import { loadShellParser, parseShell } from '../src/guards/shell/shell-parser.js';
 import { policyFromObject } from '../src/policy/load.js';
+import { HttpPolicySchema } from '../src/policy/sections/http.js';
 import { type BenchRow, percentile } from './report.js';
 
 /**

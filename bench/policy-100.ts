@@ -1,4 +1,4 @@
-import type { ActionInput } from '../src/action/action.js';
+import type { ActionInput } from '../src/contract/action.js';
 import type { PolicyInput } from '../src/policy/schema.js';
 
 /**

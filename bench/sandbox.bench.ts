@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
+import { SandboxPolicySchema } from '../src/policy/sections/sandbox.js';
 import { findOnPath } from '../src/sandbox/bwrap-host.js';
 import { createBwrapSandbox } from '../src/sandbox/bwrap-sandbox.js';
-import { SandboxPolicySchema } from '../src/sandbox/sandbox-policy.js';
 import { type BenchRow, percentile } from './report.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Reason } from '../decision/decision.js';
+import type { Reason } from '../contract/decision.js';
 import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
 

@@ -1,6 +1,6 @@
 import { interrupt } from '@langchain/langgraph';
 import { createMiddleware, ToolMessage } from 'langchain';
-import type { Reason } from '../decision/decision.js';
+import type { Reason } from '../contract/decision.js';
 import { type AdapterOptions, actionOf, refusalText, runTool } from './core.js';
 
 export type { AdapterOptions, FrameworkApprover, ToolAction } from './core.js';

@@ -1,4 +1,4 @@
-import type { Reason } from '../decision/decision.js';
+import type { Reason } from '../contract/decision.js';
 import type { ApprovalRecord } from '../store/store.js';
 
 /** Why a decided request released or refused its action, in words the agent can act on. */

@@ -1,34 +1,15 @@
-import type { Action } from '../action/action.js';
-import type { AuditSink } from '../audit/audit-sink.js';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
-import type { Decision } from '../decision/decision.js';
+import type { Action } from '../contract/action.js';
+import type { Decision } from '../contract/decision.js';
+import type { AuditSink } from '../contract/records.js';
 import type { ApprovalRecord, ApprovalStore } from '../store/store.js';
 import type { ApprovalChannel } from './approval-channel.js';
-import { checkVote } from './check-vote.js';
+import { ApprovalError } from './approval-error.js';
+import { checkVote, type VoteInput } from './check-vote.js';
 
+export { ApprovalError } from './approval-error.js';
 export { approvalReason } from './approval-reason.js';
-
-/** A vote that cannot be counted. `code` is stable: `approval.not-found`, `approval.self-approval`, … */
-export class ApprovalError extends Error {
-  override readonly name = 'ApprovalError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface VoteInput {
-  id: string;
-  approver: string;
-  role: string;
-  vote: 'approve' | 'deny';
-  channel: string;
-  comment?: string;
-  /** When given, must equal the request's digest: the voter saw exactly this action. */
-  digest?: string;
-}
+export type { VoteInput } from './check-vote.js';
 
 /** The digest an approval is bound to: SHA-256 of the canonical JSON of `{ type, params }`. */
 export function actionDigest(action: Pick<Action, 'type' | 'params'>): string {

@@ -1,5 +1,17 @@
 import type { ApprovalRecord } from '../store/store.js';
-import { ApprovalError, type VoteInput } from './approvals.js';
+import { ApprovalError } from './approval-error.js';
+
+/** A vote as an approver casts it. */
+export interface VoteInput {
+  id: string;
+  approver: string;
+  role: string;
+  vote: 'approve' | 'deny';
+  channel: string;
+  comment?: string;
+  /** When given, must equal the request's digest: the voter saw exactly this action. */
+  digest?: string;
+}
 
 /**
  * Whether a vote may count on a pending request; throws `ApprovalError` naming why not. Runs inside

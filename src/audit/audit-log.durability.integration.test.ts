@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { AuditRecord } from '../contract/records.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { AuditRecord } from '../store/store.js';
 
 const fixture = fileURLToPath(new URL('../../test/fixtures/audit-appender.ts', import.meta.url));
 

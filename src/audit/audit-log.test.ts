@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { AuditEntry, AuditRecord, AuditStore } from '../contract/records.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
-import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
 import { AuditLog } from './audit-log.js';
 
 /** `inner` with its `append` replaced (spreading a class instance would drop its methods). */

@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditRecord, AuditStore } from '../store/store.js';
+import type { AuditEntry, AuditRecord, AuditStore } from '../contract/records.js';
 
 export interface AuditLogOptions {
   /** Most entries written in one store transaction. Default 250: small enough that several batches are in flight at once (one being committed while the next is prepared), large enough to amortise the fsync. */

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import type { AuditRecord, VerifyProblem } from '../store/store.js';
+import type { AuditRecord, VerifyProblem } from '../contract/records.js';
 import { canonicalJson } from './canonical-json.js';
 
 /**

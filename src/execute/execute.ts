@@ -1,5 +1,5 @@
-import type { Action } from '../action/action.js';
-import type { Reason } from '../decision/decision.js';
+import type { Action } from '../contract/action.js';
+import type { Reason } from '../contract/decision.js';
 import type { RunControl } from './run-control.js';
 
 export interface ExecutionContext {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { Action } from '../action/action.js';
+import type { Action } from '../contract/action.js';
 import { type CompiledHttp, inspectUrl, literalAddress } from '../guards/http/url-checks.js';
 import { classifyAddress, type LookupFn, resolveVetted, SsrfError } from '../net/addresses.js';
 import type { ExecutionContext, Executor } from './execute.js';

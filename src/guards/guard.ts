@@ -1,6 +1,6 @@
-import type { Action } from '../action/action.js';
-import { maxRisk, type Risk } from '../action/risk.js';
-import type { Stage } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import { maxRisk, type Risk } from '../contract/risk.js';
+import type { Stage } from '../policy/context.js';
 
 /** What a guard found. A `deny` ends the pipeline; a `raise` lifts the risk and explains why. */
 export type GuardFinding =

@@ -1,5 +1,5 @@
-import type { RateRuleConfig } from '../limits/limits-policy.js';
 import { durationMs } from '../policy/schema.js';
+import type { RateRuleConfig } from '../policy/sections/limits.js';
 import type { IncidentReport } from './report.js';
 
 /** A `limits.rate` entry as `warden incident prevent` writes it: one agent, one action type. */

@@ -1,5 +1,5 @@
 import type { DecisionData, ResultData } from '../monitor/spend.js';
-import { recordedCostUsd, recordedEstimateUsd } from '../pipeline/records.js';
+import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import type { AuditRecord, AuditStore } from '../store/store.js';
 
 export interface TimelineEntry {

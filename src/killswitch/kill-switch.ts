@@ -1,6 +1,6 @@
-import type { AuditSink } from '../audit/audit-sink.js';
-import type { Reason } from '../decision/decision.js';
-import type { Stage } from '../pipeline/context.js';
+import type { Reason } from '../contract/decision.js';
+import type { AuditSink } from '../contract/records.js';
+import type { Stage } from '../policy/context.js';
 import type { KillState, KillStore } from '../store/store.js';
 
 /** What a kill stops: an in-flight run (an AbortController, or Warden's RunControl). */

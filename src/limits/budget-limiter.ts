@@ -1,6 +1,6 @@
-import type { Action } from '../action/action.js';
-import type { Reason } from '../decision/decision.js';
-import type { Context } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import type { Reason } from '../contract/decision.js';
+import type { Context } from '../policy/context.js';
 import { type BudgetResult, type BudgetSpec, formatUsd, type LimitsBackend, USD } from './backend.js';
 import { type CostModel, type Estimate, estimateFor, reportedMicros } from './cost.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';

@@ -1,12 +1,12 @@
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import { durationMs } from '../policy/schema.js';
+import type { LimitsConfig, MatchConfig } from '../policy/sections/limits.js';
 import { type LimitsBackend, toMicros } from './backend.js';
 import { BudgetLimiter } from './budget-limiter.js';
 import { CostModel } from './cost.js';
 import { CounterLimiter, type CounterWindow } from './counter-limiter.js';
 import { DurationLimiter } from './duration-limiter.js';
 import type { Limiter } from './limiter.js';
-import type { LimitsConfig, MatchConfig } from './limits-policy.js';
 import { priceLookup } from './prices.js';
 import { type ActionMatcher, compileMatch, normaliseScope, scopeKey, scopeValue } from './subject.js';
 import { EMERGENCY, type Tightening } from './tightening.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Action } from '../action/action.js';
+import type { Action } from '../contract/action.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { testWarden } from '../testing/index.js';
 import { CostModel, tokensMicros, usageOf } from './cost.js';

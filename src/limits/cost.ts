@@ -1,5 +1,5 @@
-import type { Action } from '../action/action.js';
-import type { Context } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import type { Context } from '../policy/context.js';
 import { toMicros } from './backend.js';
 import type { ModelPrice, PriceLookup } from './prices.js';
 import { countTokens, loadTokenizer } from './tokens.js';

@@ -1,20 +1,13 @@
-import type { Action } from '../action/action.js';
-import type { Reason } from '../decision/decision.js';
-import type { Context } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import type { Reason } from '../contract/decision.js';
+import type { Context } from '../policy/context.js';
 import type { LimitsBackend, RateResult, RateSpec } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
 import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
-import type { Tightening } from './tightening.js';
+import type { CounterWindow, Tightening } from './tightening.js';
 
-/** One window of a counter: at most `limit` actions in `ms`. */
-export interface CounterWindow {
-  label: string;
-  ms: number;
-  limit: number;
-  /** Token bucket of this capacity instead of a sliding log. */
-  bucket?: { capacity: number };
-}
+export type { CounterWindow } from './tightening.js';
 
 /** A rate limit, a step limit or a loop detector: all count actions in windows. */
 export interface CounterRule {

@@ -1,5 +1,5 @@
-import type { Reason } from '../decision/decision.js';
-import type { Context } from '../pipeline/context.js';
+import type { Reason } from '../contract/decision.js';
+import type { Context } from '../policy/context.js';
 import type { LimitsBackend } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
 import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';

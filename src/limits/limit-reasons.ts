@@ -1,4 +1,4 @@
-import type { LimitFigures, Reason } from '../decision/decision.js';
+import type { LimitFigures, Reason } from '../contract/decision.js';
 import type { LimitsBackend } from './backend.js';
 
 /** Fail closed: the backend could not answer in time, so the limited action is denied. */

@@ -1,5 +1,5 @@
-import type { LimitFigures, Reason } from '../decision/decision.js';
-import type { Context, Stage } from '../pipeline/context.js';
+import type { LimitFigures, Reason } from '../contract/decision.js';
+import type { Context, Stage } from '../policy/context.js';
 import { type CostModel, estimateFor } from './cost.js';
 
 /** A hold on a limit taken by `run()`: settled with the actual cost, or released. */

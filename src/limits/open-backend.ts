@@ -1,8 +1,8 @@
 import { durationMs } from '../policy/schema.js';
+import type { ConnectionConfig, LimitsConfig } from '../policy/sections/limits.js';
 import type { Store } from '../store/store.js';
 import type { LimitsBackend } from './backend.js';
 import { memoryBackend } from './backends/memory-backend.js';
-import type { ConnectionConfig, LimitsConfig } from './limits-policy.js';
 
 /** A `limits` backend that cannot be opened as configured: the message says what to fix. */
 export class LimitsConfigError extends Error {

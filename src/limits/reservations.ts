@@ -1,6 +1,6 @@
-import type { Action } from '../action/action.js';
-import type { Reason } from '../decision/decision.js';
-import type { Context, Stage } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import type { Reason } from '../contract/decision.js';
+import type { Context, Stage } from '../policy/context.js';
 import { type Limiter, NOTHING_HELD, type Reservation } from './limiter.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Action } from '../action/action.js';
-import { compileNamePatterns, type NameMatcher } from '../policy/glob.js';
-import type { MatchConfig, Scope } from './limits-policy.js';
+import type { Action } from '../contract/action.js';
+import { compileNamePatterns, type NameMatcher } from '../lib/glob.js';
+import type { MatchConfig, Scope } from '../policy/sections/limits.js';
 
 /**
  * How limits name what they count. A state key is `kind:rule:scope[:extra]`, where `scope` is

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Action } from '../action/action.js';
-import type { OverrideState } from '../incident/overrides.js';
-import type { Context } from '../pipeline/context.js';
+import type { Action } from '../contract/action.js';
+import type { Context } from '../policy/context.js';
 import { parsePolicyText } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
+import { type LimitsConfig, LimitsSchema } from '../policy/sections/limits.js';
+import type { OverrideState } from '../store/overrides.js';
 import { memoryBackend } from './backends/memory-backend.js';
 import { buildLimiters } from './build-limiters.js';
 import type { Limiter } from './limiter.js';
-import { type LimitsConfig, LimitsSchema } from './limits-policy.js';
 import { Tightening } from './tightening.js';
 
 const config = (limits: unknown): LimitsConfig => LimitsSchema.parse(limits);

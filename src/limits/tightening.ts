@@ -1,12 +1,29 @@
-import type { OverrideState, Overrides } from '../incident/overrides.js';
-import type { LimitTightener } from '../monitor/monitor.js';
 import { durationMs } from '../policy/schema.js';
-import type { CounterWindow } from './counter-limiter.js';
-import type { LimitsConfig } from './limits-policy.js';
+import type { LimitsConfig } from '../policy/sections/limits.js';
+import type { OverrideState, Overrides } from '../store/overrides.js';
 import { compileMatch } from './subject.js';
+
+/** One window of a counter: at most `limit` actions in `ms`. */
+export interface CounterWindow {
+  label: string;
+  ms: number;
+  limit: number;
+  /** Token bucket of this capacity instead of a sliding log. */
+  bucket?: { capacity: number };
+}
 
 /** Where tightened agents are read from: the Warden's incident overrides. */
 export type TightenedAgents = Pick<Overrides, 'tightened'>;
+
+/** What a tightener needs to record its response the way the monitor records the others. */
+export interface TightenRequest {
+  /** The actor to record (`warden:monitor`). */
+  by: string;
+  /** `anomaly.<kind>: <message>`. */
+  reason: string;
+  /** The Warden's incident overrides: a `tighten` override reaches every process and survives a restart. */
+  overrides: Overrides;
+}
 
 /** The state key name of the emergency limit; a rule cannot be named so (names start with a letter or digit). */
 export const EMERGENCY = '_emergency';
@@ -86,7 +103,11 @@ export class Tightening {
   }
 
   /** The monitor's handler for `tighten-limits`: records a `tighten` override for the agent. */
-  readonly tighten: LimitTightener = async (agent, anomaly, response) => {
+  readonly tighten = async (
+    agent: string,
+    anomaly: { code: string },
+    response: TightenRequest,
+  ): Promise<boolean> => {
     if (!this.canTighten(agent)) return false;
     // Already tightened (by this anomaly's twin, or another process): it is tightened all the same.
     await response.overrides.change(agent, 'tighten', response.by, response.reason, {

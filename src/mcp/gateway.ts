@@ -7,7 +7,7 @@ import {
   type ServerNotification,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Decision, Reason } from '../decision/decision.js';
+import type { Decision, Reason } from '../contract/decision.js';
 import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
 import type { PinState, ToolPins } from './pins.js';

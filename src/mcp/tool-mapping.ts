@@ -1,4 +1,4 @@
-import type { McpServerConfig, ToolAction, ToolMapping } from './mcp-policy.js';
+import type { McpServerConfig, ToolAction, ToolMapping } from '../policy/sections/mcp.js';
 
 /**
  * How a tool call becomes Warden actions. A mapped tool becomes the action type(s) its mapping

@@ -11,7 +11,7 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolAction } from './mcp-policy.js';
+import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
 import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MonitoringSchema } from '../policy/sections/monitor.js';
 import type { AuditRecord } from '../store/store.js';
 import { AnomalyDetector } from './anomalies.js';
-import { MonitoringSchema } from './monitor-policy.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import { durationMs } from '../policy/schema.js';
+import type { AnomaliesConfig, AnomalyResponse } from '../policy/sections/monitor.js';
 import type { AuditRecord } from '../store/store.js';
-import type { AnomaliesConfig, AnomalyResponse } from './monitor-policy.js';
 import type { DecisionData } from './spend.js';
 
 export type AnomalyCode =

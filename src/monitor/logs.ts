@@ -1,9 +1,9 @@
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { DecisionEvent, ResultEvent } from '../pipeline/observer.js';
+import type { DecisionEvent, ResultEvent } from '../contract/observer.js';
+import type { MonitoringConfig } from '../policy/sections/monitor.js';
 import type { AuditRecord } from '../store/store.js';
-import type { MonitoringConfig } from './monitor-policy.js';
 import { REDACT_PATHS, REDACTED, redact } from './redact.js';
 
 /** Params strings are cut to this many characters in log lines (the audit log keeps them whole). */

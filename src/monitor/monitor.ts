@@ -1,26 +1,22 @@
-import type { Overrides } from '../incident/overrides.js';
-import type { DecisionEvent, PipelineObserver, ResultEvent } from '../pipeline/observer.js';
-import type { Warden } from '../pipeline/warden.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Alert } from '../contract/alert.js';
+import type { DecisionEvent, PipelineObserver, ResultEvent } from '../contract/observer.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { TightenRequest } from '../limits/tightening.js';
+import type { MonitoringConfig } from '../policy/sections/monitor.js';
+import { MemoryAlertStore } from '../store/memory/memory-alerts.js';
+import type { Overrides } from '../store/overrides.js';
 import type { AuditRecord, Store } from '../store/store.js';
-import { type Alert, MemoryAlertStore } from './alerts/alert.js';
 import { AlertDispatcher } from './alerts/dispatcher.js';
 import { createSink } from './alerts/sinks.js';
 import { type Anomaly, AnomalyDetector } from './anomalies.js';
 import { createDecisionLogs, type DecisionLogs } from './logs.js';
 import { Metrics } from './metrics.js';
-import type { MonitoringConfig } from './monitor-policy.js';
 import { SpendLedger } from './spend.js';
-import { type ActionTracer, createActionTracer } from './traces.js';
 
-/** What a tightener needs to record its response the way the monitor records the others. */
-export interface TightenRequest {
-  /** The actor to record (`warden:monitor`). */
-  by: string;
-  /** `anomaly.<kind>: <message>`. */
-  reason: string;
-  /** The Warden's incident overrides: a `tighten` override reaches every process and survives a restart. */
-  overrides: Overrides;
-}
+export type { TightenRequest } from '../limits/tightening.js';
+
+import { type ActionTracer, createActionTracer } from './traces.js';
 
 /**
  * Handles the `tighten-limits` response: returns true when it tightened the agent's limits.
@@ -34,11 +30,17 @@ export type LimitTightener = (
   request: TightenRequest,
 ) => Promise<boolean> | boolean;
 
-const monitors = new WeakMap<Warden, Monitor>();
+/** What the monitor follows and acts on: a Warden's audit stream, store, kill switch and overrides. */
+export interface MonitoredWarden {
+  readonly audit: AuditLog;
+  readonly store: Store;
+  readonly kills: KillSwitch;
+  readonly overrides: Overrides;
+}
 
-/** The Monitor attached to `warden`, if its policy turned monitoring on. */
-export function monitorOf(warden: Warden): Monitor | undefined {
-  return monitors.get(warden);
+/** The Monitor of `warden`, if its policy turned monitoring on (the same as `warden.monitor`). */
+export function monitorOf(warden: { readonly monitor?: Monitor | undefined }): Monitor | undefined {
+  return warden.monitor;
 }
 
 /** How many audit records are replayed at start to rebuild baselines and learned behaviour. */
@@ -58,7 +60,7 @@ export class Monitor implements PipelineObserver {
   readonly #ledger = new SpendLedger();
   readonly #tighteners: LimitTightener[] = [];
   readonly #pending = new Set<Promise<void>>();
-  #warden: Warden | undefined;
+  #warden: MonitoredWarden | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
   #deferred: (DecisionEvent | ResultEvent)[] = [];
@@ -152,9 +154,8 @@ export class Monitor implements PipelineObserver {
   }
 
   /** Follows `warden`'s audit stream and starts alert delivery; `createWarden` calls it. */
-  async attach(warden: Warden): Promise<void> {
+  async attach(warden: MonitoredWarden): Promise<void> {
     this.#warden = warden;
-    monitors.set(warden, this);
     this.alerts.options.audit = warden.audit;
     if (this.#detector) {
       // Rebuild baselines and learned behaviour from recent history, without alerting on it.
@@ -220,7 +221,7 @@ export class Monitor implements PipelineObserver {
   }
 
   async #raise(anomaly: Anomaly): Promise<void> {
-    const warden = this.#warden as Warden;
+    const warden = this.#warden as MonitoredWarden;
     this.metrics?.anomalies.inc({ code: anomaly.code, agent: anomaly.agent });
     const record = await warden.audit.append({
       type: 'anomaly',
@@ -250,7 +251,7 @@ export class Monitor implements PipelineObserver {
     await this.#respond(warden, anomaly);
   }
 
-  async #respond(warden: Warden, anomaly: Anomaly): Promise<void> {
+  async #respond(warden: MonitoredWarden, anomaly: Anomaly): Promise<void> {
     const by = 'warden:monitor';
     const why = `${anomaly.code}: ${anomaly.message}`;
     switch (anomaly.response) {

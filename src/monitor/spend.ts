@@ -1,4 +1,4 @@
-import { recordedCostUsd, recordedEstimateUsd } from '../pipeline/records.js';
+import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import type { AuditRecord } from '../store/store.js';
 
 const MAX_OPEN = 100_000;

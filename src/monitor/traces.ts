@@ -13,8 +13,8 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import type { DecisionEvent, ResultEvent } from '../pipeline/observer.js';
-import { type MonitoringConfig, resolveSecret } from './monitor-policy.js';
+import type { DecisionEvent, ResultEvent } from '../contract/observer.js';
+import { type MonitoringConfig, resolveSecret } from '../policy/sections/monitor.js';
 
 export interface ActionTracer {
   decided(event: DecisionEvent): void;

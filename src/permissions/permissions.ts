@@ -1,8 +1,8 @@
-import type { Reason } from '../decision/decision.js';
-import type { Overrides } from '../incident/overrides.js';
-import type { Stage } from '../pipeline/context.js';
+import type { Reason } from '../contract/decision.js';
+import { type ResourceKind, resourcesOf } from '../lib/resources.js';
 import type { CompiledAgent, ResourceMatcher } from '../policy/compile.js';
-import { type ResourceKind, resourcesOf } from './resources.js';
+import type { Stage } from '../policy/context.js';
+import type { Overrides } from '../store/overrides.js';
 
 const deny = (code: string, message: string): Reason => ({
   code: `permissions.${code}`,

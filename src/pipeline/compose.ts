@@ -1,5 +1,5 @@
-import type { Reason } from '../decision/decision.js';
-import type { Context, Stage, StageOutcome } from './context.js';
+import type { StageContext, StageOf, StageOutcome } from '../contract/context.js';
+import type { Reason } from '../contract/decision.js';
 
 /**
  * Runs the stages in order; the first Reason returned denies. Synchronous stages stay synchronous
@@ -8,15 +8,15 @@ import type { Context, Stage, StageOutcome } from './context.js';
  * INVARIANT: a stage that throws or rejects denies the action (fail closed) with the stage named,
  * and the error is reported through `onCrash`. A crash is never mistaken for a decision.
  */
-export function runStages(
-  stages: readonly Stage[],
-  ctx: Context,
-  onCrash: (stage: Stage, error: unknown) => void,
+export function runStages<C extends StageContext>(
+  stages: readonly StageOf<C>[],
+  ctx: C,
+  onCrash: (stage: StageOf<C>, error: unknown) => void,
   from = 0,
 ): StageOutcome | Promise<StageOutcome> {
   const timings = ctx.timings;
   for (let i = from; i < stages.length; i++) {
-    const stage = stages[i] as Stage;
+    const stage = stages[i] as StageOf<C>;
     let outcome: StageOutcome | Promise<StageOutcome>;
     // Timed only when an observer asked for it (ctx.timings set): the unobserved path is unchanged.
     const start = timings ? performance.now() : 0;
@@ -44,7 +44,11 @@ export function runStages(
   return undefined;
 }
 
-function crashed(stage: Stage, error: unknown, onCrash: (stage: Stage, error: unknown) => void): Reason {
+function crashed<C extends StageContext>(
+  stage: StageOf<C>,
+  error: unknown,
+  onCrash: (stage: StageOf<C>, error: unknown) => void,
+): Reason {
   onCrash(stage, error);
   const detail = error instanceof Error ? error.message : String(error);
   return {

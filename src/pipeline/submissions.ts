@@ -1,8 +1,8 @@
 import { approvalReason } from '../approvals/approvals.js';
-import type { Decision } from '../decision/decision.js';
+import type { Decision } from '../contract/decision.js';
 import { USD } from '../limits/backend.js';
+import { actualData, summarize } from '../record/records.js';
 import type { ActionRecord, ApprovalRecord } from '../store/store.js';
-import { actualData, summarize } from './records.js';
 import type { Warden } from './warden.js';
 
 /** What an agent that executes itself sees of its action (`/v1/actions`). */

@@ -1,31 +1,33 @@
-import type { Action } from '../action/action.js';
 import type { ApprovalChannel } from '../approvals/approval-channel.js';
 import { Approvals, approvalReason } from '../approvals/approvals.js';
 import { channelsFromPolicy } from '../approvals/channels/from-policy.js';
 import { AuditLog } from '../audit/audit-log.js';
-import type { Decision, Reason } from '../decision/decision.js';
+import type { Action } from '../contract/action.js';
+import type { Decision, Reason } from '../contract/decision.js';
+import type { DecisionEvent, PipelineObserver } from '../contract/observer.js';
 import { type Executor, execute } from '../execute/execute.js';
 import { type ExecutorTable, executorFor } from '../execute/executors.js';
 import { RunControl } from '../execute/run-control.js';
 import { type Guard, guardsStage } from '../guards/guard.js';
-import { Overrides } from '../incident/overrides.js';
 import { ALL_AGENTS, KillSwitch, killReason, killSwitchStage } from '../killswitch/kill-switch.js';
 import { costModel } from '../limits/build-limiters.js';
 import { type CostModel, estimateIn } from '../limits/cost.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
 import { acquireAll, releaseAll, settleAll } from '../limits/reservations.js';
+import type { Monitor } from '../monitor/monitor.js';
 import { permissionsStage } from '../permissions/permissions.js';
-import { riskStage } from '../permissions/risk-stage.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { type Context, newContext, type Stage } from '../policy/context.js';
+import { buildDecision, decisionEntry, resultEntry } from '../record/records.js';
+import { riskStage } from '../risk/risk-stage.js';
 import { rulesStage } from '../rules/rules.js';
+import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
 import { loadSqlParser } from '../sql/sql-analysis.js';
+import { Overrides } from '../store/overrides.js';
 import type { ApprovalRecord, Store } from '../store/store.js';
 import { validateStage } from '../validate/validate-stage.js';
 import { assemble } from './assemble.js';
 import { runStages } from './compose.js';
-import { type Context, newContext, type Stage } from './context.js';
-import type { DecisionEvent, PipelineObserver } from './observer.js';
-import { buildDecision, decisionEntry, resultEntry } from './records.js';
 
 export interface WardenOptions {
   policy: CompiledPolicy;
@@ -50,6 +52,10 @@ export interface WardenOptions {
   onStageError?: (stage: string, error: unknown) => void;
   /** Watches decisions and results (logs, metrics, traces); stages are timed only when one is set. */
   observer?: PipelineObserver;
+  /** The monitor the policy's `monitoring` section built (`createWarden` passes it). */
+  monitor?: Monitor;
+  /** The sandbox backend chosen for `shell.exec` / `code.exec` (`createWarden` passes it). */
+  sandbox?: SandboxChoice;
 }
 
 export type RunStatus = 'completed' | 'failed' | 'denied' | 'timeout' | 'aborted';
@@ -97,13 +103,17 @@ export class Warden {
    * record and the actual cost in each result record, the figures monitoring and incident reports count.
    */
   readonly costs: CostModel;
+  /** Monitoring (logs, metrics, anomalies, alerts), when the policy turns it on. */
+  readonly monitor: Monitor | undefined;
+  /** Which sandbox runs `shell.exec` / `code.exec` here, or why none can (`warden serve` prints it). */
+  readonly sandbox: SandboxChoice | undefined;
   private readonly onCrash: (stage: Stage, error: unknown) => void;
   private readonly killPollMs: number;
   private readonly held = new Map<string, Reservation[]>();
   /** Runs past their decision (waiting for approval or executing): `close()` aborts them. */
   private readonly running = new Set<RunControl>();
   private readonly executors: ExecutorTable;
-  private readonly closers: readonly (() => Promise<void>)[];
+  private readonly closers: (() => Promise<void>)[];
   private readonly approvalSweepMs: number;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -118,7 +128,9 @@ export class Warden {
     this.limiters = options.limiters ?? [];
     this.costs = costModel(options.policy.config.limits);
     this.executors = options.executors ?? {};
-    this.closers = options.closers ?? [];
+    this.closers = [...(options.closers ?? [])];
+    this.monitor = options.monitor;
+    this.sandbox = options.sandbox;
     this.killPollMs = options.killPollMs ?? 250;
     this.approvalSweepMs = options.approvalSweepMs ?? 1000;
     this.stages = [
@@ -351,6 +363,11 @@ export class Warden {
    * Stops the Warden: runs still waiting for approval or executing are aborted (`execute.aborted`),
    * then the audit log is flushed and the parts are closed.
    */
+  /** Releases `closer`'s resource when the Warden closes (after the audit, in reverse order of registration). */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
   async close(): Promise<void> {
     const closing: Reason = {
       code: 'execute.aborted',
@@ -462,6 +479,8 @@ export async function createWarden(options: WardenOptions): Promise<Warden> {
     executors: mergeExecutors(parts.executors, options.executors),
     sandboxAvailable: options.sandboxAvailable ?? parts.sandboxAvailable,
     closers: [...parts.closers, ...(options.closers ?? [])],
+    ...(parts.monitor ? { monitor: parts.monitor } : {}),
+    ...(parts.sandbox ? { sandbox: parts.sandbox } : {}),
     channels: [...channelsFromPolicy(options.policy), ...(options.channels ?? [])],
     ...observerOf([...parts.observers, ...(options.observer ? [options.observer] : [])]),
   });

@@ -1,14 +1,14 @@
-import { defaultRiskOf } from '../action/default-risk.js';
-import { type Risk, riskRank } from '../action/risk.js';
-import type { ApprovalRequirement } from '../decision/decision.js';
-import { compileCondition, type ParamTest } from './conditions.js';
+import type { ApprovalRequirement } from '../contract/decision.js';
+import { defaultRiskOf } from '../contract/default-risk.js';
+import { type Risk, riskRank } from '../contract/risk.js';
 import {
   compileHostPatterns,
   compileNamePatterns,
   compilePathGlobs,
   hostPatternProblem,
   type NameMatcher,
-} from './glob.js';
+} from '../lib/glob.js';
+import { compileCondition, type ParamTest } from './conditions.js';
 import { PolicyError, type PolicyIssue } from './policy-error.js';
 import { type AgentConfig, durationMs, type PolicyConfig, type RuleConfig } from './schema.js';
 

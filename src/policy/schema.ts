@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { RISK_LEVELS } from '../action/risk.js';
-import { ApprovalChannelsSchema } from '../approvals/channels/channels-policy.js';
-import { FsPolicySchema } from '../guards/fs/fs-policy.js';
-import { HttpPolicySchema } from '../guards/http/http-policy.js';
-import { ShellPolicySchema } from '../guards/shell/shell-policy.js';
-import { SqlPolicySchema } from '../guards/sql/sql-policy.js';
-import { LimitsSchema } from '../limits/limits-policy.js';
-import { McpSectionSchema } from '../mcp/mcp-policy.js';
-import { MonitoringSchema } from '../monitor/monitor-policy.js';
-import { SandboxPolicySchema } from '../sandbox/sandbox-policy.js';
-import { AuditSyncSchema } from '../store/sqlite/audit-sync.js';
+import { RISK_LEVELS } from '../contract/risk.js';
+import { ApprovalChannelsSchema } from './sections/approvals.js';
+import { AuditSyncSchema } from './sections/audit.js';
+import { FsPolicySchema } from './sections/fs.js';
+import { HttpPolicySchema } from './sections/http.js';
+import { LimitsSchema } from './sections/limits.js';
+import { McpSectionSchema } from './sections/mcp.js';
+import { MonitoringSchema } from './sections/monitor.js';
+import { SandboxPolicySchema } from './sections/sandbox.js';
+import { ShellPolicySchema } from './sections/shell.js';
+import { SqlPolicySchema } from './sections/sql.js';
 
 /**
  * The policy file (`warden.yaml`), one zod schema per section. This is the single source for the

@@ -1,9 +1,9 @@
-import { isFinancial, needsSandbox } from '../action/default-risk.js';
-import { RISK_LEVELS, type Risk, riskRank } from '../action/risk.js';
-import type { ApprovalRequirement, Reason } from '../decision/decision.js';
-import type { Overrides } from '../incident/overrides.js';
-import type { Context, Stage, StageOutcome } from '../pipeline/context.js';
+import type { ApprovalRequirement, Reason } from '../contract/decision.js';
+import { isFinancial, needsSandbox } from '../contract/default-risk.js';
+import { RISK_LEVELS, type Risk, riskRank } from '../contract/risk.js';
 import type { CompiledPolicy, CompiledRule } from '../policy/compile.js';
+import type { Context, Stage, StageOutcome } from '../policy/context.js';
+import type { Overrides } from '../store/overrides.js';
 
 export interface RulesOptions {
   /** Whether a sandbox can run `shell.exec` and `code.exec`; without one they are denied. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SandboxPolicySchema } from '../policy/sections/sandbox.js';
 import { bwrapArgs } from './bwrap-args.js';
 import type { BwrapHost } from './bwrap-host.js';
 import { limitsFromPolicy } from './limits.js';
-import { SandboxPolicySchema } from './sandbox-policy.js';
 
 const host: BwrapHost = {
   bwrap: '/usr/bin/bwrap',

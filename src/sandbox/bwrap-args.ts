@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import { type BwrapHost, SANDBOX_UID } from './bwrap-host.js';
 import type { SandboxLimits } from './sandbox.js';
 import { ETC_BOUND_DIRS } from './sandbox-etc.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
 
 /** Where the workspace is inside the sandbox; commands start there. */
 export const WORKSPACE = '/workspace';

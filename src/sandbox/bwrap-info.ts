@@ -1,8 +1,8 @@
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import type { NetworkBridge } from './bwrap-args.js';
 import { type BwrapHost, SANDBOX_UID } from './bwrap-host.js';
 import { LIMIT_NAMES } from './limits.js';
 import type { LimitName, SandboxInfo } from './sandbox.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
 
 /** What this host enforces for the bubblewrap backend, and by what (`SandboxInfo`). */
 export function describeBwrap(

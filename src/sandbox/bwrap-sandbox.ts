@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import { bwrapArgs, type NetworkBridge, WORKSPACE } from './bwrap-args.js';
 import { type BwrapHost, probeBwrapHost, SANDBOX_UID } from './bwrap-host.js';
 import { describeBwrap, unenforceableMessage } from './bwrap-info.js';
@@ -21,7 +22,6 @@ import { limitsFromPolicy, runTimeout } from './limits.js';
 import type { Sandbox, SandboxInfo, SandboxLimits, SandboxRequest, SandboxResult } from './sandbox.js';
 import { SandboxError } from './sandbox.js';
 import { buildSandboxEtc } from './sandbox-etc.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
 
 export type { NetworkBridge } from './bwrap-args.js';
 export { WORKSPACE } from './bwrap-args.js';

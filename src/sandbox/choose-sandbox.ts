@@ -1,7 +1,7 @@
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import { createBwrapSandbox, type NetworkBridge } from './bwrap-sandbox.js';
 import { startNetworkProxy } from './network-proxy.js';
 import { type Sandbox, SandboxError } from './sandbox.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
 
 /** The backend the policy's `sandbox.backend` led to, or why there is none. */
 export interface SandboxChoice {

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import { LIMIT_NAMES, limitsFromPolicy, runTimeout, signalName, violationNotice } from './limits.js';
 import { OutputCapture } from './output-capture.js';
 import type {
@@ -12,7 +13,6 @@ import type {
   Violation,
 } from './sandbox.js';
 import { SandboxError } from './sandbox.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
 
 /**
  * The container backend, through the Docker Engine API (`dockerode`): for hosts where an engine

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
+import type { SandboxPolicy } from '../policy/sections/sandbox.js';
+import { sizeBytes } from '../policy/sections/sandbox.js';
 import type { LimitName, SandboxLimits, SandboxResult, Violation } from './sandbox.js';
-import type { SandboxPolicy } from './sandbox-policy.js';
-import { sizeBytes } from './sandbox-policy.js';
 
 /** The policy's limits in plain units, computed once at load. */
 export function limitsFromPolicy(policy: SandboxPolicy): SandboxLimits {

@@ -1,4 +1,4 @@
-import type { Reason } from '../decision/decision.js';
+import type { Reason } from '../contract/decision.js';
 
 /**
  * The sandbox extension point: runs one command, isolated and limited, and reports what happened.

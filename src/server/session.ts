@@ -1,6 +1,7 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Context as HonoContext } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { equalSecrets } from '../lib/equal-secrets.js';
 import type { Principal, TokenRegistry } from './tokens.js';
 
 /** The dashboard's session cookie: HttpOnly, SameSite=Strict, never readable by scripts. */
@@ -118,12 +119,4 @@ function missing(): Authentication {
       status: 401,
     },
   };
-}
-
-/** Constant-time comparison of two strings (false when either is missing or lengths differ). */
-export function equalSecrets(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

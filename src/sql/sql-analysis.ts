@@ -1,47 +1,12 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { analyzeBodies } from './sql-bodies.js';
-import { classifyStatement, type SqlClass, worseClass } from './sql-classes.js';
+import { classifyStatement, worseClass } from './sql-classes.js';
 import { isDangerousFunction } from './sql-functions.js';
+import type { Collector, SqlAnalysis, SqlDialect } from './sql-types.js';
 import { translateSqlite } from './sqlite-dialect.js';
 
 export type { SqlClass } from './sql-classes.js';
-
-/** The SQL dialect of the database a query is meant for. */
-export type SqlDialect = 'postgres' | 'sqlite';
-
-/** Something inside the SQL that is dangerous whatever the policy's operation lists say. */
-export interface SqlFinding {
-  /** Stable reason code, e.g. `sql.copy-program`, `sql.dangerous-function`. */
-  code: string;
-  message: string;
-}
-
-/** One operation on one table (`delete` on `users`); `table` is lowercased, `schema.table` when qualified. */
-export interface SqlOperation {
-  op: string;
-  table?: string;
-}
-
-/** What Warden needs to know about a SQL string, from the real PostgreSQL parser. */
-export interface SqlAnalysis {
-  /** Statement node kinds found anywhere in the tree (`SelectStmt`, `DeleteStmt` inside a CTE, …). */
-  kinds: ReadonlySet<string>;
-  /** Tables referenced, lowercased, `schema.table` when qualified. CTE names are excluded. */
-  tables: readonly string[];
-  /** `read`, `write` or `critical` (deletes, DDL, unqualified updates, anything else). */
-  class: 'read' | 'write' | 'critical';
-  /** The worst class of any statement: read < write < ddl < destructive < admin. */
-  worst: SqlClass;
-  statements: number;
-  /** Operations by keyword (`select`, `insert`, `drop`, `pragma`, …) with the table they touch. */
-  operations: readonly SqlOperation[];
-  /** Functions called anywhere, lowercased, last name part (`pg_read_file`). */
-  functions: ReadonlySet<string>;
-  /** Dangerous constructs (admin class). */
-  findings: readonly SqlFinding[];
-  /** `DELETE FROM users`, `UPDATE t`: writes whose WHERE does not narrow (missing, constant, `OR 1=1`). */
-  unnarrowed: readonly string[];
-}
+export type { Collector, SqlAnalysis, SqlDialect, SqlFinding, SqlOperation } from './sql-types.js';
 
 let loaded: Promise<void> | undefined;
 
@@ -52,18 +17,6 @@ export function loadSqlParser(): Promise<void> {
 }
 
 type Node = Record<string, unknown>;
-
-/** What the walk collects; shared with nested bodies (SQL functions, DO blocks). */
-export interface Collector {
-  kinds: Set<string>;
-  tables: Set<string>;
-  operations: SqlOperation[];
-  functions: Set<string>;
-  findings: SqlFinding[];
-  unnarrowed: string[];
-  worst: SqlClass;
-  depth: number;
-}
 
 /**
  * Parses and walks the whole tree of every statement, including statements nested in CTEs,
@@ -195,7 +148,7 @@ function walkStatement(root: Node, c: Collector, textOf: () => string): void {
         if (verdict.finding) c.findings.push(verdict.finding);
         if (verdict.unnarrowed) c.unnarrowed.push(verdict.unnarrowed);
         if (key === 'CallStmt') noteFunction((stmt.funccall as Node | undefined)?.funcname, c);
-        if (verdict.body) analyzeBodies(verdict.body, textOf, c);
+        if (verdict.body) analyzeBodies(verdict.body, textOf, c, walkSql);
       }
       walk(value, inner);
     }

@@ -1,7 +1,6 @@
 import { parsePlPgSQLSync } from 'libpg-query';
-import type { Collector } from './sql-analysis.js';
-import { walkSql } from './sql-analysis.js';
 import type { Body } from './sql-classes.js';
+import type { Collector, WalkSql } from './sql-types.js';
 
 const MAX_DEPTH = 4;
 
@@ -11,7 +10,7 @@ const MAX_DEPTH = 4;
  * parsed by the PL/pgSQL parser and each embedded statement and expression is parsed as SQL.
  * What cannot be seen (dynamic `EXECUTE`, a body that does not parse) is an admin finding.
  */
-export function analyzeBodies(body: Body, textOf: () => string, c: Collector): void {
+export function analyzeBodies(body: Body, textOf: () => string, c: Collector, walkSql: WalkSql): void {
   if (c.depth >= MAX_DEPTH) {
     opaque(c, 'functions are nested too deeply to check');
     return;
@@ -33,15 +32,15 @@ export function analyzeBodies(body: Body, textOf: () => string, c: Collector): v
       opaque(c, `a PL/pgSQL body does not parse (${(error as Error).message})`);
       return;
     }
-    walkPlpgsql(tree, c);
+    walkPlpgsql(tree, c, walkSql);
   } finally {
     c.depth--;
   }
 }
 
-function walkPlpgsql(node: unknown, c: Collector): void {
+function walkPlpgsql(node: unknown, c: Collector, walkSql: WalkSql): void {
   if (Array.isArray(node)) {
-    for (const item of node) walkPlpgsql(item, c);
+    for (const item of node) walkPlpgsql(item, c, walkSql);
     return;
   }
   if (node === null || typeof node !== 'object') return;
@@ -68,7 +67,7 @@ function walkPlpgsql(node: unknown, c: Collector): void {
       }
       continue;
     }
-    walkPlpgsql(value, c);
+    walkPlpgsql(value, c, walkSql);
   }
 }
 

@@ -1,9 +1,8 @@
-import type { SqlFinding } from './sql-analysis.js';
-import { narrows } from './sql-where.js';
+import type { SqlClass, SqlFinding } from './sql-types.js';
 
-/** Statement classes, least to most dangerous. */
-export const SQL_CLASSES = ['read', 'write', 'ddl', 'destructive', 'admin'] as const;
-export type SqlClass = (typeof SQL_CLASSES)[number];
+export { SQL_CLASSES, type SqlClass } from './sql-types.js';
+
+import { narrows } from './sql-where.js';
 
 const RANK: Record<SqlClass, number> = { read: 0, write: 1, ddl: 2, destructive: 3, admin: 4 };
 

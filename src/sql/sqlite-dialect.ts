@@ -1,5 +1,4 @@
-import type { SqlFinding } from './sql-analysis.js';
-import type { SqlClass } from './sql-classes.js';
+import type { SqlClass, SqlFinding } from './sql-types.js';
 
 /** A SQLite-only statement, recognised apart from the PostgreSQL parser. */
 export interface SqliteSpecial {

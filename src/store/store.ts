@@ -1,6 +1,16 @@
-import type { Action } from '../action/action.js';
-import type { Decision } from '../decision/decision.js';
-import type { AlertStore } from '../monitor/alerts/alert.js';
+import type { Action } from '../contract/action.js';
+import type { AlertStore } from '../contract/alert.js';
+import type { Decision } from '../contract/decision.js';
+import type { AuditStore } from '../contract/records.js';
+
+export type {
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  VerifyProblem,
+  VerifyResult,
+} from '../contract/records.js';
 
 /**
  * One store interface, several backends (SPEC §7). Every method that touches durable state is
@@ -18,74 +28,6 @@ export interface Store {
   /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
   readonly alerts?: AlertStore;
   close(): Promise<void>;
-}
-
-// ---------------------------------------------------------------- audit
-
-/** What a caller appends. The store assigns `seq`, `ts` (unless given), `prev` and `hash`. */
-export interface AuditEntry {
-  /** `decision`, `result`, `approval.request`, `approval.vote`, `approval.expired`, `kill`, `revive`, … */
-  type: string;
-  agent?: string;
-  actionId?: string;
-  /** Who caused it when that is not the agent: an operator, an approver. */
-  actor?: string;
-  data: Record<string, unknown>;
-  ts?: string;
-}
-
-export interface AuditRecord {
-  seq: number;
-  ts: string;
-  type: string;
-  agent?: string;
-  actionId?: string;
-  actor?: string;
-  data: Record<string, unknown>;
-  /** SHA-256 (hex) of the previous record's hash and this record's canonical JSON. */
-  hash: string;
-}
-
-export interface AuditQuery {
-  afterSeq?: number;
-  beforeSeq?: number;
-  agent?: string;
-  actionId?: string;
-  type?: string;
-  /**
-   * A hint: only records whose JSON contains this text (ASCII case-insensitive). A store may
-   * ignore it, so callers re-check what comes back (`GET /v1/audit/search` does).
-   */
-  text?: string;
-  /** Default 100, at most 10,000. */
-  limit?: number;
-  /** `asc` from the oldest (default), `desc` from the newest. */
-  order?: 'asc' | 'desc';
-}
-
-export interface VerifyProblem {
-  seq: number;
-  /** `hash-mismatch` (the record was changed) or `broken-link` (a record before it was removed, inserted or moved). */
-  problem: 'hash-mismatch' | 'broken-link' | 'seq-gap' | 'unreadable';
-  message: string;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  records: number;
-  firstBad?: VerifyProblem;
-  /** Hash of the last record verified: an anchor to keep elsewhere. */
-  headHash?: string;
-  headSeq?: number;
-  elapsedMs: number;
-}
-
-export interface AuditStore {
-  /** Appends atomically, in order, in one transaction; chained to whatever is already stored. */
-  append(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
-  query(query: AuditQuery): Promise<AuditRecord[]>;
-  verify(options?: { workers?: number }): Promise<VerifyResult>;
-  count(): Promise<number>;
 }
 
 // ---------------------------------------------------------------- kill switch

@@ -2,7 +2,7 @@
  * Test doubles for code that uses Warden (`warden/testing`): an in-memory Warden built from a
  * policy object, and executors that record what they were asked to do.
  */
-import type { Action } from '../action/action.js';
+import type { Action } from '../contract/action.js';
 import type { ExecutionContext, Executor } from '../execute/execute.js';
 import { createWarden, type Warden, type WardenOptions } from '../pipeline/warden.js';
 import { policyFromObject } from '../policy/load.js';

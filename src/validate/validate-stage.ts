@@ -1,4 +1,4 @@
-import type { Stage } from '../pipeline/context.js';
+import type { Stage } from '../policy/context.js';
 import { validateAction, validationReason } from './validate.js';
 
 /** Stage 2: the action has the right shape for its type, or it is denied naming the field. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ActionSchema } from '../action/action.js';
+import { ActionSchema } from '../contract/action.js';
 import { paramSchemaFor } from './param-schemas.js';
 import { newActionId, validateAction } from './validate.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { ACTION_TYPE_PATTERN, type Action, ActionSchema } from '../action/action.js';
-import type { Reason } from '../decision/decision.js';
-import { normalizeGrantPath } from '../permissions/resources.js';
+import { ACTION_TYPE_PATTERN, type Action, ActionSchema } from '../contract/action.js';
+import type { Reason } from '../contract/decision.js';
+import { normalizeGrantPath } from '../lib/resources.js';
 import { describeIssue, fieldPath } from '../policy/policy-error.js';
 import { paramSchemaFor } from './param-schemas.js';
 

@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHttpExecutor } from '../../src/execute/http-executor.js';
-import { HttpPolicySchema } from '../../src/guards/http/http-policy.js';
 import { compileHttp } from '../../src/guards/http/url-checks.js';
 import type { Warden } from '../../src/pipeline/warden.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
+import { HttpPolicySchema } from '../../src/policy/sections/http.js';
 import { testWarden } from '../../src/testing/index.js';
 import { readJsonl } from './corpus.js';
 

@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import type { Action } from '../../src/action/action.js';
+import type { Action } from '../../src/contract/action.js';
 import { createHttpExecutor, type HttpResponse } from '../../src/execute/http-executor.js';
-import { HttpPolicySchema } from '../../src/guards/http/http-policy.js';
 import { compileHttp } from '../../src/guards/http/url-checks.js';
 import type { LookupFn } from '../../src/net/addresses.js';
+import { HttpPolicySchema } from '../../src/policy/sections/http.js';
 import { testWarden } from '../../src/testing/index.js';
 
 /** A loopback server that records what reached it; `/redirect?to=` answers 302 to `to`. */

@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RedisBackend } from '../../src/limits/backends/redis-backend.js';
 import { buildLimiters } from '../../src/limits/build-limiters.js';
-import { LimitsSchema } from '../../src/limits/limits-policy.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
+import { LimitsSchema } from '../../src/policy/sections/limits.js';
 import { testWarden } from '../../src/testing/index.js';
 import { runWorkers, uniquePrefix } from './workers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Action } from '../../src/action/action.js';
+import type { Action } from '../../src/contract/action.js';
 import { monitorOf } from '../../src/monitor/monitor.js';
 import { createWarden, type Warden } from '../../src/pipeline/warden.js';
 import { policyFromObject } from '../../src/policy/load.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Docker from 'dockerode';
+import { SandboxPolicySchema } from '../../src/policy/sections/sandbox.js';
 import { createDockerSandbox, type DockerSandbox } from '../../src/sandbox/docker-sandbox.js';
-import { SandboxPolicySchema } from '../../src/sandbox/sandbox-policy.js';
 import { sandboxConformance } from './conformance.js';
 import { TEST_LIMITS } from './helpers.js';
 

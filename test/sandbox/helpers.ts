@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { type SandboxPolicyInput, SandboxPolicySchema } from '../../src/policy/sections/sandbox.js';
 import { findOnPath } from '../../src/sandbox/bwrap-host.js';
 import { type BwrapSandbox, createBwrapSandbox } from '../../src/sandbox/bwrap-sandbox.js';
-import { type SandboxPolicyInput, SandboxPolicySchema } from '../../src/sandbox/sandbox-policy.js';
 
 /** Small limits keep the escape suite fast; each test may override them. */
 export const TEST_LIMITS = {

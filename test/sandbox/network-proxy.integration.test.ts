@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { SandboxPolicySchema } from '../../src/policy/sections/sandbox.js';
 import { type BwrapSandbox, createBwrapSandbox } from '../../src/sandbox/bwrap-sandbox.js';
 import { compileDomainAllowlist, startNetworkProxy } from '../../src/sandbox/network-proxy.js';
-import { SandboxPolicySchema } from '../../src/sandbox/sandbox-policy.js';
 import { TEST_LIMITS } from './helpers.js';
 
 // sandbox.network.allow: the filtering proxy is the only way out, and it applies the SSRF rules.

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { equalSecrets } from '../../server/session.js';
+import { equalSecrets } from '../../lib/equal-secrets.js';
 import type { ApprovalRecord } from '../../store/store.js';
 import type { ApprovalChannel } from '../approval-channel.js';
 

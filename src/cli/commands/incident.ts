@@ -3,12 +3,12 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/audit-log.js';
 import { type Evidence, preserveEvidence, verifyEvidence } from '../../incident/evidence.js';
-import { Overrides } from '../../incident/overrides.js';
 import { proposePrevention } from '../../incident/prevent.js';
 import { reportHtml, reportMarkdown } from '../../incident/render.js';
 import { buildIncidentReport, type IncidentReport } from '../../incident/report.js';
 import { PolicyError } from '../../policy/policy-error.js';
 import { durationMs } from '../../policy/schema.js';
+import { Overrides } from '../../store/overrides.js';
 import { CliError, openStore, printJson } from '../common.js';
 
 const DB = ['--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)'] as const;

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/audit-log.js';
-import { Overrides } from '../../incident/overrides.js';
 import { formatUsd, type LimitsBackend, USD } from '../../limits/backend.js';
 import { buildLimiters, hasLimits } from '../../limits/build-limiters.js';
 import type { LimitUsage } from '../../limits/limiter.js';
 import { backendKind, openLimitsBackend } from '../../limits/open-backend.js';
 import { Tightening } from '../../limits/tightening.js';
 import { limitsView } from '../../limits/usage.js';
+import { Overrides } from '../../store/overrides.js';
 import { CliError, DEFAULT_DB, loadPolicyOrExit, openStore, printJson } from '../common.js';
 
 interface LimitsOptions {

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
-import { sandboxChoiceFor } from '../../sandbox/assemble-sandbox.js';
 import { startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
 import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore } from '../common.js';
@@ -67,7 +66,7 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
       );
-      process.stdout.write(`sandbox: ${sandboxChoiceFor(policy)?.summary ?? 'none'}\n`);
+      process.stdout.write(`sandbox: ${warden.sandbox?.summary ?? 'none'}\n`);
       if (created.length > 0) {
         process.stdout.write(
           `created ${opts.tokens} with these tokens (shown once; only hashes are stored):\n${created.join('\n')}\n`,

@@ -1,4 +1,4 @@
-import type { Action } from '../../action/action.js';
+import type { Action } from '../../contract/action.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { Guard, GuardFinding } from '../guard.js';
 import { type FsScope, type Location, locate } from './fs-paths.js';

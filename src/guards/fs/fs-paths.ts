@@ -2,7 +2,7 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { CompiledAgent } from '../../policy/compile.js';
-import type { FsPolicy } from './fs-policy.js';
+import type { FsPolicy } from '../../policy/sections/fs.js';
 
 /** Why a path is refused before anything is resolved. */
 export interface PathProblem {

@@ -1,4 +1,4 @@
-import type { Action } from '../../action/action.js';
+import type { Action } from '../../contract/action.js';
 import type { Guard, GuardFinding } from '../guard.js';
 import { type CompiledHttp, endpointsFor, inspectUrl } from './url-checks.js';
 

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { Risk } from '../../action/risk.js';
+import type { Risk } from '../../contract/risk.js';
+import { compileHostPatterns, type NameMatcher } from '../../lib/glob.js';
 import { classifyAddress } from '../../net/addresses.js';
-import { compileHostPatterns, type NameMatcher } from '../../policy/glob.js';
+import type { HttpPolicy } from '../../policy/sections/http.js';
 import type { GuardFinding } from '../guard.js';
-import type { HttpPolicy } from './http-policy.js';
 
 /** The `http` section compiled once, at load: matchers, normalised words, compiled JSON Schemas. */
 export interface CompiledHttp {

@@ -1,8 +1,9 @@
 // biome-ignore-all lint/correctness/noVoidTypeReturn: `return this.problem(…)` ends a check where the first problem is found
 import { posix } from 'node:path';
-import type { Action } from '../../action/action.js';
+import type { Action } from '../../contract/action.js';
+import { compileNamePatterns, type NameMatcher } from '../../lib/glob.js';
 import type { CompiledPolicy, ResourceMatcher } from '../../policy/compile.js';
-import { compileNamePatterns, type NameMatcher } from '../../policy/glob.js';
+import type { ShellCommandEntry, ShellPolicy } from '../../policy/sections/shell.js';
 import type { Guard, GuardFinding } from '../guard.js';
 import {
   awkProblem,
@@ -14,7 +15,6 @@ import {
   unwrap,
 } from './shell-commands.js';
 import { parseShell } from './shell-parser.js';
-import type { ShellCommandEntry, ShellPolicy } from './shell-policy.js';
 import {
   type Placement,
   type Redirect,

@@ -1,10 +1,10 @@
-import type { Action } from '../../action/action.js';
-import type { Risk } from '../../action/risk.js';
-import { sqlAnalysisOf } from '../../permissions/resources.js';
-import { compileNamePatterns, type NameMatcher } from '../../policy/glob.js';
+import type { Action } from '../../contract/action.js';
+import type { Risk } from '../../contract/risk.js';
+import { compileNamePatterns, type NameMatcher } from '../../lib/glob.js';
+import { sqlAnalysisOf } from '../../lib/resources.js';
+import { databaseNameOf, type SqlPolicy, sqlDialectOf } from '../../policy/sections/sql.js';
 import type { SqlAnalysis, SqlClass } from '../../sql/sql-analysis.js';
 import type { Guard, GuardFinding } from '../guard.js';
-import { databaseNameOf, type SqlPolicy, sqlDialectOf } from './sql-policy.js';
 
 const RAISE: Record<Exclude<SqlClass, 'read'>, Risk> = {
   write: 'high',

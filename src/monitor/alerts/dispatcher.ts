@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditSink } from '../../audit/audit-sink.js';
+import type { Alert, AlertDelivery, AlertSink, AlertStore } from '../../contract/alert.js';
+import type { AuditSink } from '../../contract/records.js';
 import { durationMs } from '../../policy/schema.js';
+import type { AlertsConfig } from '../../policy/sections/monitor.js';
 import type { Metrics } from '../metrics.js';
-import type { AlertsConfig } from '../monitor-policy.js';
-import type { Alert, AlertDelivery, AlertSink, AlertStore } from './alert.js';
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createTransport } from 'nodemailer';
-import { resolveSecret, type SinkConfig } from '../monitor-policy.js';
-import type { Alert, AlertSink } from './alert.js';
+import type { Alert, AlertSink } from '../../contract/alert.js';
+import { resolveSecret, type SinkConfig } from '../../policy/sections/monitor.js';
 
 const EMOJI: Record<Alert['severity'], string> = {
   info: ':information_source:',

@@ -4,8 +4,9 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono, Context as HonoContext } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { equalSecrets } from '../../lib/equal-secrets.js';
 import { type Env, error } from '../app.js';
-import { CSRF_HEADER, equalSecrets, SESSION_COOKIE, type Sessions } from '../session.js';
+import { CSRF_HEADER, SESSION_COOKIE, type Sessions } from '../session.js';
 import type { TokenRegistry } from '../tokens.js';
 
 const TYPES: Record<string, string> = {

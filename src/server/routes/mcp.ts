@@ -1,8 +1,8 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Hono } from 'hono';
-import { assembledUpstreams } from '../../mcp/assemble-mcp.js';
 import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
+import { Upstream } from '../../mcp/upstream.js';
 import type { Warden } from '../../pipeline/warden.js';
 import type { Principal, TokenRegistry } from '../tokens.js';
 
@@ -18,7 +18,7 @@ const error = (code: string, message: string) => ({ error: { code, message } });
  */
 export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegistry): void {
   const pins = new ToolPins(warden.store, warden.audit, warden.policy.config.mcp.pinning);
-  const upstreams = assembledUpstreams(warden.policy);
+  const upstreams = policyUpstreams(warden);
   const gateway = new McpGateway({ warden, upstreams, pins, namespaced: true });
 
   app.all('/mcp', async (c) => {
@@ -97,4 +97,20 @@ export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegi
       throw e;
     }
   });
+}
+
+/**
+ * The policy's `mcp.servers` with a `command` or `url` become upstream connections for `/mcp`.
+ * Nothing is started here: each server is spawned or connected on the gateway's first request,
+ * and closed with the Warden.
+ */
+function policyUpstreams(warden: Warden): Upstream[] {
+  const servers = Object.entries(warden.policy.config.mcp.servers).filter(([, s]) => s.command || s.url);
+  const upstreams = servers.map(([name, server]) => new Upstream({ name, ...server }));
+  if (upstreams.length > 0) {
+    warden.onClose(async () => {
+      await Promise.allSettled(upstreams.map((u) => u.close()));
+    });
+  }
+  return upstreams;
 }

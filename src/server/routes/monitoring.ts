@@ -1,8 +1,8 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Hono } from 'hono';
-import type { OverrideChange } from '../../incident/overrides.js';
 import { monitorOf } from '../../monitor/monitor.js';
 import type { Warden } from '../../pipeline/warden.js';
+import type { OverrideChange } from '../../store/overrides.js';
 import type { Principal, Role, TokenRegistry } from '../tokens.js';
 
 const READERS: readonly Role[] = ['viewer', 'approver', 'admin'];

@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { ApprovalError } from '../../approvals/approvals.js';
-import { type SlackConfig, slackApprover } from '../../approvals/channels/channels-policy.js';
 import {
   APPROVE_ACTION,
   DENY_ACTION,
@@ -8,6 +7,7 @@ import {
   verifySlackRequest,
 } from '../../approvals/channels/slack.js';
 import type { Warden } from '../../pipeline/warden.js';
+import { type SlackConfig, slackApprover } from '../../policy/sections/approvals.js';
 import type { ApprovalRecord } from '../../store/store.js';
 import { type Env, error } from '../app.js';
 

@@ -1,5 +1,4 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
-import { MemoryAlertStore } from '../../monitor/alerts/alert.js';
 import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
 import {
   type ActionRecord,
@@ -20,6 +19,7 @@ import {
   type ToolPin,
   type VerifyResult,
 } from '../store.js';
+import { MemoryAlertStore } from './memory-alerts.js';
 
 /**
  * A store in process memory, for tests and single-process demos: same semantics and same audit

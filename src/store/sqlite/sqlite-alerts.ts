@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { AlertDelivery, AlertStore, DeliveryStatus } from '../../monitor/alerts/alert.js';
+import type { AlertDelivery, AlertStore, DeliveryStatus } from '../../contract/alert.js';
 
 /** The alert outbox in the `alerts` table (migration 2); claims are one immediate transaction. */
 export class SqliteAlertStore implements AlertStore {

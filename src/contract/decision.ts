@@ -1,0 +1,56 @@
+import type { Risk } from './risk.js';
+
+export type Effect = 'allow' | 'deny' | 'ask';
+
+/** The pipeline stages, in order (SPEC §1). A reason names the stage that gave it. */
+export type StageName =
+  | 'killswitch'
+  | 'validate'
+  | 'permissions'
+  | 'risk'
+  | 'guards'
+  | 'rules'
+  | 'limits'
+  | 'approval'
+  | 'execute'
+  | 'record';
+
+/** Why a decision was made. `code` is stable, lowercase and dotted. */
+export interface Reason {
+  code: string;
+  stage: StageName;
+  message: string;
+  /** `limits.*` denials: how long to wait before the same action can be admitted. */
+  retryAfterMs?: number;
+  /** `limits.*` denials: the limit that refused, with its figures. */
+  limit?: LimitFigures;
+}
+
+/** A limit's figures in a denial (the same fields as an entry of `GET /v1/limits`). */
+export interface LimitFigures {
+  name: string;
+  kind: 'rate' | 'budget' | 'steps' | 'duration' | 'loop';
+  scope: string;
+  key: string;
+  used: number;
+  reserved: number;
+  limit: number;
+  unit: 'calls' | 'usd' | 'steps' | 'ms';
+  window: string;
+  resetsAt?: string;
+}
+
+export interface ApprovalRequirement {
+  required: number;
+  roles: string[];
+}
+
+/** SPEC §3 (contract). */
+export interface Decision {
+  id: string;
+  effect: Effect;
+  risk: Risk;
+  reasons: Reason[];
+  rule?: string;
+  approvals?: ApprovalRequirement;
+}
