@@ -1,3 +1,4 @@
+import type { Reason } from '../contract/decision.js';
 import type { Executor } from './execute.js';
 
 /**
@@ -16,4 +17,22 @@ export function executorFor(table: ExecutorTable, type: string): Executor<unknow
     if (family) return family;
   }
   return table['*'];
+}
+
+/** The caller's executors win over the policy's, also by family: a caller's `fs.*` covers `fs.list`. */
+export function mergeExecutors(own: ExecutorTable, callers: ExecutorTable | undefined): ExecutorTable {
+  if (!callers) return own;
+  const merged: Record<string, ExecutorTable[string]> = {};
+  for (const [type, executor] of Object.entries(own))
+    if (!executorFor(callers, type)) merged[type] = executor;
+  return { ...merged, ...callers };
+}
+
+/** Why an allowed action cannot run: nobody can execute its type here. */
+export function noExecutor(type: string): Reason {
+  return {
+    code: 'execute.unavailable',
+    stage: 'execute',
+    message: `no executor for \`${type}\`: pass one to run(), or use POST /v1/actions and execute it yourself`,
+  };
 }

@@ -34,3 +34,15 @@ export class RunControl {
     };
   }
 }
+
+/** Aborts `control` when the caller's `signal` aborts; returns the function that stops listening. */
+export function followCaller(control: RunControl, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => undefined;
+  const onAbort = () => control.abort(signal.reason);
+  if (signal.aborted) {
+    onAbort();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}

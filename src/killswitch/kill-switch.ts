@@ -118,6 +118,22 @@ export class KillSwitch {
     };
   }
 
+  /**
+   * Watches one run of `agent` until the returned function is called: a stop aborts it with the
+   * kill's reason, and so does a stop that arrived before the run was tracked.
+   */
+  watch(agent: string, controller: Abortable): () => void {
+    const untrack = this.track(agent, controller);
+    this.recheck(agent, controller);
+    return untrack;
+  }
+
+  /** Aborts `controller` when `agent` is stopped now (the re-check before execution). */
+  recheck(agent: string, controller: Abortable): void {
+    const stop = this.stateOf(agent);
+    if (stop) controller.abort(killReason(agent, stop));
+  }
+
   private apply(list: readonly KillState[]): void {
     const next = new Map(list.map((k) => [k.agent, k]));
     this.killed = next;

@@ -48,3 +48,15 @@ export async function releaseAll(held: Reservation[], options: { ran?: boolean }
 export async function settleAll(held: Reservation[], _action: Action, output?: unknown): Promise<void> {
   await Promise.allSettled(held.map((r) => r.settle(output === undefined ? {} : { output })));
 }
+
+/** After `run()` executed: a completed action settles its holds, a failed one releases them as run. */
+export async function finishAll(
+  held: Reservation[],
+  action: Action,
+  execution: { status: string; output?: unknown },
+): Promise<void> {
+  if (held.length === 0) return;
+  await (execution.status === 'completed'
+    ? settleAll(held, action, execution.output)
+    : releaseAll(held, { ran: true }));
+}

@@ -1,0 +1,114 @@
+import { awaitApproval } from '../approvals/approval-stage.js';
+import type { Approvals } from '../approvals/approvals.js';
+import type { Action } from '../contract/action.js';
+import type { Decision } from '../contract/decision.js';
+import type { DecisionEvent } from '../contract/observer.js';
+import { type Executor, execute } from '../execute/execute.js';
+import { followCaller, RunControl } from '../execute/run-control.js';
+import type { KillSwitch } from '../killswitch/kill-switch.js';
+import type { CostModel } from '../limits/cost.js';
+import type { Reservation } from '../limits/limiter.js';
+import { finishAll, releaseAll } from '../limits/reservations.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { Recorder } from '../record/recorder.js';
+import { resultEntry } from '../record/records.js';
+import type { ApprovalRecord } from '../store/store.js';
+import type { RunOptions, RunResult } from './warden-options.js';
+
+/** What the stages after the decision use: the Warden's own parts. */
+export interface AfterDecision {
+  readonly policy: CompiledPolicy;
+  readonly kills: KillSwitch;
+  readonly approvals: Approvals;
+  readonly recorder: Recorder;
+  readonly costs: CostModel;
+  /** Runs past their decision: `Warden.close()` aborts them. */
+  readonly running: Set<RunControl>;
+}
+
+/**
+ * What follows an `allow` or `ask` in `run()`, in pipeline order: approval (8), the kill
+ * re-check, execution (9), the limit holds settled, the result record (10). A kill or the
+ * caller's signal aborts the run wherever it is.
+ */
+export async function carryOut<T>(
+  deps: AfterDecision,
+  action: Action,
+  decided: { decision: Decision; event: DecisionEvent | undefined },
+  perform: Executor<T>,
+  held: Reservation[],
+  options: RunOptions,
+): Promise<RunResult<T>> {
+  const control = new RunControl();
+  deps.running.add(control);
+  const unwatch = deps.kills.watch(action.agent, control);
+  const unfollow = followCaller(control, options.signal);
+  try {
+    let { decision } = decided;
+    let approval: ApprovalRecord | undefined;
+    if (decision.effect === 'ask') {
+      const outcome = await awaitApproval(deps.approvals, action, decision, {
+        signal: control.signal,
+        timeoutMs: deps.policy.approvalTimeoutMs,
+        ...(options.onApprovalRequested ? { onRequested: options.onApprovalRequested } : {}),
+      });
+      ({ decision, approval } = outcome);
+      if (decision.effect === 'deny') {
+        await releaseAll(held);
+        if (decided.event) {
+          const now = performance.now();
+          deps.recorder.finished({
+            decided: decided.event,
+            action,
+            decision,
+            status: 'denied',
+            approvalEnd: now,
+            end: now,
+          });
+        }
+        return { ...refused(decision), ...(approval ? { approval } : {}) };
+      }
+    }
+    const approvalEnd = decided.event ? performance.now() : 0;
+    // A stop may have arrived while the action waited for approval.
+    deps.kills.recheck(action.agent, control);
+    const execution = await execute(perform, action, deps.policy.executionTimeoutMs, control);
+    await finishAll(held, action, execution);
+    const actual =
+      execution.status === 'completed'
+        ? deps.costs.actualCost(action, { output: execution.output })
+        : undefined;
+    const unrecorded = await deps.recorder.append(resultEntry(action, execution, actual));
+    const result: RunResult<T> = {
+      decision,
+      status: execution.status,
+      durationMs: execution.durationMs,
+      ...(approval ? { approval } : {}),
+    };
+    if (execution.status === 'completed') result.output = execution.output;
+    else result.reason = execution.reason;
+    if (unrecorded) result.reason = unrecorded;
+    if (decided.event) {
+      deps.recorder.finished({
+        decided: decided.event,
+        action,
+        decision,
+        status: execution.status,
+        approvalEnd,
+        end: performance.now(),
+        executeMs: execution.durationMs,
+        ...(result.reason ? { reason: result.reason } : {}),
+      });
+    }
+    return result;
+  } finally {
+    unwatch();
+    deps.running.delete(control);
+    unfollow();
+  }
+}
+
+/** A run that ends at its decision: denied, with the deciding reason. */
+export function refused<T>(decision: Decision): RunResult<T> {
+  return { decision, status: 'denied', ...(decision.reasons[0] ? { reason: decision.reasons[0] } : {}) };
+}

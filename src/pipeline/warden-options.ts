@@ -1,0 +1,58 @@
+import type { ApprovalChannel } from '../approvals/approval-channel.js';
+import type { Decision, Reason } from '../contract/decision.js';
+import type { PipelineObserver } from '../contract/observer.js';
+import type { ExecutorTable } from '../execute/executors.js';
+import type { Guard } from '../guards/guard.js';
+import type { Limiter } from '../limits/limiter.js';
+import type { Monitor } from '../monitor/monitor.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
+import type { ApprovalRecord, Store } from '../store/store.js';
+
+export interface WardenOptions {
+  policy: CompiledPolicy;
+  store: Store;
+  guards?: Guard[];
+  limiters?: Limiter[];
+  channels?: ApprovalChannel[];
+  /** Executors by action type for `run()` calls that pass none (see `executorFor`). */
+  executors?: ExecutorTable;
+  /** Called by `close()`, in reverse order: what guards, limiters and executors hold. */
+  closers?: (() => Promise<void>)[];
+  /** Whether a sandbox can run `shell.exec` / `code.exec` (default false: they are denied). */
+  sandboxAvailable?: boolean;
+  /** How often the kill switch re-reads the store for stops made by other processes (ms, default 250). */
+  killPollMs?: number;
+  /**
+   * How often pending approval requests are swept (ms, default 1000): overdue ones expire (and are
+   * audited as `approval.expired` even when nobody waits), killed agents' ones are cancelled.
+   */
+  approvalSweepMs?: number;
+  /** Called when a stage crashes (it already denied); defaults to a JSON line on stderr. */
+  onStageError?: (stage: string, error: unknown) => void;
+  /** Watches decisions and results (logs, metrics, traces); stages are timed only when one is set. */
+  observer?: PipelineObserver;
+  /** The monitor the policy's `monitoring` section built (`createWarden` passes it). */
+  monitor?: Monitor;
+  /** The sandbox backend chosen for `shell.exec` / `code.exec` (`createWarden` passes it). */
+  sandbox?: SandboxChoice;
+}
+
+export type RunStatus = 'completed' | 'failed' | 'denied' | 'timeout' | 'aborted';
+
+export interface RunResult<T> {
+  /** The final decision: an `ask` that was approved becomes `allow`, one that was not becomes `deny`. */
+  decision: Decision;
+  status: RunStatus;
+  output?: T;
+  /** Why it did not complete, in words the agent can act on. */
+  reason?: Reason;
+  approval?: ApprovalRecord;
+  durationMs?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Called once an approval request exists, e.g. to tell the user where to approve. */
+  onApprovalRequested?: (request: ApprovalRecord) => void;
+}
