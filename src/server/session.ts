@@ -68,7 +68,7 @@ export class Sessions {
 
 export type Authentication =
   | { principal: Principal; via: 'bearer' | 'session'; session?: Session }
-  | { error: { code: string; message: string; status: 401 | 403 } };
+  | { error: { code: string; message: string } };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -103,7 +103,6 @@ export function authenticate(c: HonoContext, tokens: TokenRegistry, sessions: Se
           code: 'auth.csrf',
           message:
             'a dashboard request that changes state needs the same-origin `Origin` header and the session’s `X-Warden-CSRF` token; reload the dashboard',
-          status: 403,
         },
       };
     }
@@ -116,7 +115,6 @@ function missing(): Authentication {
     error: {
       code: 'auth.missing-token',
       message: 'a valid bearer token is required: send `Authorization: Bearer <token>`',
-      status: 401,
     },
   };
 }

@@ -1,20 +1,70 @@
-import type { Hono } from 'hono';
-import type { Warden } from '../../pipeline/warden.js';
-import { CAN, type Env, error, forbidden, jsonBody } from '../app.js';
+import type { ApprovalStatus } from '../../store/store.js';
+import { type App, CAN, fail, forbidden, jsonBody, type ServerDeps } from '../http.js';
+
+const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
+  'pending',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+];
 
 /**
- * One approval request, and its withdrawal. `POST /v1/approvals/{id}/cancel` is open to the agent
- * that asked (its own requests only: it gave up waiting) and to admins; the held action is then
- * denied with `approval.cancelled` and no later vote counts.
+ * Approval requests: `GET /v1/approvals[?status=&order=&limit=]`, one request by id, the votes
+ * `POST /v1/approvals/{id}/approve|deny` (approvers and admins; a vote from the dashboard's
+ * session counts as channel `dashboard`, else `api`), and the withdrawal
+ * `POST /v1/approvals/{id}/cancel`, open to the agent that asked (its own requests only: it gave
+ * up waiting) and to admins; the held action is then denied with `approval.cancelled` and no
+ * later vote counts. A vote that cannot count throws an `ApprovalError`, answered by the app's
+ * error handler.
  */
-export function registerApprovalRoutes(app: Hono<Env>, warden: Warden): void {
+export function registerApprovalRoutes(app: App, { warden }: ServerDeps): void {
+  app.get('/v1/approvals', async (c) => {
+    const denied = forbidden(c, CAN.read, 'list approvals');
+    if (denied) return denied;
+    const status = c.req.query('status') ?? 'pending';
+    if (!APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
+      return fail(c, 'validate.invalid', `\`status\`: expected one of ${APPROVAL_STATUSES.join(', ')}`);
+    }
+    const order = c.req.query('order') ?? 'asc';
+    const limit = Number(c.req.query('limit') ?? 100);
+    if ((order !== 'asc' && order !== 'desc') || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return fail(
+        c,
+        'validate.invalid',
+        '`order`: expected `asc` or `desc`; `limit`: expected an integer 1–1000',
+      );
+    }
+    const list = await warden.approvals.list(status as ApprovalStatus, { order, limit });
+    return c.json({ approvals: list });
+  });
+
+  for (const vote of ['approve', 'deny'] as const) {
+    app.post(`/v1/approvals/:id/${vote}`, async (c) => {
+      const denied = forbidden(c, CAN.vote, 'vote on approvals');
+      if (denied) return denied;
+      const body = (await jsonBody(c, true)) as { comment?: unknown; digest?: unknown };
+      const p = c.get('principal');
+      const record = await warden.approvals.vote({
+        id: c.req.param('id'),
+        approver: p.name,
+        role: p.role,
+        vote,
+        channel: c.get('via') === 'session' ? 'dashboard' : 'api',
+        ...(typeof body?.comment === 'string' ? { comment: body.comment } : {}),
+        ...(typeof body?.digest === 'string' ? { digest: body.digest } : {}),
+      });
+      return c.json({ approval: record });
+    });
+  }
+
   app.get('/v1/approvals/:id', async (c) => {
     const denied = forbidden(c, [...CAN.read, 'agent'], 'read approvals');
     if (denied) return denied;
     const record = await warden.approvals.refresh(c.req.param('id'));
     const p = c.get('principal');
     if (!record || (p.role === 'agent' && record.agent !== p.agent)) {
-      return c.json(error('approval.not-found', `no approval request \`${c.req.param('id')}\``), 404);
+      return fail(c, 'approval.not-found', `no approval request \`${c.req.param('id')}\``);
     }
     return c.json({ approval: record });
   });
@@ -26,7 +76,7 @@ export function registerApprovalRoutes(app: Hono<Env>, warden: Warden): void {
     const p = c.get('principal');
     const current = await warden.approvals.get(c.req.param('id'));
     if (!current || (p.role === 'agent' && current.agent !== p.agent)) {
-      return c.json(error('approval.not-found', `no approval request \`${c.req.param('id')}\``), 404);
+      return fail(c, 'approval.not-found', `no approval request \`${c.req.param('id')}\``);
     }
     const reason = typeof body.reason === 'string' && body.reason ? body.reason : `cancelled by ${p.name}`;
     return c.json({ approval: await warden.approvals.cancel(current.id, p.name, reason) });

@@ -1,7 +1,5 @@
-import type { Hono } from 'hono';
-import type { Warden } from '../../pipeline/warden.js';
 import type { AuditRecord } from '../../store/store.js';
-import { CAN, type Env, error, forbidden } from '../app.js';
+import { type App, CAN, fail, forbidden, type ServerDeps } from '../http.js';
 
 /** Records read from the store per text search request at most; the answer says where to continue. */
 const SCAN_LIMIT = 20_000;
@@ -14,7 +12,7 @@ const CHUNK = 1000;
  * every record returned is re-checked here). `before` continues from a previous page's `next`. A
  * text search reads at most 20,000 records from the store per request; `next` then lets it go on.
  */
-export function registerAuditSearchRoutes(app: Hono<Env>, warden: Warden): void {
+export function registerAuditSearchRoutes(app: App, { warden }: ServerDeps): void {
   app.get('/v1/audit/search', async (c) => {
     const denied = forbidden(c, CAN.read, 'read the audit log');
     if (denied) return denied;
@@ -27,16 +25,14 @@ export function registerAuditSearchRoutes(app: Hono<Env>, warden: Warden): void 
       ...(q.actionId ? { actionId: q.actionId } : {}),
     };
     if (q.before !== undefined && !/^\d{1,15}$/.test(q.before)) {
-      return c.json(
-        error(
-          'validate.invalid',
-          `\`before\`: expected a record seq (a positive integer), got \`${q.before.slice(0, 40)}\``,
-        ),
-        400,
+      return fail(
+        c,
+        'validate.invalid',
+        `\`before\`: expected a record seq (a positive integer), got \`${q.before.slice(0, 40)}\``,
       );
     }
     if (text.length > 200) {
-      return c.json(error('validate.invalid', '`q`: search text is limited to 200 characters'), 400);
+      return fail(c, 'validate.invalid', '`q`: search text is limited to 200 characters');
     }
     let before = q.before ? Number(q.before) : undefined;
     const records: AuditRecord[] = [];

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Hono, Context as HonoContext } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { equalSecrets } from '../../lib/equal-secrets.js';
-import { type Env, error } from '../app.js';
-import { CSRF_HEADER, SESSION_COOKIE, type Sessions } from '../session.js';
-import type { TokenRegistry } from '../tokens.js';
+import { type App, type AppContext, fail, type ServerDeps } from '../http.js';
+import { CSRF_HEADER, SESSION_COOKIE } from '../session.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -67,11 +65,11 @@ function loadAssets(dir: string): Map<string, Asset> {
  * login: `POST /v1/session` exchanges a token (in the body, never a URL) for an HttpOnly,
  * SameSite=Strict session cookie and returns the CSRF token the page sends back on every change.
  */
-export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, sessions: Sessions): void {
+export function registerDashboardRoutes(app: App, { tokens, sessions }: ServerDeps): void {
   const assets = loadAssets(dashboardAssetsDir());
-  const send = (c: HonoContext<Env>, name: string) => {
+  const send = (c: AppContext, name: string) => {
     const asset = assets.get(name);
-    if (!asset) return c.json(error('http.not-found', `no dashboard file \`${name}\``), 404);
+    if (!asset) return fail(c, 'http.not-found', `no dashboard file \`${name}\``);
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, { etag: asset.etag });
     return c.body(new Uint8Array(asset.body), 200, {
       ...SECURITY_HEADERS,
@@ -86,10 +84,7 @@ export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, s
 
   app.post('/v1/session', async (c) => {
     if (!sameOrigin(c)) {
-      return c.json(
-        error('auth.csrf', 'sign in from the dashboard itself (the `Origin` must be this server)'),
-        403,
-      );
+      return fail(c, 'auth.csrf', 'sign in from the dashboard itself (the `Origin` must be this server)');
     }
     let token: unknown;
     try {
@@ -98,14 +93,12 @@ export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, s
       token = undefined;
     }
     const principal = typeof token === 'string' ? tokens.authenticate(token.trim()) : undefined;
-    if (!principal) return c.json(error('auth.invalid-token', 'that token is not known to this server'), 401);
+    if (!principal) return fail(c, 'auth.invalid-token', 'that token is not known to this server');
     if (principal.role === 'agent') {
-      return c.json(
-        error(
-          'auth.forbidden',
-          'agent tokens cannot sign in to the dashboard; use an approver, admin or viewer token',
-        ),
-        403,
+      return fail(
+        c,
+        'auth.forbidden',
+        'agent tokens cannot sign in to the dashboard; use an approver, admin or viewer token',
       );
     }
     const session = sessions.create(principal);
@@ -121,7 +114,7 @@ export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, s
 
   app.get('/v1/session', (c) => {
     const session = sessions.get(getCookie(c, SESSION_COOKIE));
-    if (!session) return c.json(error('auth.missing-token', 'not signed in'), 401);
+    if (!session) return fail(c, 'auth.missing-token', 'not signed in');
     return c.json({ name: session.principal.name, role: session.principal.role, csrf: session.csrf });
   });
 
@@ -129,7 +122,7 @@ export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, s
     const id = getCookie(c, SESSION_COOKIE);
     const session = sessions.get(id);
     if (session && (!sameOrigin(c) || !equalSecrets(c.req.header(CSRF_HEADER), session.csrf))) {
-      return c.json(error('auth.csrf', 'sign out from the dashboard itself'), 403);
+      return fail(c, 'auth.csrf', 'sign out from the dashboard itself');
     }
     sessions.delete(id);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
@@ -137,7 +130,7 @@ export function registerDashboardRoutes(app: Hono<Env>, tokens: TokenRegistry, s
   });
 }
 
-function sameOrigin(c: HonoContext<Env>): boolean {
+function sameOrigin(c: AppContext): boolean {
   const origin = c.req.header('origin');
   const host = c.req.header('host');
   if (!origin || !host) return false;

@@ -1,8 +1,6 @@
-import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { Warden } from '../../pipeline/warden.js';
-import { CAN, type Env, forbidden } from '../app.js';
 import { AuditFollower } from '../audit-follower.js';
+import { type App, CAN, forbidden, type ServerDeps } from '../http.js';
 
 /** Events queued for one slow client before it is told it missed some (and should reload). */
 const MAX_QUEUED = 2000;
@@ -15,7 +13,7 @@ const KEEPALIVE_MS = 15_000;
  * request whenever it changes, in any process; `overflow` says the client fell more than 2,000
  * events behind and missed some. A comment line every 15 s keeps proxies open.
  */
-export function registerEventRoutes(app: Hono<Env>, warden: Warden): void {
+export function registerEventRoutes(app: App, { warden }: ServerDeps): void {
   const follower = new AuditFollower(warden);
   app.get('/v1/events', (c) => {
     const denied = forbidden(c, CAN.read, 'follow events');

@@ -1,22 +1,16 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { Hono } from 'hono';
 import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
 import { Upstream } from '../../mcp/upstream.js';
 import type { Warden } from '../../pipeline/warden.js';
-import type { Principal, TokenRegistry } from '../tokens.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the app's Env type is private to app.ts
-type AnyApp = Hono<any>;
-
-const error = (code: string, message: string) => ({ error: { code, message } });
+import { type App, fail, type ServerDeps } from '../http.js';
 
 /**
  * The MCP gateway over Streamable HTTP (`/mcp`, stateless: one SDK server per request) and the
  * admin routes for tool pins (`/v1/mcp/pins`). Only `agent` tokens may use `/mcp`: the agent a
  * call acts for is the token's, never anything the client says.
  */
-export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegistry): void {
+export function registerMcpRoutes(app: App, { warden, tokens }: ServerDeps): void {
   const pins = new ToolPins(warden.store, warden.audit, warden.policy.config.mcp.pinning);
   const upstreams = policyUpstreams(warden);
   const gateway = new McpGateway({ warden, upstreams, pins, namespaced: true });
@@ -25,29 +19,22 @@ export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegi
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     const principal = tokens.authenticate(match?.[1]);
     if (!principal) {
-      return c.json(
-        error(
-          'auth.missing-token',
-          'a valid agent bearer token is required: send `Authorization: Bearer <token>`',
-        ),
-        401,
+      return fail(
+        c,
+        'auth.missing-token',
+        'a valid agent bearer token is required: send `Authorization: Bearer <token>`',
         { 'www-authenticate': 'Bearer' },
       );
     }
     if (principal.role !== 'agent' || !principal.agent) {
-      return c.json(
-        error(
-          'auth.forbidden',
-          `role \`${principal.role}\` may not use the MCP gateway; it needs an \`agent\` token`,
-        ),
-        403,
+      return fail(
+        c,
+        'auth.forbidden',
+        `role \`${principal.role}\` may not use the MCP gateway; it needs an \`agent\` token`,
       );
     }
     if (upstreams.length === 0) {
-      return c.json(
-        error('mcp.no-servers', 'the policy names no MCP servers: add them under `mcp.servers`'),
-        404,
-      );
+      return fail(c, 'mcp.no-servers', 'the policy names no MCP servers: add them under `mcp.servers`');
     }
     const server = gateway.serverFor(principal.agent);
     const transport = new WebStandardStreamableHTTPServerTransport({});
@@ -56,20 +43,15 @@ export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegi
     return transport.handleRequest(c.req.raw);
   });
 
-  const isAdmin = (p: Principal) => p.role === 'admin';
   app.get('/v1/mcp/pins', async (c) => {
-    const p = c.get('principal') as Principal;
-    if (p.role === 'agent')
-      return c.json(error('auth.forbidden', `role \`agent\` may not read tool pins`), 403);
+    const p = c.get('principal');
+    if (p.role === 'agent') return fail(c, 'auth.forbidden', `role \`agent\` may not read tool pins`);
     return c.json({ pins: await pins.list(c.req.query('server') || undefined) });
   });
   app.post('/v1/mcp/pins/:server/:tool/approve', async (c) => {
-    const p = c.get('principal') as Principal;
-    if (!isAdmin(p)) {
-      return c.json(
-        error('auth.forbidden', `role \`${p.role}\` may not approve tool definitions; it needs admin`),
-        403,
-      );
+    const p = c.get('principal');
+    if (p.role !== 'admin') {
+      return fail(c, 'auth.forbidden', `role \`${p.role}\` may not approve tool definitions; it needs admin`);
     }
     let body: { digest?: unknown } = {};
     const text = await c.req.text();
@@ -77,10 +59,7 @@ export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegi
       try {
         body = JSON.parse(text) as { digest?: unknown };
       } catch (e) {
-        return c.json(
-          error('validate.invalid', `the request body is not JSON (${(e as Error).message})`),
-          400,
-        );
+        return fail(c, 'validate.invalid', `the request body is not JSON (${(e as Error).message})`);
       }
     }
     try {
@@ -92,8 +71,7 @@ export function registerMcpRoutes(app: AnyApp, warden: Warden, tokens: TokenRegi
       );
       return c.json({ pin });
     } catch (e) {
-      if (e instanceof PinError)
-        return c.json(error(e.code, e.message), e.code === 'mcp.pin-not-found' ? 404 : 409);
+      if (e instanceof PinError) return fail(c, e.code, e.message);
       throw e;
     }
   });

@@ -1,52 +1,43 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { monitorOf } from '../../monitor/monitor.js';
-import type { Warden } from '../../pipeline/warden.js';
 import type { OverrideChange } from '../../store/overrides.js';
+import { type App, fail, type ServerDeps } from '../http.js';
 import type { Principal, Role, TokenRegistry } from '../tokens.js';
 
 const READERS: readonly Role[] = ['viewer', 'approver', 'admin'];
-
-// biome-ignore lint/suspicious/noExplicitAny: the app's Env is the caller's; these routes read only `principal`.
-type AnyHono = Hono<any>;
 
 /**
  * `GET /metrics` (Prometheus text), `GET /v1/alerts` (the alert outbox), and the incident
  * overrides `POST /v1/agents/:agent/revoke|restore|approve-all|clear-approve-all|clear-tighten` (admin).
  * A `tighten` comes from the `tighten-limits` anomaly response; `clear-tighten` lifts it.
  */
-export function registerMonitoringRoutes(app: AnyHono, warden: Warden, tokens: TokenRegistry): void {
+export function registerMonitoringRoutes(app: App, { warden, tokens }: ServerDeps): void {
   app.get('/metrics', async (c) => {
     const monitor = monitorOf(warden);
     if (!monitor?.metrics) {
-      return c.json(
-        error(
-          'metrics.disabled',
-          'metrics are off: set `monitoring.enabled: true` (and `monitoring.metrics.enabled`) in the policy',
-        ),
-        404,
+      return fail(
+        c,
+        'metrics.disabled',
+        'metrics are off: set `monitoring.enabled: true` (and `monitoring.metrics.enabled`) in the policy',
       );
     }
     const localOk = monitor.config.metrics.auth === 'localhost' && isLoopback(c);
     if (!localOk) {
       const principal = bearer(c, tokens);
       if (!principal) {
-        return c.json(
-          error(
-            'auth.missing-token',
-            'a viewer, approver or admin bearer token is required: send `Authorization: Bearer <token>`',
-          ),
-          401,
+        return fail(
+          c,
+          'auth.missing-token',
+          'a viewer, approver or admin bearer token is required: send `Authorization: Bearer <token>`',
           { 'www-authenticate': 'Bearer' },
         );
       }
       if (!READERS.includes(principal.role)) {
-        return c.json(
-          error(
-            'auth.forbidden',
-            `role \`${principal.role}\` may not read metrics; it needs one of ${READERS.join(', ')}`,
-          ),
-          403,
+        return fail(
+          c,
+          'auth.forbidden',
+          `role \`${principal.role}\` may not read metrics; it needs one of ${READERS.join(', ')}`,
         );
       }
     }
@@ -55,21 +46,20 @@ export function registerMonitoringRoutes(app: AnyHono, warden: Warden, tokens: T
   });
 
   app.get('/v1/alerts', async (c) => {
-    const p = c.get('principal') as Principal;
+    const p = c.get('principal');
     if (!READERS.includes(p.role)) {
-      return c.json(
-        error(
-          'auth.forbidden',
-          `role \`${p.role}\` may not read alerts; it needs one of ${READERS.join(', ')}`,
-        ),
-        403,
+      return fail(
+        c,
+        'auth.forbidden',
+        `role \`${p.role}\` may not read alerts; it needs one of ${READERS.join(', ')}`,
       );
     }
     const status = c.req.query('status');
     if (status && !['pending', 'delivered', 'undeliverable', 'suppressed'].includes(status)) {
-      return c.json(
-        error('validate.invalid', '`status`: expected pending, delivered, undeliverable or suppressed'),
-        400,
+      return fail(
+        c,
+        'validate.invalid',
+        '`status`: expected pending, delivered, undeliverable or suppressed',
       );
     }
     const store = warden.store.alerts;
@@ -89,29 +79,25 @@ export function registerMonitoringRoutes(app: AnyHono, warden: Warden, tokens: T
   ];
   for (const change of changes) {
     app.post(`/v1/agents/:agent/${change}`, async (c) => {
-      const p = c.get('principal') as Principal;
+      const p = c.get('principal');
       if (p.role !== 'admin') {
-        return c.json(
-          error('auth.forbidden', `role \`${p.role}\` may not ${change} agents; it needs admin`),
-          403,
-        );
+        return fail(c, 'auth.forbidden', `role \`${p.role}\` may not ${change} agents; it needs admin`);
       }
       const agent = c.req.param('agent');
       if (agent === '*')
-        return c.json(
-          error('validate.invalid', 'overrides name one agent; to stop every agent use `POST /v1/kill-all`'),
-          400,
+        return fail(
+          c,
+          'validate.invalid',
+          'overrides name one agent; to stop every agent use `POST /v1/kill-all`',
         );
       const body = (await c.req.json().catch(() => ({}))) as { reason?: unknown };
       const reason = typeof body?.reason === 'string' ? body.reason : '';
       const changed = await warden.overrides.change(agent, change, p.name, reason);
       if (!changed) {
-        return c.json(
-          error(
-            'override.unchanged',
-            `agent \`${agent}\`: \`${change}\` changes nothing (already in that state)`,
-          ),
-          409,
+        return fail(
+          c,
+          'override.unchanged',
+          `agent \`${agent}\`: \`${change}\` changes nothing (already in that state)`,
         );
       }
       return c.json({ agent, change, overrides: warden.overrides.list() });
@@ -131,8 +117,4 @@ function isLoopback(c: Context): boolean {
   } catch {
     return false; // not served by node (e.g. app.request in tests): no socket to trust
   }
-}
-
-function error(code: string, message: string) {
-  return { error: { code, message } };
 }

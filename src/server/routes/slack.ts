@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import { ApprovalError } from '../../approvals/approvals.js';
 import {
   APPROVE_ACTION,
@@ -6,10 +5,9 @@ import {
   outcomeText,
   verifySlackRequest,
 } from '../../approvals/channels/slack.js';
-import type { Warden } from '../../pipeline/warden.js';
 import { type SlackConfig, slackApprover } from '../../policy/sections/approvals.js';
 import type { ApprovalRecord } from '../../store/store.js';
-import { type Env, error } from '../app.js';
+import { type App, fail, type ServerDeps } from '../http.js';
 
 interface BlockActionsPayload {
   type?: string;
@@ -25,17 +23,15 @@ interface BlockActionsPayload {
  * an approver through the policy (unmapped users cannot vote) and the vote counted like any
  * other, bound to the digest the button carried.
  */
-export function registerSlackRoutes(app: Hono<Env>, warden: Warden): void {
+export function registerSlackRoutes(app: App, { warden }: ServerDeps): void {
   const config = warden.policy.config.approvals.channels.slack;
   app.post('/v1/slack/interactions', async (c) => {
     const secret = config ? process.env[config.signingSecretEnv] : undefined;
     if (!config || !secret) {
-      return c.json(
-        error(
-          'slack.not-configured',
-          'Slack is not configured: see `approvals.channels.slack` in docs/policy.md',
-        ),
-        404,
+      return fail(
+        c,
+        'slack.not-configured',
+        'Slack is not configured: see `approvals.channels.slack` in docs/policy.md',
       );
     }
     const raw = await c.req.text();
@@ -44,13 +40,13 @@ export function registerSlackRoutes(app: Hono<Env>, warden: Warden): void {
       { timestamp: c.req.header('x-slack-request-timestamp'), signature: c.req.header('x-slack-signature') },
       raw,
     );
-    if (!verified.ok) return c.json(error(verified.code, verified.message), 401);
+    if (!verified.ok) return fail(c, verified.code, verified.message);
 
     let payload: BlockActionsPayload;
     try {
       payload = JSON.parse(new URLSearchParams(raw).get('payload') ?? '') as BlockActionsPayload;
     } catch {
-      return c.json(error('slack.bad-payload', 'expected a form field `payload` holding JSON'), 400);
+      return fail(c, 'slack.bad-payload', 'expected a form field `payload` holding JSON');
     }
     const action = payload.actions?.[0];
     const vote =
@@ -71,7 +67,7 @@ export function registerSlackRoutes(app: Hono<Env>, warden: Warden): void {
       typeof target.id !== 'string' ||
       typeof target.digest !== 'string'
     ) {
-      return c.json(error('slack.bad-payload', 'not a Warden Approve / Deny button click'), 400);
+      return fail(c, 'slack.bad-payload', 'not a Warden Approve / Deny button click');
     }
     const userId = payload.user?.id ?? '';
     const approver = slackApprover(config, userId);
