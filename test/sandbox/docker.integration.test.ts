@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import Docker from 'dockerode';
 import { SandboxPolicySchema } from '../../src/policy/sections/sandbox.js';
 import { createDockerSandbox, type DockerSandbox } from '../../src/sandbox/docker-sandbox.js';
-import { sandboxConformance } from './conformance.js';
+import { sandboxConformance } from '../../src/sandbox/sandbox.conformance.js';
 import { TEST_LIMITS } from './helpers.js';
 
 // The Docker backend runs where an engine answers. Where none does (this project's CI has no

@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sandboxConformance } from '../../src/sandbox/sandbox.conformance.js';
 import { ROOT } from '../helpers/cli.js';
-import { sandboxConformance } from './conformance.js';
 import { sh, testSandbox } from './helpers.js';
 
 // The escape suite, part 1: what a command inside can reach. Runs against the real bubblewrap.

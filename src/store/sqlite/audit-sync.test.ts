@@ -15,7 +15,12 @@ let n = 0;
 const freshFile = () => join(dir, `s${++n}.db`);
 
 // `normal` commits audit appends inline by default: the whole store contract must still hold.
-storeConformance('sqlite, audit.sync normal', () => openSqliteStore(freshFile(), { sync: 'normal' }));
+storeConformance('sqlite, audit.sync normal', () => openSqliteStore(freshFile(), { sync: 'normal' }), {
+  reopen: () => {
+    const file = freshFile();
+    return () => openSqliteStore(file, { sync: 'normal' });
+  },
+});
 
 /** What SQLite reports for the store's own connection and for the connection audit appends commit on. */
 async function applied(store: SqliteStore): Promise<[string, string]> {

@@ -13,7 +13,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshFile = () => join(dir, `s${++n}`, 'warden.db');
 
-storeConformance('sqlite', () => openSqliteStore(freshFile()));
+storeConformance('sqlite', () => openSqliteStore(freshFile()), {
+  reopen: () => {
+    const file = freshFile();
+    return () => openSqliteStore(file);
+  },
+});
 
 test('creates the directory, uses WAL with full sync, and records the schema version', async () => {
   const file = freshFile();

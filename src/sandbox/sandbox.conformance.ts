@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
+import type { Sandbox } from './sandbox.js';
 
 /**
  * What every `Sandbox` backend must do, run against each implementation (bubblewrap always;
