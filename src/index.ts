@@ -7,6 +7,10 @@
  * import { createWarden, loadPolicyFile, openSqliteStore } from 'warden';
  * const warden = await createWarden({ policy: loadPolicyFile('warden.yaml'), store: await openSqliteStore('.warden/warden.db') });
  * const decision = await warden.check({ agent: 'research-agent', type: 'fs.delete', params: { path: '/data/a' } });
+ *
+ * This root export loads no HTTP framework, MCP SDK or Docker client (`scripts/check-light-root.mjs`
+ * holds it to that). Those parts have subpaths of their own: `warden/server` (the HTTP control
+ * plane), `warden/mcp` (the MCP gateway), `warden/sandbox/docker` (the Docker sandbox).
  */
 
 export type { ApprovalChannel } from './approvals/approval-channel.js';
@@ -72,10 +76,6 @@ export type { ModelPrice, PriceLookup } from './limits/prices.js';
 export { PRICE_TABLE, PRICES_AS_OF, PRICES_SOURCE, priceLookup } from './limits/prices.js';
 export type { LimitsView } from './limits/usage.js';
 export { limitsView } from './limits/usage.js';
-export { McpGateway, NAMESPACE_SEPARATOR, refusal as mcpRefusal } from './mcp/gateway.js';
-export { pinnedDefinition, ToolPins } from './mcp/pins.js';
-export { FILESYSTEM_PRESET, unmappedType } from './mcp/tool-mapping.js';
-export { Upstream, type UpstreamSpec } from './mcp/upstream.js';
 export { AlertDispatcher } from './monitor/alerts/dispatcher.js';
 export { createSink, signWebhook } from './monitor/alerts/sinks.js';
 export type { Anomaly, AnomalyCode } from './monitor/anomalies.js';
@@ -109,7 +109,6 @@ export type { SqlDatabaseConfig, SqlPolicy } from './policy/sections/sql.js';
 export { BwrapSandbox, createBwrapSandbox } from './sandbox/bwrap-sandbox.js';
 export type { SandboxChoice } from './sandbox/choose-sandbox.js';
 export { chooseSandbox } from './sandbox/choose-sandbox.js';
-export { createDockerSandbox, DockerSandbox } from './sandbox/docker-sandbox.js';
 export type {
   LimitName,
   Sandbox,
@@ -124,10 +123,6 @@ export type {
   Violation,
 } from './sandbox/sandbox.js';
 export { SandboxError, sandboxOutcome } from './sandbox/sandbox.js';
-export { createApp } from './server/app.js';
-export { startServer } from './server/serve.js';
-export type { Principal, Role } from './server/tokens.js';
-export { createToken, hashToken, loadTokens, TokenRegistry } from './server/tokens.js';
 export type { SqlAnalysis, SqlClass, SqlDialect, SqlFinding, SqlOperation } from './sql/sql-analysis.js';
 export { analyzeSql, loadSqlParser } from './sql/sql-analysis.js';
 export { MemoryAlertStore } from './store/memory/memory-alerts.js';

@@ -1,3 +1,4 @@
+// One file because all four operations share one descriptor-relative open and re-check (INVARIANT below).
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,

@@ -1,3 +1,4 @@
+// One file because listing, calling, elicitation and refusals share the gateway's upstreams, pins and Warden.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   type CallToolRequest,

@@ -1,3 +1,4 @@
+// One file because the six detectors share one per-agent state and one quiet-period rule.
 import { posix } from 'node:path';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import { durationMs } from '../policy/schema.js';

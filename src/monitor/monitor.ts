@@ -1,5 +1,4 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Alert } from '../contract/alert.js';
 import type { DecisionEvent, PipelineObserver, ResultEvent } from '../contract/observer.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
 import type { TightenRequest } from '../limits/tightening.js';
@@ -8,6 +7,7 @@ import { MemoryAlertStore } from '../store/memory/memory-alerts.js';
 import type { Overrides } from '../store/overrides.js';
 import type { AuditRecord, Store } from '../store/store.js';
 import { AlertDispatcher } from './alerts/dispatcher.js';
+import { incidentAlert } from './alerts/incident-alert.js';
 import { createSink } from './alerts/sinks.js';
 import { type Anomaly, AnomalyDetector } from './anomalies.js';
 import { createDecisionLogs, type DecisionLogs } from './logs.js';
@@ -281,61 +281,6 @@ export class Monitor implements PipelineObserver {
         await warden.overrides.change(anomaly.agent, 'approve-all', by, why, { anomaly: anomaly.code });
     }
   }
-}
-
-/** The overrides that are alerts (lifting one is audited, not alerted). */
-const ALERTED_OVERRIDES: Record<
-  string,
-  { severity: Alert['severity']; title: (who: string) => string; did: string }
-> = {
-  revoke: { severity: 'critical', title: (who) => `grants of ${who} revoked`, did: 'revoked the grants of' },
-  'approve-all': {
-    severity: 'warning',
-    title: (who) => `every action of ${who} now needs approval`,
-    did: 'required approval for every action of',
-  },
-  tighten: {
-    severity: 'warning',
-    title: (who) => `rate limits of ${who} tightened`,
-    did: 'tightened the rate limits of',
-  },
-};
-
-/** Kills and overrides are incidents the team hears about, whoever caused them. */
-function incidentAlert(record: AuditRecord): Alert | undefined {
-  if (record.type !== 'kill' && record.type !== 'override') return undefined;
-  const who = record.agent ? `agent ${record.agent}` : 'all agents';
-  const reason =
-    typeof record.data.reason === 'string' && record.data.reason ? `: ${record.data.reason}` : '';
-  const base = {
-    ...(record.agent ? { agent: record.agent } : {}),
-    seq: record.seq,
-    at: record.ts,
-  };
-  if (record.type === 'kill') {
-    return {
-      ...base,
-      key: `killswitch.kill:${record.agent ?? '*'}:${record.seq}`,
-      severity: 'critical',
-      code: 'killswitch.kill',
-      title: `${who} stopped`,
-      text: `${record.actor ?? 'someone'} stopped ${who}${reason}`,
-    };
-  }
-  const change = record.data.change;
-  const said =
-    typeof change === 'string' && Object.hasOwn(ALERTED_OVERRIDES, change)
-      ? ALERTED_OVERRIDES[change]
-      : undefined;
-  if (!said) return undefined;
-  return {
-    ...base,
-    key: `override.${change}:${record.agent}:${record.seq}`,
-    severity: said.severity,
-    code: `override.${change}`,
-    title: said.title(who),
-    text: `${record.actor ?? 'someone'} ${said.did} ${who}${reason}`,
-  };
 }
 
 function report(msg: string, error: unknown): void {

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import type { RunCgroup } from './cgroups.js';
 import { signalName, violationNotice } from './limits.js';
 import { OutputCapture } from './output-capture.js';
+import { noLiveChildren, processStart, readStat, tryKill } from './process-tree.js';
+import type { RunCgroup } from './run-cgroup.js';
 import type { SandboxInfo, SandboxLimits, SandboxRequest, SandboxResult, Violation } from './sandbox.js';
 import { SandboxError } from './sandbox.js';
 
@@ -250,54 +250,5 @@ export class BwrapRun {
       result.stderr = { ...err, text: err.text ? `${err.text.replace(/\n?$/, '\n')}${notice}` : notice };
     }
     return result;
-  }
-}
-
-// /proc is read synchronously: it answers from memory in microseconds, while the thread pool that
-// asynchronous reads wait for may be busy removing earlier runs' cgroups (milliseconds each).
-
-/** A process's state letter and start time from `/proc/PID/stat`; undefined once it is gone. */
-function readStat(pid: number): { state: string; start: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', start: fields[19] ?? '' };
-}
-
-/**
- * Whether `pid` has no children left but zombies. False when that cannot be read (no
- * `/proc/PID/task/PID/children` on this kernel, or no permission): the caller then waits for
- * `pid` itself.
- */
-function noLiveChildren(pid: number): boolean {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  } catch {
-    return false;
-  }
-  for (const child of text.split(' ')) {
-    if (child.trim() === '') continue;
-    const stat = readStat(Number(child));
-    if (stat && stat.state !== 'Z' && stat.state !== 'X') return false;
-  }
-  return true;
-}
-
-function processStart(pid: number): string | undefined {
-  return readStat(pid)?.start;
-}
-
-function tryKill(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
   }
 }

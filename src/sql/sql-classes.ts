@@ -1,3 +1,4 @@
+// One file because the statement-kind tables and the classifier reading them change together.
 import type { SqlClass, SqlFinding } from './sql-types.js';
 
 export { SQL_CLASSES, type SqlClass } from './sql-types.js';

@@ -1,3 +1,4 @@
+// One file because ShellCheck keeps one decision's state (cwds, functions, first problem) all checks share.
 // biome-ignore-all lint/correctness/noVoidTypeReturn: `return this.problem(…)` ends a check where the first problem is found
 import { posix } from 'node:path';
 import type { Action } from '../../contract/action.js';
@@ -22,7 +23,7 @@ import {
   type SimpleCommand,
   walkShell,
 } from './shell-walk.js';
-import type { Word } from './shell-words.js';
+import { expandBraces, type Word } from './shell-words.js';
 
 /** The `shell` section compiled at load. */
 export interface CompiledShell {
@@ -435,73 +436,4 @@ class ShellCheck implements ShellVisitor {
     if (!this.roots) return false;
     return !this.roots.denies(full) && (this.roots.allows(full) || this.roots.allows(`${full}/`));
   }
-}
-
-/**
- * Bash brace expansion of one word (`a{b,c}d`, `{1..3}`, nested), or undefined when it makes more
- * than 256 words (the guard would rather refuse than enumerate).
- */
-export function expandBraces(word: string, budget = { left: 256 }): string[] | undefined {
-  let depth = 0;
-  let open = -1;
-  for (let i = 0; i < word.length; i++) {
-    const c = word[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '{') {
-      if (depth === 0) open = i;
-      depth++;
-    } else if (c === '}' && depth > 0) {
-      depth--;
-      if (depth !== 0) continue;
-      const body = word.slice(open + 1, i);
-      const parts = splitTop(body);
-      const range = /^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])$/.exec(body);
-      let options: string[] | undefined;
-      if (parts.length > 1) options = parts;
-      else if (range) options = rangeOf(range[1] as string, range[2] as string);
-      if (!options) continue; // `{x}` and `{}` are literal
-      const out: string[] = [];
-      for (const option of options) {
-        const rest = expandBraces(word.slice(0, open) + option + word.slice(i + 1), budget);
-        if (!rest) return undefined;
-        out.push(...rest);
-        budget.left -= rest.length;
-        if (budget.left < 0) return undefined;
-      }
-      return out;
-    }
-  }
-  return [word];
-}
-
-function splitTop(body: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '\\') i++;
-    else if (c === '{') depth++;
-    else if (c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(body.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(body.slice(start));
-  return parts;
-}
-
-function rangeOf(from: string, to: string): string[] | undefined {
-  const numeric = /^-?\d+$/.test(from) && /^-?\d+$/.test(to);
-  const a = numeric ? Number(from) : from.charCodeAt(0);
-  const b = numeric ? Number(to) : to.charCodeAt(0);
-  if (Math.abs(b - a) > 256) return undefined;
-  const out: string[] = [];
-  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? 1 : -1)
-    out.push(numeric ? String(v) : String.fromCharCode(v));
-  return out;
 }

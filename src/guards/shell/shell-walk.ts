@@ -1,3 +1,4 @@
+// One file because the walker visits every node kind of the bash grammar, and the cross-check here proves it.
 // biome-ignore-all lint/correctness/noVoidTypeReturn: `return this.…(…)` hands a node on and ends its case
 import type { Node, Tree } from './shell-parser.js';
 import { evaluateWord, scan, type Word } from './shell-words.js';

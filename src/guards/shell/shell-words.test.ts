@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandBraces } from './shell-guard.js';
-import { decodeAnsiC } from './shell-words.js';
+import { decodeAnsiC, expandBraces } from './shell-words.js';
 
 describe('shell word helpers', () => {
   it('decodes ANSI-C escapes as bash does', () => {

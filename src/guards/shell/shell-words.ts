@@ -135,3 +135,72 @@ export function decodeAnsiC(body: string): string {
     },
   );
 }
+
+/**
+ * Bash brace expansion of one word (`a{b,c}d`, `{1..3}`, nested), or undefined when it makes more
+ * than 256 words (the guard would rather refuse than enumerate).
+ */
+export function expandBraces(word: string, budget = { left: 256 }): string[] | undefined {
+  let depth = 0;
+  let open = -1;
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      if (depth === 0) open = i;
+      depth++;
+    } else if (c === '}' && depth > 0) {
+      depth--;
+      if (depth !== 0) continue;
+      const body = word.slice(open + 1, i);
+      const parts = splitTop(body);
+      const range = /^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])$/.exec(body);
+      let options: string[] | undefined;
+      if (parts.length > 1) options = parts;
+      else if (range) options = rangeOf(range[1] as string, range[2] as string);
+      if (!options) continue; // `{x}` and `{}` are literal
+      const out: string[] = [];
+      for (const option of options) {
+        const rest = expandBraces(word.slice(0, open) + option + word.slice(i + 1), budget);
+        if (!rest) return undefined;
+        out.push(...rest);
+        budget.left -= rest.length;
+        if (budget.left < 0) return undefined;
+      }
+      return out;
+    }
+  }
+  return [word];
+}
+
+function splitTop(body: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(body.slice(start));
+  return parts;
+}
+
+function rangeOf(from: string, to: string): string[] | undefined {
+  const numeric = /^-?\d+$/.test(from) && /^-?\d+$/.test(to);
+  const a = numeric ? Number(from) : from.charCodeAt(0);
+  const b = numeric ? Number(to) : to.charCodeAt(0);
+  if (Math.abs(b - a) > 256) return undefined;
+  const out: string[] = [];
+  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? 1 : -1)
+    out.push(numeric ? String(v) : String.fromCharCode(v));
+  return out;
+}
