@@ -2,8 +2,13 @@ import type { Risk } from './risk.js';
 
 export type Effect = 'allow' | 'deny' | 'ask';
 
-/** The pipeline stages, in order (SPEC §1). A reason names the stage that gave it. */
+/**
+ * The pipeline stages, in order (SPEC §1). A reason names the stage that gave it. `gateway` is
+ * the MCP gateway's own refusal before the pipeline (a tool that is unknown, unapproved or
+ * changed since it was pinned, or a call that would need several approvals).
+ */
 export type StageName =
+  | 'gateway'
   | 'killswitch'
   | 'validate'
   | 'permissions'
@@ -20,6 +25,8 @@ export interface Reason {
   code: string;
   stage: StageName;
   message: string;
+  /** Reasons of the guards stage: the guard that gave it (`fs`, `sql`, `http`, `shell`, `sandbox`, or a registered guard's name). */
+  guard?: string;
   /** `limits.*` denials: how long to wait before the same action can be admitted. */
   retryAfterMs?: number;
   /** `limits.*` denials: the limit that refused, with its figures. */
@@ -51,6 +58,9 @@ export interface Decision {
   effect: Effect;
   risk: Risk;
   reasons: Reason[];
+  /** The rule that decided, when a rule did. */
   rule?: string;
+  /** The guard that decided, when a guard denied (the same as `reasons[0].guard`). */
+  guard?: string;
   approvals?: ApprovalRequirement;
 }

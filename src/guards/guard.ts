@@ -35,17 +35,17 @@ export function guardsStage(guards: readonly Guard[]): Stage {
     run: function guardsRun(ctx) {
       const list = applicable(ctx.action.type);
       if (list.length === 0) return undefined;
-      const apply = (findings: GuardFinding[]) => {
+      const apply = (guard: string, findings: GuardFinding[]) => {
         for (const f of findings) {
-          if (f.effect === 'deny') return { code: f.code, stage: 'guards' as const, message: f.message };
+          if (f.effect === 'deny') return { code: f.code, stage: 'guards' as const, guard, message: f.message };
           ctx.risk = maxRisk(ctx.risk, f.risk);
-          ctx.reasons.push({ code: f.code, stage: 'guards', message: f.message });
+          ctx.reasons.push({ code: f.code, stage: 'guards', guard, message: f.message });
         }
         return undefined;
       };
       return (async () => {
         for (const guard of list) {
-          const denied = apply(await guard.inspect(ctx.action, ctx.facts));
+          const denied = apply(guard.name, await guard.inspect(ctx.action, ctx.facts));
           if (denied) return denied;
         }
         return undefined;

@@ -351,7 +351,7 @@ export class McpGateway {
 
   /** A refusal made by the gateway itself (before the pipeline), recorded in the audit log. */
   private async refuse(agent: string, tool: string, code: string, message: string): Promise<CallToolResult> {
-    const reason: Reason = { code, stage: 'permissions', message };
+    const reason: Reason = { code, stage: 'gateway', message };
     try {
       await this.warden.audit.append({ type: 'mcp.refused', agent, data: { tool, code, message } });
     } catch {

@@ -15,6 +15,7 @@ export function buildDecision(ctx: Context, denied: Reason | undefined): Decisio
     const context = ctx.reasons.filter((r) => r.stage === 'risk' || r.stage === 'guards');
     const decision: Decision = { id, effect: 'deny', risk: ctx.risk, reasons: [denied, ...context] };
     if (ctx.rule !== undefined) decision.rule = ctx.rule;
+    if (denied.guard !== undefined) decision.guard = denied.guard;
     return decision;
   }
   const decision: Decision = { id, effect: ctx.effect, risk: ctx.risk, reasons: ctx.reasons };

@@ -200,6 +200,11 @@ test('changing a tool description upstream blocks it until an admin approves the
   const refused = await call(second, 'greet', { name: 'Ada' });
   assert.equal(refused.isError, true);
   assert.equal(reasonCode(refused), 'mcp.tool-changed');
+  assert.equal(
+    (refused._meta?.['warden/reason'] as { stage?: string } | undefined)?.stage,
+    'gateway',
+    'the gateway names itself as the cause, not the permissions stage',
+  );
   assert.equal((await call(second, 'echo', { message: 'still fine' })).isError, undefined);
 
   const pins = JSON.parse((await runCli(['mcp', 'pins', 'list', '--json', '--db', tinyDb])).stdout) as {
