@@ -76,3 +76,10 @@ export interface AuditStore {
 export interface AuditSink {
   append(entry: AuditEntry): Promise<AuditRecord>;
 }
+
+/**
+ * An output may say how it is audited: `output[AUDIT_VIEW]()` returns the bounded summary to
+ * record (a sandbox result keeps its exit code, limits and violations and only a prefix of its
+ * streams). Symbol keys stay out of the JSON the agent receives.
+ */
+export const AUDIT_VIEW: unique symbol = Symbol.for('warden.auditView');

@@ -37,7 +37,8 @@ export function guardsStage(guards: readonly Guard[]): Stage {
       if (list.length === 0) return undefined;
       const apply = (guard: string, findings: GuardFinding[]) => {
         for (const f of findings) {
-          if (f.effect === 'deny') return { code: f.code, stage: 'guards' as const, guard, message: f.message };
+          if (f.effect === 'deny')
+            return { code: f.code, stage: 'guards' as const, guard, message: f.message };
           ctx.risk = maxRisk(ctx.risk, f.risk);
           ctx.reasons.push({ code: f.code, stage: 'guards', guard, message: f.message });
         }

@@ -1,9 +1,13 @@
 import type { Action } from '../contract/action.js';
 import type { Decision, Reason } from '../contract/decision.js';
+import { AUDIT_VIEW } from '../contract/records.js';
 import type { Execution } from '../execute/execute.js';
 import { USD } from '../limits/backend.js';
 import type { Actual, Estimate } from '../limits/cost.js';
 import type { Context } from '../policy/context.js';
+
+export { AUDIT_VIEW } from '../contract/records.js';
+
 import type { AuditEntry } from '../store/store.js';
 import { newActionId } from '../validate/validate.js';
 
@@ -157,13 +161,6 @@ function actionSummary(action: Action): Record<string, unknown> {
 }
 
 const MAX_OUTPUT_CHARS = 4096;
-
-/**
- * An output may say how it is audited: `output[AUDIT_VIEW]()` returns the bounded summary to
- * record (a sandbox result keeps its exit code, limits and violations and only a prefix of its
- * streams). Symbol keys stay out of the JSON the agent receives.
- */
-export const AUDIT_VIEW: unique symbol = Symbol.for('warden.auditView');
 
 /** Results are audited, but bounded: large outputs keep their size and a prefix. */
 export function summarize(output: unknown): unknown {

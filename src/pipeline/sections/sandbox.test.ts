@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Action } from '../../contract/action.js';
+import { codeExecutor, shellExecutor } from '../../execute/sandbox-executors.js';
 import { type Sandbox, SandboxError, type SandboxResult, type SandboxRun } from '../../sandbox/sandbox.js';
-import { codeExecutor, shellExecutor } from './sandbox.js';
 
 // How Warden's sandboxed executors report each run to their listener (the monitor's metrics).
 // Real runs are covered by test/monitor/sandbox-metrics.integration.test.ts; these are the cases
