@@ -34,6 +34,8 @@ export type {
   Reason,
   StageName,
 } from './contract/decision.js';
+export type { WardenErrorCode } from './contract/errors.js';
+export { isWardenError, WardenError } from './contract/errors.js';
 export type { DecisionEvent, PipelineObserver, ResultEvent, StageTiming } from './contract/observer.js';
 export type { AuditSink } from './contract/records.js';
 export type { Risk } from './contract/risk.js';

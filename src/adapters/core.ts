@@ -1,4 +1,5 @@
 import type { Reason } from '../contract/decision.js';
+import { WardenError } from '../contract/errors.js';
 import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
 
@@ -60,11 +61,15 @@ export function refusalText(reason: Reason | undefined): string {
   return `Refused by Warden (${reason.code}): ${reason.message}`;
 }
 
-/** Thrown from a wrapped tool's execute when Warden refuses; frameworks pass its message to the model. */
-export class WardenRefusal extends Error {
+/**
+ * Thrown from a wrapped tool's execute when Warden refuses (`action.refused`; `reason.code` says
+ * why); frameworks pass its message to the model.
+ */
+export class WardenRefusal extends WardenError {
   override readonly name = 'WardenRefusal';
+  declare readonly code: 'action.refused';
   constructor(readonly reason: Reason | undefined) {
-    super(refusalText(reason));
+    super('action.refused', refusalText(reason), { stage: reason?.stage });
   }
 }
 

@@ -1,10 +1,12 @@
+import { type ApprovalErrorCode, WardenError } from '../contract/errors.js';
+
 /** A vote that cannot be counted. `code` is stable: `approval.not-found`, `approval.self-approval`, … */
-export class ApprovalError extends Error {
+export class ApprovalError extends WardenError {
   override readonly name = 'ApprovalError';
   constructor(
-    readonly code: string,
+    override readonly code: ApprovalErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message, { stage: 'approval' });
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { WardenError } from '../contract/errors.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
 import type { AuditSync } from '../store/sqlite/audit-sync.js';
@@ -9,14 +10,18 @@ import type { Store } from '../store/store.js';
 export const DEFAULT_DB = '.warden/warden.db';
 export const DEFAULT_TOKENS = '.warden/tokens.json';
 
-/** A failure the user can fix: printed as `warden: <message>` with no stack, exit `code`. */
-export class CliError extends Error {
+/**
+ * A failure the user can fix (`cli.failed`): printed as `warden: <message>` with no stack, exit
+ * `exitCode`.
+ */
+export class CliError extends WardenError {
   override readonly name = 'CliError';
+  declare readonly code: 'cli.failed';
   constructor(
     message: string,
     readonly exitCode = 2,
   ) {
-    super(message);
+    super('cli.failed', message);
   }
 }
 

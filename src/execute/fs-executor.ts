@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { posix } from 'node:path';
 import type { Action } from '../contract/action.js';
+import { type FsErrorCode, WardenError } from '../contract/errors.js';
 import type { FsScope, PathProblem } from '../guards/fs/fs-paths.js';
 import type { CompiledAgent, CompiledPolicy } from '../policy/compile.js';
 import type { Executor } from './execute.js';
@@ -26,12 +27,13 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK
 const MAX_LINKS = 8;
 
 /** A refusal by the executor itself: the world changed between the check and the use. */
-export class FsRefusal extends Error {
+export class FsRefusal extends WardenError {
+  override readonly name = 'FsRefusal';
   constructor(
-    readonly code: string,
+    override readonly code: FsErrorCode,
     message: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, `${code}: ${message}`, { stage: 'execute' });
   }
 }
 

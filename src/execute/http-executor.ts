@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Action } from '../contract/action.js';
+import { type HttpErrorCode, WardenError } from '../contract/errors.js';
 import { type CompiledHttp, inspectUrl, literalAddress } from '../guards/http/url-checks.js';
 import { classifyAddress, type LookupFn, resolveVetted, SsrfError } from '../net/addresses.js';
 import type { ExecutionContext, Executor } from './execute.js';
@@ -32,12 +33,13 @@ export interface HttpResponse {
 }
 
 /** A request the executor refused or could not complete; `code` is a stable reason code. */
-export class HttpExecutionError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'HttpExecutionError';
-    this.code = code;
+export class HttpExecutionError extends WardenError {
+  override readonly name = 'HttpExecutionError';
+  constructor(
+    override readonly code: HttpErrorCode,
+    message: string,
+  ) {
+    super(code, `${code}: ${message}`, { stage: 'execute' });
   }
 }
 

@@ -1,3 +1,5 @@
+import { WardenError } from '../contract/errors.js';
+
 /**
  * Where limit counters live. Every operation is atomic on the backend: a `rate` call checks and
  * takes a slot in all its windows at once, a `reserve` checks and holds budget at once, so
@@ -68,8 +70,12 @@ export interface BudgetResult {
 }
 
 /** Thrown by a backend that cannot be reached in time; the limiter denies with `limits.unavailable`. */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends WardenError {
   override readonly name = 'BackendUnavailableError';
+  declare readonly code: 'limits.unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('limits.unavailable', message, { ...options, stage: 'limits' });
+  }
 }
 
 export const USD = 1_000_000;

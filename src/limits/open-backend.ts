@@ -1,12 +1,20 @@
+import { WardenError } from '../contract/errors.js';
 import { durationMs } from '../policy/schema.js';
 import type { ConnectionConfig, LimitsConfig } from '../policy/sections/limits.js';
 import type { Store } from '../store/store.js';
 import type { LimitsBackend } from './backend.js';
 import { memoryBackend } from './backends/memory-backend.js';
 
-/** A `limits` backend that cannot be opened as configured: the message says what to fix. */
-export class LimitsConfigError extends Error {
+/**
+ * A `limits` backend that cannot be opened as configured (`limits.invalid-config`): the message
+ * says what to fix.
+ */
+export class LimitsConfigError extends WardenError {
   override readonly name = 'LimitsConfigError';
+  declare readonly code: 'limits.invalid-config';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('limits.invalid-config', message, options);
+  }
 }
 
 /** Which backend the section names, or the one that follows the store (SPEC §7). */

@@ -1,6 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
+import { type PinErrorCode, WardenError } from '../contract/errors.js';
 import { MemoryPinStore } from '../store/memory/memory-store.js';
 import type { PinnedDefinition, PinStore, Store, ToolPin } from '../store/store.js';
 
@@ -25,13 +26,14 @@ export function pinnedDefinition(tool: Tool): PinnedDefinition {
   return { digest: sha256Hex(canonicalJson(definition)), definition };
 }
 
-export class PinError extends Error {
+/** An admin's approval of a tool definition that cannot be applied; `code` says why. */
+export class PinError extends WardenError {
   override readonly name = 'PinError';
   constructor(
-    readonly code: 'mcp.pin-not-found' | 'mcp.pin-nothing-pending' | 'mcp.pin-digest-mismatch',
+    override readonly code: PinErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

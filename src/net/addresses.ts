@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { WardenError } from '../contract/errors.js';
 
 /**
  * Which network addresses an agent may reach. Shared by the HTTP executor and the sandbox's
@@ -14,17 +15,19 @@ export type LookupFn = (host: string) => Promise<{ address: string; family: 4 | 
 export type AddressClass = { blocked: false } | { blocked: true; range: string };
 
 /** A request to a blocked address. `code` is the stable reason code. */
-export class SsrfError extends Error {
-  readonly code = 'http.ssrf-blocked';
+export class SsrfError extends WardenError {
+  override readonly name = 'SsrfError';
+  declare readonly code: 'http.ssrf-blocked';
   readonly address: string;
   readonly range: string;
   constructor(host: string, address: string, range: string) {
     super(
+      'http.ssrf-blocked',
       host === address
         ? `address \`${address}\` is in a blocked range (${range}); requests to internal addresses are refused`
         : `host \`${host}\` resolves to \`${address}\`, which is in a blocked range (${range}); requests to internal addresses are refused`,
+      { stage: 'execute' },
     );
-    this.name = 'SsrfError';
     this.address = address;
     this.range = range;
   }

@@ -1,5 +1,6 @@
 import { approvalReason } from '../approvals/approvals.js';
 import type { Decision } from '../contract/decision.js';
+import { type SubmissionErrorCode, WardenError } from '../contract/errors.js';
 import { USD } from '../limits/backend.js';
 import { actualData, summarize } from '../record/records.js';
 import type { ActionRecord, ApprovalRecord } from '../store/store.js';
@@ -14,14 +15,15 @@ export interface SubmissionView {
   approvalId?: string;
 }
 
-export class SubmissionError extends Error {
+/** A submit / report step that is refused; the server answers with `httpStatus`. */
+export class SubmissionError extends WardenError {
   override readonly name = 'SubmissionError';
   constructor(
-    readonly code: string,
+    override readonly code: SubmissionErrorCode,
     readonly httpStatus: 404 | 409 | 403,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

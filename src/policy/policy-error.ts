@@ -1,3 +1,5 @@
+import { WardenError } from '../contract/errors.js';
+
 /** One problem in a policy file, located as precisely as the source allows. */
 export interface PolicyIssue {
   file: string;
@@ -8,11 +10,15 @@ export interface PolicyIssue {
   message: string;
 }
 
-/** A policy that cannot be used. The message lists every issue as `file:line:col: field: message`. */
-export class PolicyError extends Error {
+/**
+ * A policy that cannot be used (`policy.invalid`). The message lists every issue as
+ * `file:line:col: field: message`.
+ */
+export class PolicyError extends WardenError {
   override readonly name = 'PolicyError';
+  declare readonly code: 'policy.invalid';
   constructor(readonly issues: PolicyIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    super('policy.invalid', issues.map(formatIssue).join('\n'));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Reason } from '../contract/decision.js';
+import { type SandboxErrorCode, WardenError } from '../contract/errors.js';
 
 /**
  * The sandbox extension point: runs one command, isolated and limited, and reports what happened.
@@ -107,13 +108,13 @@ export interface Sandbox {
 }
 
 /** A run refused before it started, with a stable reason code. */
-export class SandboxError extends Error {
+export class SandboxError extends WardenError {
   override readonly name = 'SandboxError';
   constructor(
-    readonly code: string,
+    override readonly code: SandboxErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message, { stage: 'execute' });
   }
 
   /** The reason the execute stage reports (see `execute`). */

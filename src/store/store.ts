@@ -1,6 +1,7 @@
 import type { Action } from '../contract/action.js';
 import type { AlertStore } from '../contract/alert.js';
 import type { Decision } from '../contract/decision.js';
+import { WardenError } from '../contract/errors.js';
 import type { AuditStore } from '../contract/records.js';
 
 export type {
@@ -132,12 +133,22 @@ export interface ActionStore {
   update(id: string, change: (current: ActionRecord) => ActionRecord): Promise<ActionRecord>;
 }
 
-/** Thrown by `create` when the id exists, and by `update` when it does not. */
-export class StoreConflictError extends Error {
+/** Thrown by `create` when the id exists (`store.conflict`). */
+export class StoreConflictError extends WardenError {
   override readonly name = 'StoreConflictError';
+  declare readonly code: 'store.conflict';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store.conflict', message, options);
+  }
 }
-export class StoreNotFoundError extends Error {
+
+/** Thrown by `update` when the id does not exist (`store.not-found`). */
+export class StoreNotFoundError extends WardenError {
   override readonly name = 'StoreNotFoundError';
+  declare readonly code: 'store.not-found';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store.not-found', message, options);
+  }
 }
 
 // ---------------------------------------------------------------- MCP tool pins

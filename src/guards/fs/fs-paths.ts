@@ -1,12 +1,13 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
+import type { PathProblemCode } from '../../contract/errors.js';
 import type { CompiledAgent } from '../../policy/compile.js';
 import type { FsPolicy } from '../../policy/sections/fs.js';
 
 /** Why a path is refused before anything is resolved. */
 export interface PathProblem {
-  code: string;
+  code: PathProblemCode;
   message: string;
 }
 

@@ -23,7 +23,10 @@ export function createHttpGuard(http: CompiledHttp): Guard {
     appliesTo: (type) => type === 'http.request',
     inspect: function httpGuard(action: Action): GuardFinding[] {
       const params = action.params;
-      const { url, findings } = inspectUrl(String(params.url), http);
+      const inspection = inspectUrl(String(params.url), http);
+      const { url } = inspection;
+      // Widened: the guard adds findings of its own beyond the URL checks.
+      const findings: GuardFinding[] = inspection.findings;
       if (!url || findings.some((f) => f.effect === 'deny')) return findings;
       const method = String(params.method ?? 'GET').toUpperCase();
       if (!http.methods.has(method))

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
+import type { UrlCheckCode } from '../../contract/errors.js';
 import type { Risk } from '../../contract/risk.js';
 import { compileHostPatterns, type NameMatcher } from '../../lib/glob.js';
 import { classifyAddress } from '../../net/addresses.js';
@@ -91,7 +92,10 @@ const SECRET_VALUES: ReadonlyArray<[string, RegExp]> = [
   ['a JSON Web Token', /\beyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]*/],
 ];
 
-const deny = (code: string, message: string): GuardFinding => ({ effect: 'deny', code, message });
+/** A finding of the URL checks: its code is one the HTTP executor can also refuse with. */
+export type UrlFinding = GuardFinding & { code: UrlCheckCode };
+
+const deny = (code: UrlCheckCode, message: string): UrlFinding => ({ effect: 'deny', code, message });
 
 function safeDecode(s: string): string {
   try {
@@ -109,7 +113,7 @@ export function literalAddress(hostname: string): string | undefined {
 
 export interface UrlInspection {
   url?: URL;
-  findings: GuardFinding[];
+  findings: UrlFinding[];
 }
 
 /**
@@ -132,7 +136,7 @@ export function inspectUrl(raw: string, http: CompiledHttp): UrlInspection {
       ],
     };
   }
-  const findings: GuardFinding[] = [];
+  const findings: UrlFinding[] = [];
   if (!http.schemes.has(url.protocol)) {
     findings.push(
       deny(
