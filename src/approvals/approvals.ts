@@ -1,3 +1,4 @@
+// One file because a request's whole life (request, vote, cancel, expire, wait) shares one store discipline and one change feed.
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import type { Action } from '../contract/action.js';
 import type { Decision } from '../contract/decision.js';

@@ -96,7 +96,9 @@ export type WardenErrorCode =
   // A CLI failure the user can fix (`CliError`).
   | 'cli.failed'
   // A tool call Warden refused, thrown by the AI SDK adapter, `warden/ai` (`WardenRefusal`).
-  | 'action.refused';
+  | 'action.refused'
+  // A request the HTTP server cannot read (`BadRequest`, `warden/server`).
+  | 'validate.invalid';
 
 /** What a `WardenError` carries besides its code and message. */
 export interface WardenErrorOptions {

@@ -1,4 +1,5 @@
 import type { Hono, Context as HonoContext } from 'hono';
+import { WardenError } from '../contract/errors.js';
 import type { Submissions } from '../pipeline/submissions.js';
 import type { Warden } from '../pipeline/warden.js';
 import { statusOf } from './http-status.js';
@@ -31,7 +32,12 @@ export const CAN = {
 } as const satisfies Record<string, readonly Role[]>;
 
 /** A request the client got wrong; the app's error handler answers it with 400 `validate.invalid`. */
-export class BadRequest extends Error {}
+/** A request the server cannot read (an empty or malformed body, a bad parameter): 400 `validate.invalid`. */
+export class BadRequest extends WardenError {
+  constructor(message: string) {
+    super('validate.invalid', message, { stage: 'validate' });
+  }
+}
 
 /** Every error body: `{ "error": { "code", "message" } }`. */
 export function errorBody(code: string, message: string) {
