@@ -128,6 +128,8 @@ export function emailSink(config: Extract<SinkConfig, { type: 'email' }>): Alert
   return {
     name: config.name ?? 'email',
     async deliver(alert, signal) {
+      // A delivery given up before it starts sends nothing (the others check before they fetch).
+      if (signal.aborted) throw new Error('email delivery was aborted before it started');
       const sending = transport.sendMail({
         from: config.from,
         to: config.to,
