@@ -10,6 +10,7 @@ import { registerLimits } from './commands/limits.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerRun } from './commands/run.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { CliError } from './common.js';
@@ -30,6 +31,7 @@ registerToken(program);
 registerMcp(program);
 registerLimits(program);
 registerRun(program);
+registerSandbox(program);
 registerIncident(program);
 
 try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -97,4 +97,48 @@ test('warden serve --demo (what npm start runs) decides the guide scenarios and 
   assert.deepEqual(kills, [], 'the demo leaves no agent killed behind');
   const verify = await runCli(['audit', 'verify', '--db', db]);
   assert.equal(verify.code, 0, verify.stdout);
+});
+
+test('warden serve on a host with no usable sandbox says that shell.exec and code.exec will be denied, why, and to run `warden sandbox doctor`', async () => {
+  const policy = join(tmp.dir, 'no-sandbox.yaml');
+  // A Docker socket that cannot exist: no backend this policy allows can run.
+  writeFileSync(
+    policy,
+    [
+      'version: 1',
+      'agents:',
+      '  coder:',
+      '    allow: [shell.exec]',
+      'sandbox:',
+      '  backend: docker',
+      `  docker: { socket: ${join(tmp.dir, 'no-engine.sock')} }`,
+      '',
+    ].join('\n'),
+  );
+  const server = spawnCli([
+    'serve',
+    '--policy',
+    policy,
+    '--port',
+    '0',
+    '--db',
+    join(tmp.dir, 'no-sandbox.db'),
+    '--tokens',
+    join(tmp.dir, 'no-sandbox-tokens.json'),
+  ]);
+  let output = '';
+  server.stdout.on('data', (d: Buffer) => {
+    output += d;
+  });
+  try {
+    // Under load the start alone can take several seconds.
+    await waitForLine(server, /will be denied.*\n/, 60_000);
+    assert.match(output, /^sandbox: none available \(docker: no Docker engine at /m);
+    assert.match(
+      output,
+      /^ {2}shell\.exec and code\.exec will be denied \(sandbox\.unavailable\): no sandbox backend can run here .*run `warden sandbox doctor` for what is missing and how to get it/m,
+    );
+  } finally {
+    server.kill('SIGKILL');
+  }
 });

@@ -67,6 +67,14 @@ export function registerServe(program: Command): void {
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
       );
       process.stdout.write(`sandbox: ${warden.sandbox?.summary ?? 'none'}\n`);
+      if (!warden.sandbox?.sandbox) {
+        // One line on what that means for agents, and where to go next.
+        process.stdout.write(
+          warden.sandbox?.problem
+            ? '  shell.exec and code.exec will be denied (sandbox.unavailable): no sandbox backend can run here (above); run `warden sandbox doctor` for what is missing and how to get it (Debian/Ubuntu: `apt-get install bubblewrap`)\n'
+            : '  shell.exec and code.exec will be denied (sandbox.unavailable): the policy sets `sandbox.backend: none`; run `warden sandbox doctor` to see which backend would work here\n',
+        );
+      }
       if (created.length > 0) {
         process.stdout.write(
           `created ${opts.tokens} with these tokens (shown once; only hashes are stored):\n${created.join('\n')}\n`,
