@@ -128,6 +128,9 @@ export class DockerSandbox implements Sandbox {
       await container.start();
       if (request.stdin !== undefined) stream.end(request.stdin);
       const timer = setTimeout(() => {
+        // A run already being killed (output cap, abort) did not run out of time: a slow kill
+        // under load must not add a second, false violation.
+        if (killed) return;
         violations.add('timeout');
         kill();
       }, timeoutMs);
