@@ -22,7 +22,7 @@ before(async () => {
 });
 after(() => warden.close());
 
-function call(method: string, path: string, token: string, body?: BodyInit) {
+function call(method: string, path: string, token: string, body?: string | Uint8Array) {
   return app.request(path, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -126,7 +126,13 @@ describe('slow clients', () => {
   let server: RunningServer;
   before(async () => {
     const tokens = new TokenRegistry([]);
-    server = await startServer(warden, tokens, { port: 0, headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    tokens.register(T.admin, { name: 'root', role: 'admin' });
+    server = await startServer(warden, tokens, {
+      port: 0,
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 600,
+      maxConnections: 3,
+    });
   });
   after(() => server.close());
 
@@ -134,7 +140,9 @@ describe('slow clients', () => {
     const { hostname, port } = new URL(server.url);
     const started = Date.now();
     const closed = await new Promise<number>((resolve, reject) => {
-      const socket = connect(Number(port), hostname, () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+      const socket = connect(Number(port), hostname, () =>
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'),
+      );
       socket.on('data', () => {});
       socket.on('error', () => {});
       socket.on('close', () => resolve(Date.now() - started));
@@ -146,8 +154,43 @@ describe('slow clients', () => {
     assert.ok(closed < 3000, `closed after ${closed} ms`);
   });
 
-  test('the server answers a normal request and caps connections', async () => {
-    const r = await fetch(`${server.url}/healthz`);
+  test('an event stream outlives the request timeout: it bounds receiving the request only', async () => {
+    const controller = new AbortController();
+    const r = await fetch(`${server.url}/v1/events`, {
+      headers: { authorization: `Bearer ${T.admin}` },
+      signal: controller.signal,
+    });
     assert.equal(r.status, 200);
+    const reader = (r.body as ReadableStream<Uint8Array>).getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /event: hello/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await call('POST', '/v1/agents/reader/kill', T.admin, '{}');
+    await call('POST', '/v1/agents/reader/revive', T.admin, '{}');
+    let seen = '';
+    while (!seen.includes('event: audit')) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+  });
+
+  test('connections over the cap are refused while the others are served', async () => {
+    const { hostname, port } = new URL(server.url);
+    const open = (): Promise<{ socket: import('node:net').Socket; closed: Promise<void> }> =>
+      new Promise((resolve) => {
+        const socket = connect(Number(port), hostname, () => {
+          const closed = new Promise<void>((done) => socket.on('close', () => done()));
+          resolve({ socket, closed });
+        });
+        socket.on('error', () => {});
+      });
+    const held = [await open(), await open(), await open()];
+    for (const h of held) h.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'); // headers unfinished
+    const extra = await open();
+    const refused = await Promise.race([
+      extra.closed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 250)),
+    ]);
+    assert.equal(refused, true, 'a fourth connection was kept open over a cap of 3');
+    for (const h of held) h.socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });
 });
