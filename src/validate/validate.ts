@@ -27,8 +27,10 @@ export function newActionId(): string {
  * the zod schemas, which remain the single source of the rules and of the error messages.
  */
 export function validateAction(input: unknown): Validation {
-  const unfaithful = typeof input === 'object' && input !== null ? faithful(input, [], 0) : undefined;
-  if (unfaithful) return unfaithful;
+  if (typeof input === 'object' && input !== null && !clean(input, 0)) {
+    const unfaithful = faithful(input, [], 0);
+    if (unfaithful) return unfaithful;
+  }
   const fast = fastPath(input);
   if (fast) {
     const schema = paramSchemaFor(fast.type);
@@ -114,6 +116,34 @@ export const MAX_INPUT_DEPTH = 100;
 
 // Half of a UTF-16 surrogate pair on its own: text that no UTF-8 client could have sent.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Any surrogate at all: a much cheaper test that rules out almost every string first.
+const SURROGATE = /[\ud800-\udfff]/;
+const loneSurrogate = (text: string) => SURROGATE.test(text) && LONE_SURROGATE.test(text);
+
+/** {@link faithful}'s question without building paths: the cheap pass every action takes. */
+function clean(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !loneSurrogate(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_INPUT_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!clean(value[i], depth + 1)) return false;
+        return true;
+      }
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (loneSurrogate(key) || !clean((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
 
 /**
  * What JSON can parse but an action must not carry, anywhere in it: a lone surrogate in a string
@@ -123,7 +153,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 function faithful(value: unknown, path: PropertyKey[], depth: number): Validation | undefined {
   if (typeof value === 'string') {
-    if (!LONE_SURROGATE.test(value)) return undefined;
+    if (!loneSurrogate(value)) return undefined;
     return refused(path, 'holds a lone surrogate (half of a UTF-16 pair): send well-formed Unicode text');
   }
   if (typeof value === 'number') {
@@ -145,7 +175,7 @@ function faithful(value: unknown, path: PropertyKey[], depth: number): Validatio
   }
   for (const key of Object.keys(value)) {
     path.push(key);
-    const problem = LONE_SURROGATE.test(key)
+    const problem = loneSurrogate(key)
       ? refused(path, 'the key holds a lone surrogate (half of a UTF-16 pair): send well-formed Unicode text')
       : faithful((value as Record<string, unknown>)[key], path, depth + 1);
     path.pop();
