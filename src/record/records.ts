@@ -43,7 +43,8 @@ export function decisionEntry(
   decision: Decision,
   estimate?: Estimate | { unpriced: string },
 ): AuditEntry {
-  const agent = action?.agent ?? (input as { agent?: unknown } | null)?.agent;
+  const given = (input as { agent?: unknown } | null)?.agent;
+  const agent = action?.agent ?? (typeof given === 'string' && given.length <= 200 ? given : undefined);
   const priced = estimate && 'micros' in estimate && estimate.via !== 'none' ? estimate : undefined;
   return {
     type: 'decision',
@@ -142,12 +143,45 @@ function usdOf(v: unknown): number | undefined {
 /**
  * An input that was not validated (refused before validation, e.g. by the kill switch, or invalid):
  * its type and bounded params are kept when present, so an incident report can show what was attempted.
+ * INVARIANT: the summary can always be recorded, whatever the input held (a non-finite number,
+ * nesting the audit's canonical JSON refuses, a cycle): the decision on it must reach the audit.
  */
 function unvalidated(input: unknown): Record<string, unknown> {
   const i = input as { type?: unknown; params?: unknown } | null;
   const out: Record<string, unknown> = { invalid: true };
   if (typeof i?.type === 'string' && i.type.length <= 200) out.type = i.type;
-  if (typeof i?.params === 'object' && i.params !== null) out.params = summarize(i.params);
+  if (typeof i?.params === 'object' && i.params !== null) out.params = summarize(recordable(i.params, 0));
+  return out;
+}
+
+/** How deep an unvalidated input is kept; below, a marker says what was cut. */
+const SUMMARY_DEPTH = 8;
+/** Entries kept per object or array of an unvalidated input. */
+const SUMMARY_ENTRIES = 100;
+
+/**
+ * A JSON-safe copy of `value`: non-finite numbers and bigints become strings that say what they
+ * were, nesting stops at {@link SUMMARY_DEPTH} with a marker, and objects and arrays keep their
+ * first {@link SUMMARY_ENTRIES} entries (a marker counts the rest).
+ */
+function recordable(value: unknown, depth: number): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : `[not a finite number: ${value}]`;
+  if (typeof value === 'bigint') return `[bigint: ${value}]`;
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= SUMMARY_DEPTH) return `[nested deeper than ${SUMMARY_DEPTH} levels: cut]`;
+  if (Array.isArray(value)) {
+    const items = value.slice(0, SUMMARY_ENTRIES).map((v) => recordable(v, depth + 1) ?? null);
+    if (value.length > SUMMARY_ENTRIES) items.push(`[${value.length - SUMMARY_ENTRIES} more items]`);
+    return items;
+  }
+  const keys = Object.keys(value);
+  const out: Record<string, unknown> = {};
+  for (const key of keys.slice(0, SUMMARY_ENTRIES)) {
+    const v = recordable((value as Record<string, unknown>)[key], depth + 1);
+    if (v !== undefined) out[key] = v;
+  }
+  if (keys.length > SUMMARY_ENTRIES) out['…'] = `[${keys.length - SUMMARY_ENTRIES} more keys]`;
   return out;
 }
 

@@ -27,6 +27,10 @@ export function newActionId(): string {
  * the zod schemas, which remain the single source of the rules and of the error messages.
  */
 export function validateAction(input: unknown): Validation {
+  if (typeof input === 'object' && input !== null && !clean(input, 0)) {
+    const unfaithful = faithful(input, [], 0);
+    if (unfaithful) return unfaithful;
+  }
   const fast = fastPath(input);
   if (fast) {
     const schema = paramSchemaFor(fast.type);
@@ -105,6 +109,83 @@ function fastPath(input: unknown): Action | undefined {
   if (session !== undefined) action.session = session;
   if (description !== undefined) action.description = description;
   return action;
+}
+
+/** Nesting deeper than this (counted from the action itself) is refused: no honest action needs it. */
+export const MAX_INPUT_DEPTH = 100;
+
+// Half of a UTF-16 surrogate pair on its own: text that no UTF-8 client could have sent.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Any surrogate at all: a much cheaper test that rules out almost every string first.
+const SURROGATE = /[\ud800-\udfff]/;
+const loneSurrogate = (text: string) => SURROGATE.test(text) && LONE_SURROGATE.test(text);
+
+/** {@link faithful}'s question without building paths: the cheap pass every action takes. */
+function clean(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !loneSurrogate(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_INPUT_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!clean(value[i], depth + 1)) return false;
+        return true;
+      }
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (loneSurrogate(key) || !clean((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+/**
+ * What JSON can parse but an action must not carry, anywhere in it: a lone surrogate in a string
+ * or key, a non-finite number (`1e309` parses as `Infinity`), or nesting deeper than
+ * {@link MAX_INPUT_DEPTH}. Such an input is refused here, with the field, so its deny is
+ * recorded like any other instead of failing later where it cannot be written down.
+ */
+function faithful(value: unknown, path: PropertyKey[], depth: number): Validation | undefined {
+  if (typeof value === 'string') {
+    if (!loneSurrogate(value)) return undefined;
+    return refused(path, 'holds a lone surrogate (half of a UTF-16 pair): send well-formed Unicode text');
+  }
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return undefined;
+    return refused(path, `expected a finite number, got \`${value}\` (JSON numbers stop at about 1.8e308)`);
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_INPUT_DEPTH) {
+    return refused(path.slice(0, 3), `nested deeper than ${MAX_INPUT_DEPTH} levels: flatten it`);
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const problem = faithful(value[i], path, depth + 1);
+      path.pop();
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    path.push(key);
+    const problem = loneSurrogate(key)
+      ? refused(path, 'the key holds a lone surrogate (half of a UTF-16 pair): send well-formed Unicode text')
+      : faithful((value as Record<string, unknown>)[key], path, depth + 1);
+    path.pop();
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function refused(path: PropertyKey[], message: string): Validation {
+  return { ok: false, field: fieldPath([...path]), message };
 }
 
 function failure(issue: z.core.$ZodIssue | undefined, prefix: PropertyKey[]): Validation {

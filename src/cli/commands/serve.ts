@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
-import { startServer } from '../../server/serve.js';
+import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
 import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore } from '../common.js';
 
@@ -15,6 +15,9 @@ interface ServeOptions {
   port: string;
   tokens: string;
   demo?: boolean;
+  headersTimeout: string;
+  requestTimeout: string;
+  maxConnections: string;
 }
 
 export function registerServe(program: Command): void {
@@ -35,6 +38,17 @@ export function registerServe(program: Command): void {
       DEFAULT_TOKENS,
     )
     .option('--demo', 'also run a scripted demo agent against the server')
+    .option(
+      '--headers-timeout <seconds>',
+      'a client must send its request headers within this',
+      String(SERVER_LIMITS.headersTimeoutMs / 1000),
+    )
+    .option(
+      '--request-timeout <seconds>',
+      'a client must send its whole request within this (answers such as /v1/events are not cut)',
+      String(SERVER_LIMITS.requestTimeoutMs / 1000),
+    )
+    .option('--max-connections <n>', 'connections open at once at most', String(SERVER_LIMITS.maxConnections))
     .action(async (opts: ServeOptions) => {
       const policyFile = opts.policy ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
       if (!policyFile)
@@ -42,6 +56,11 @@ export function registerServe(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port \`${opts.port}\`: expected 0–65535`);
+      const limits = {
+        headersTimeoutMs: positive('--headers-timeout', opts.headersTimeout, 3600) * 1000,
+        requestTimeoutMs: positive('--request-timeout', opts.requestTimeout, 3600) * 1000,
+        maxConnections: Math.floor(positive('--max-connections', opts.maxConnections, 1_000_000)),
+      };
       const policy = loadPolicyOrExit(policyFile);
       // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
       policy.config.monitoring.enabled ??= true;
@@ -61,7 +80,7 @@ export function registerServe(program: Command): void {
         await store.close();
         throw new CliError(`cannot start with policy ${policyFile}: ${(error as Error).message}`, 2);
       }
-      const server = await startServer(warden, tokens, { host: opts.host, port });
+      const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
 
       process.stdout.write(
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
@@ -120,4 +139,13 @@ export function registerServe(program: Command): void {
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
     });
+}
+
+/** A flag's number, above 0 and at most `max`; anything else stops `serve` with the flag named. */
+function positive(flag: string, value: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) {
+    throw new CliError(`${flag} \`${value}\`: expected a number above 0 and at most ${max}`);
+  }
+  return n;
 }

@@ -6,7 +6,10 @@ import {
   fail,
   forbidden,
   jsonBody,
+  pathParam,
+  query,
   type ServerDeps,
+  text,
 } from '../http.js';
 
 /**
@@ -36,21 +39,23 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
   app.get('/v1/actions/:id', async (c) => {
     const denied = forbidden(c, [...CAN.submit, ...CAN.read], 'read actions');
     if (denied) return denied;
-    const id = c.req.param('id');
+    const id = pathParam(c, 'id');
+    const { wait } = query(c, { wait: text(20).optional() });
     const p = c.get('principal');
     if (p.role === 'agent') {
       const record = await warden.store.actions.get(id);
       if (record && record.agent !== p.agent)
         return fail(c, 'auth.wrong-agent', 'this action belongs to another agent');
     }
-    const wait = waitMs(c.req.query('wait'));
-    const view = wait > 0 ? await submissions.wait(id, wait, c.req.raw.signal) : await submissions.status(id);
+    const ms = waitMs(wait);
+    const view = ms > 0 ? await submissions.wait(id, ms, c.req.raw.signal) : await submissions.status(id);
     return c.json(view);
   });
 
   app.post('/v1/actions/:id/result', async (c) => {
     const denied = forbidden(c, CAN.submit, 'report results');
     if (denied) return denied;
+    const id = pathParam(c, 'id');
     const body = (await jsonBody(c)) as {
       status?: unknown;
       output?: unknown;
@@ -62,7 +67,7 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     }
     const p = c.get('principal');
     const usd = body.cost?.usd;
-    const view = await submissions.report(c.req.param('id'), p.role === 'agent' ? p.agent : undefined, {
+    const view = await submissions.report(id, p.role === 'agent' ? p.agent : undefined, {
       status: body.status,
       ...(body.output === undefined ? {} : { output: body.output }),
       ...(typeof body.error === 'string' ? { error: body.error } : {}),

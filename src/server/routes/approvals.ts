@@ -1,13 +1,24 @@
 import type { ApprovalStatus } from '../../store/store.js';
-import { type App, CAN, fail, forbidden, jsonBody, type ServerDeps } from '../http.js';
+import {
+  type App,
+  CAN,
+  fail,
+  forbidden,
+  integer,
+  jsonBody,
+  oneOf,
+  pathParam,
+  query,
+  type ServerDeps,
+} from '../http.js';
 
-const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
+const APPROVAL_STATUSES = [
   'pending',
   'approved',
   'denied',
   'expired',
   'cancelled',
-];
+] as const satisfies readonly ApprovalStatus[];
 
 /**
  * Approval requests: `GET /v1/approvals[?status=&order=&limit=]`, one request by id, the votes
@@ -22,20 +33,15 @@ export function registerApprovalRoutes(app: App, { warden }: ServerDeps): void {
   app.get('/v1/approvals', async (c) => {
     const denied = forbidden(c, CAN.read, 'list approvals');
     if (denied) return denied;
-    const status = c.req.query('status') ?? 'pending';
-    if (!APPROVAL_STATUSES.includes(status as ApprovalStatus)) {
-      return fail(c, 'validate.invalid', `\`status\`: expected one of ${APPROVAL_STATUSES.join(', ')}`);
-    }
-    const order = c.req.query('order') ?? 'asc';
-    const limit = Number(c.req.query('limit') ?? 100);
-    if ((order !== 'asc' && order !== 'desc') || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return fail(
-        c,
-        'validate.invalid',
-        '`order`: expected `asc` or `desc`; `limit`: expected an integer 1–1000',
-      );
-    }
-    const list = await warden.approvals.list(status as ApprovalStatus, { order, limit });
+    const q = query(c, {
+      status: oneOf(APPROVAL_STATUSES).optional(),
+      order: oneOf(['asc', 'desc']).optional(),
+      limit: integer(1, 1000).optional(),
+    });
+    const list = await warden.approvals.list(q.status ?? 'pending', {
+      order: q.order ?? 'asc',
+      limit: q.limit ?? 100,
+    });
     return c.json({ approvals: list });
   });
 
@@ -43,10 +49,11 @@ export function registerApprovalRoutes(app: App, { warden }: ServerDeps): void {
     app.post(`/v1/approvals/:id/${vote}`, async (c) => {
       const denied = forbidden(c, CAN.vote, 'vote on approvals');
       if (denied) return denied;
+      const id = pathParam(c, 'id');
       const body = (await jsonBody(c, true)) as { comment?: unknown; digest?: unknown };
       const p = c.get('principal');
       const record = await warden.approvals.vote({
-        id: c.req.param('id'),
+        id,
         approver: p.name,
         role: p.role,
         vote,
@@ -61,10 +68,11 @@ export function registerApprovalRoutes(app: App, { warden }: ServerDeps): void {
   app.get('/v1/approvals/:id', async (c) => {
     const denied = forbidden(c, [...CAN.read, 'agent'], 'read approvals');
     if (denied) return denied;
-    const record = await warden.approvals.refresh(c.req.param('id'));
+    const id = pathParam(c, 'id');
+    const record = await warden.approvals.refresh(id);
     const p = c.get('principal');
     if (!record || (p.role === 'agent' && record.agent !== p.agent)) {
-      return fail(c, 'approval.not-found', `no approval request \`${c.req.param('id')}\``);
+      return fail(c, 'approval.not-found', `no approval request \`${id}\``);
     }
     return c.json({ approval: record });
   });
@@ -72,11 +80,12 @@ export function registerApprovalRoutes(app: App, { warden }: ServerDeps): void {
   app.post('/v1/approvals/:id/cancel', async (c) => {
     const denied = forbidden(c, ['agent', 'admin'], 'cancel approval requests');
     if (denied) return denied;
+    const id = pathParam(c, 'id');
     const body = (await jsonBody(c, true)) as { reason?: unknown };
     const p = c.get('principal');
-    const current = await warden.approvals.get(c.req.param('id'));
+    const current = await warden.approvals.get(id);
     if (!current || (p.role === 'agent' && current.agent !== p.agent)) {
-      return fail(c, 'approval.not-found', `no approval request \`${c.req.param('id')}\``);
+      return fail(c, 'approval.not-found', `no approval request \`${id}\``);
     }
     const reason = typeof body.reason === 'string' && body.reason ? body.reason : `cancelled by ${p.name}`;
     return c.json({ approval: await warden.approvals.cancel(current.id, p.name, reason) });

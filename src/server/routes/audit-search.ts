@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../../store/store.js';
-import { type App, CAN, fail, forbidden, type ServerDeps } from '../http.js';
+import { type App, CAN, forbidden, integer, query, type ServerDeps, text } from '../http.js';
 
 /** Records read from the store per text search request at most; the answer says where to continue. */
 const SCAN_LIMIT = 20_000;
@@ -16,34 +16,31 @@ export function registerAuditSearchRoutes(app: App, { warden }: ServerDeps): voi
   app.get('/v1/audit/search', async (c) => {
     const denied = forbidden(c, CAN.read, 'read the audit log');
     if (denied) return denied;
-    const q = c.req.query();
-    const limit = Math.max(1, Math.min(Number(q.limit ?? 100) || 100, 500));
-    const text = (q.q ?? '').trim().toLowerCase();
+    const q = query(c, {
+      agent: text().optional(),
+      type: text().optional(),
+      actionId: text().optional(),
+      q: text(200).optional(),
+      before: integer(1, 999_999_999_999_999).optional(),
+      limit: integer(1, 500).optional(),
+    });
+    const limit = q.limit ?? 100;
+    const search = (q.q ?? '').trim().toLowerCase();
     const filter = {
       ...(q.agent ? { agent: q.agent } : {}),
       ...(q.type ? { type: q.type } : {}),
       ...(q.actionId ? { actionId: q.actionId } : {}),
     };
-    if (q.before !== undefined && !/^\d{1,15}$/.test(q.before)) {
-      return fail(
-        c,
-        'validate.invalid',
-        `\`before\`: expected a record seq (a positive integer), got \`${q.before.slice(0, 40)}\``,
-      );
-    }
-    if (text.length > 200) {
-      return fail(c, 'validate.invalid', '`q`: search text is limited to 200 characters');
-    }
-    let before = q.before ? Number(q.before) : undefined;
+    let before = q.before;
     const records: AuditRecord[] = [];
     let scanned = 0;
     let exhausted = false;
     while (records.length < limit && scanned < SCAN_LIMIT) {
-      const want = text ? CHUNK : limit - records.length;
+      const want = search ? CHUNK : limit - records.length;
       const chunk = await warden.store.audit.query({
         ...filter,
         ...(before === undefined ? {} : { beforeSeq: before }),
-        ...(text ? { text } : {}),
+        ...(search ? { text: search } : {}),
         limit: want,
         order: 'desc',
       });
@@ -52,7 +49,7 @@ export function registerAuditSearchRoutes(app: App, { warden }: ServerDeps): voi
         used++;
         before = r.seq;
         scanned++;
-        if (!text || JSON.stringify(r).toLowerCase().includes(text)) records.push(r);
+        if (!search || JSON.stringify(r).toLowerCase().includes(search)) records.push(r);
         if (records.length >= limit) break;
       }
       if (chunk.length < want && used === chunk.length) {

@@ -1,4 +1,6 @@
-import { type App, CAN, forbidden, type ServerDeps } from '../http.js';
+import { type App, CAN, forbidden, integer, oneOf, query, type ServerDeps, text } from '../http.js';
+
+const SEQ = integer(1, Number.MAX_SAFE_INTEGER);
 
 /**
  * `GET /v1/audit` (filters `agent`, `type`, `actionId`; `after`/`before` a seq; `limit` up to
@@ -9,15 +11,23 @@ export function registerAuditRoutes(app: App, { warden }: ServerDeps): void {
   app.get('/v1/audit', async (c) => {
     const denied = forbidden(c, CAN.read, 'read the audit log');
     if (denied) return denied;
-    const q = c.req.query();
+    const q = query(c, {
+      agent: text().optional(),
+      type: text().optional(),
+      actionId: text().optional(),
+      after: SEQ.optional(),
+      before: SEQ.optional(),
+      limit: integer(1, 10_000).optional(),
+      order: oneOf(['asc', 'desc']).optional(),
+    });
     const records = await warden.store.audit.query({
       ...(q.agent ? { agent: q.agent } : {}),
       ...(q.type ? { type: q.type } : {}),
       ...(q.actionId ? { actionId: q.actionId } : {}),
-      ...(q.after ? { afterSeq: Number(q.after) } : {}),
-      ...(q.before ? { beforeSeq: Number(q.before) } : {}),
-      limit: Math.min(Number(q.limit ?? 100) || 100, 10_000),
-      order: q.order === 'desc' ? 'desc' : 'asc',
+      ...(q.after === undefined ? {} : { afterSeq: q.after }),
+      ...(q.before === undefined ? {} : { beforeSeq: q.before }),
+      limit: q.limit ?? 100,
+      order: q.order ?? 'asc',
     });
     return c.json({ records });
   });

@@ -1,5 +1,5 @@
 import { ALL_AGENTS } from '../../killswitch/kill-switch.js';
-import { type App, CAN, fail, forbidden, jsonBody, type ServerDeps } from '../http.js';
+import { type App, CAN, fail, forbidden, jsonBody, pathParam, type ServerDeps } from '../http.js';
 
 /**
  * The kill switch (admin only): `POST /v1/agents/:agent/kill|revive` for one agent,
@@ -10,26 +10,24 @@ export function registerKillSwitchRoutes(app: App, { warden }: ServerDeps): void
   app.post('/v1/agents/:agent/kill', async (c) => {
     const denied = forbidden(c, CAN.operate, 'kill agents');
     if (denied) return denied;
-    if (c.req.param('agent') === ALL_AGENTS) {
+    const agent = pathParam(c, 'agent');
+    if (agent === ALL_AGENTS) {
       return fail(c, 'validate.invalid', 'to stop every agent use `POST /v1/kill-all`');
     }
     const body = (await jsonBody(c, true)) as { reason?: unknown };
-    const state = await warden.kills.kill(c.req.param('agent'), c.get('principal').name, reasonText(body));
+    const state = await warden.kills.kill(agent, c.get('principal').name, reasonText(body));
     await warden.sweepApprovals();
     return c.json({ killed: state });
   });
   app.post('/v1/agents/:agent/revive', async (c) => {
     const denied = forbidden(c, CAN.operate, 'revive agents');
     if (denied) return denied;
+    const agent = pathParam(c, 'agent');
     const body = (await jsonBody(c, true)) as { reason?: unknown };
-    const revived = await warden.kills.revive(
-      c.req.param('agent'),
-      c.get('principal').name,
-      reasonText(body),
-    );
+    const revived = await warden.kills.revive(agent, c.get('principal').name, reasonText(body));
     return revived
       ? c.json({ revived: true })
-      : fail(c, 'killswitch.not-killed', `agent \`${c.req.param('agent')}\` is not killed`);
+      : fail(c, 'killswitch.not-killed', `agent \`${agent}\` is not killed`);
   });
   app.post('/v1/kill-all', async (c) => {
     const denied = forbidden(c, CAN.operate, 'stop all agents');

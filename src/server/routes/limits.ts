@@ -1,5 +1,5 @@
 import { limitsView } from '../../limits/usage.js';
-import { type App, fail, type ServerDeps } from '../http.js';
+import { type App, fail, query, type ServerDeps, text } from '../http.js';
 
 /**
  * `GET /v1/limits[?agent=A]`: each agent's usage against its limits (docs/api.md). Viewers,
@@ -9,7 +9,7 @@ import { type App, fail, type ServerDeps } from '../http.js';
 export function registerLimitsRoutes(app: App, { warden }: ServerDeps): void {
   app.get('/v1/limits', async (c) => {
     const p = c.get('principal');
-    const asked = c.req.query('agent');
+    const asked = query(c, { agent: text().optional() }).agent;
     if (p.role === 'agent' && asked !== undefined && asked !== p.agent) {
       return fail(c, 'auth.wrong-agent', `this token acts for agent \`${p.agent}\`, not \`${asked}\``);
     }

@@ -3,7 +3,7 @@ import { McpGateway } from '../../mcp/gateway.js';
 import { PinError, ToolPins } from '../../mcp/pins.js';
 import { Upstream } from '../../mcp/upstream.js';
 import type { Warden } from '../../pipeline/warden.js';
-import { type App, fail, type ServerDeps } from '../http.js';
+import { type App, fail, jsonBody, pathParam, query, type ServerDeps, text } from '../http.js';
 
 /**
  * The MCP gateway over Streamable HTTP (`/mcp`, stateless: one SDK server per request) and the
@@ -46,26 +46,21 @@ export function registerMcpRoutes(app: App, { warden, tokens }: ServerDeps): voi
   app.get('/v1/mcp/pins', async (c) => {
     const p = c.get('principal');
     if (p.role === 'agent') return fail(c, 'auth.forbidden', `role \`agent\` may not read tool pins`);
-    return c.json({ pins: await pins.list(c.req.query('server') || undefined) });
+    const { server } = query(c, { server: text().optional() });
+    return c.json({ pins: await pins.list(server || undefined) });
   });
   app.post('/v1/mcp/pins/:server/:tool/approve', async (c) => {
     const p = c.get('principal');
     if (p.role !== 'admin') {
       return fail(c, 'auth.forbidden', `role \`${p.role}\` may not approve tool definitions; it needs admin`);
     }
-    let body: { digest?: unknown } = {};
-    const text = await c.req.text();
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text) as { digest?: unknown };
-      } catch (e) {
-        return fail(c, 'validate.invalid', `the request body is not JSON (${(e as Error).message})`);
-      }
-    }
+    const server = pathParam(c, 'server');
+    const tool = pathParam(c, 'tool');
+    const body = (await jsonBody(c, true)) as { digest?: unknown } | null;
     try {
       const pin = await pins.approve(
-        c.req.param('server'),
-        c.req.param('tool'),
+        server,
+        tool,
         p.name,
         typeof body?.digest === 'string' ? body.digest : undefined,
       );

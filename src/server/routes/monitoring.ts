@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { monitorOf } from '../../monitor/monitor.js';
 import type { OverrideChange } from '../../store/overrides.js';
-import { type App, fail, type ServerDeps } from '../http.js';
+import { type App, fail, integer, jsonBody, oneOf, pathParam, query, type ServerDeps } from '../http.js';
 import type { Principal, Role, TokenRegistry } from '../tokens.js';
 
 const READERS: readonly Role[] = ['viewer', 'approver', 'admin'];
@@ -54,19 +54,12 @@ export function registerMonitoringRoutes(app: App, { warden, tokens }: ServerDep
         `role \`${p.role}\` may not read alerts; it needs one of ${READERS.join(', ')}`,
       );
     }
-    const status = c.req.query('status');
-    if (status && !['pending', 'delivered', 'undeliverable', 'suppressed'].includes(status)) {
-      return fail(
-        c,
-        'validate.invalid',
-        '`status`: expected pending, delivered, undeliverable or suppressed',
-      );
-    }
+    const { status, limit } = query(c, {
+      status: oneOf(['pending', 'delivered', 'undeliverable', 'suppressed']).optional(),
+      limit: integer(1, 10_000).optional(),
+    });
     const store = warden.store.alerts;
-    const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 10_000);
-    const deliveries = store
-      ? await store.list({ ...(status ? { status: status as 'pending' } : {}), limit })
-      : [];
+    const deliveries = store ? await store.list({ ...(status ? { status } : {}), limit: limit ?? 100 }) : [];
     return c.json({ deliveries });
   });
 
@@ -83,14 +76,14 @@ export function registerMonitoringRoutes(app: App, { warden, tokens }: ServerDep
       if (p.role !== 'admin') {
         return fail(c, 'auth.forbidden', `role \`${p.role}\` may not ${change} agents; it needs admin`);
       }
-      const agent = c.req.param('agent');
+      const agent = pathParam(c, 'agent');
       if (agent === '*')
         return fail(
           c,
           'validate.invalid',
           'overrides name one agent; to stop every agent use `POST /v1/kill-all`',
         );
-      const body = (await c.req.json().catch(() => ({}))) as { reason?: unknown };
+      const body = (await jsonBody(c, true)) as { reason?: unknown };
       const reason = typeof body?.reason === 'string' ? body.reason : '';
       const changed = await warden.overrides.change(agent, change, p.name, reason);
       if (!changed) {
