@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { compileLinearRegex } from './linear-regex.js';
 
 /** A compiled name matcher: exact names by set lookup, patterns by one precompiled regex. */
 export type NameMatcher = (name: string) => boolean;
@@ -17,7 +18,7 @@ export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
     else exact.add(p);
   }
   if (wild.includes('.*')) return () => true;
-  const re = wild.length > 0 ? new RegExp(`^(?:${wild.join('|')})$`) : undefined;
+  const re = wild.length > 0 ? compileLinearRegex(`^(?:${wild.join('|')})$`) : undefined;
   if (!re) {
     if (exact.size === 0) return () => false;
     if (exact.size === 1) {
