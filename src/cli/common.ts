@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { WardenError } from '../contract/errors.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
 import type { AuditSync } from '../store/sqlite/audit-sync.js';
@@ -32,6 +33,21 @@ export function loadPolicyOrExit(file: string) {
     if (error instanceof PolicyError) throw new CliError(`invalid policy:\n${error.message}`, 2);
     throw error;
   }
+}
+
+/**
+ * A policy with no agents is valid (a library user may build one up), but every action under it
+ * is denied (`permissions.unknown-agent`): the commands that decide actions (`serve`, `eval`,
+ * `mcp`) say so on stderr rather than start a server that silently refuses everything.
+ */
+export function warnWhenNoAgents(policy: CompiledPolicy, file: string): void {
+  if (policy.agents.size > 0) return;
+  process.stderr.write(
+    `warden: WARNING: policy ${file} defines no agents, so every action will be denied (permissions.unknown-agent).\n` +
+      'warden: add one under `agents`, e.g.\n' +
+      '  agents:\n    my-agent:\n      allow: [fs.read]\n      resources: { paths: ["/data/**"] }\n' +
+      'warden: see docs/policy.md#agents and the examples/ directory\n',
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { compileLinearRegex } from './linear-regex.js';
 
 /** A compiled name matcher: exact names by set lookup, patterns by one precompiled regex. */
 export type NameMatcher = (name: string) => boolean;
@@ -7,18 +8,27 @@ const escapeRegex = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Patterns over action types, agent and user names: `*` matches any run of characters (dots
- * included), everything else is literal. `fs.*` matches `fs.read`; `*` matches everything.
+ * included; not a line break), everything else is literal. `fs.*` matches `fs.read`; `*` matches
+ * everything. Matching is linear in the name: a trailing `*` is a prefix test, other patterns
+ * run on RE2 (a backtracking regex of `*a*a*a…` is polynomial in the name's length).
  */
 export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
   const exact = new Set<string>();
+  const prefixes: string[] = [];
   const wild: string[] = [];
   for (const p of patterns) {
-    if (p.includes('*')) wild.push(p.split('*').map(escapeRegex).join('.*'));
-    else exact.add(p);
+    const star = p.indexOf('*');
+    if (star === -1) exact.add(p);
+    else if (star === p.length - 1) prefixes.push(p.slice(0, -1));
+    else wild.push(p.split('*').map(escapeRegex).join('.*'));
   }
-  if (wild.includes('.*')) return () => true;
-  const re = wild.length > 0 ? new RegExp(`^(?:${wild.join('|')})$`) : undefined;
-  if (!re) {
+  if (prefixes.includes('')) return () => true;
+  const re = wild.length > 0 ? compileLinearRegex(`^(?:${wild.join('|')})$`) : undefined;
+  const byPrefix =
+    prefixes.length === 0
+      ? undefined
+      : (name: string) => prefixes.some((pre) => name.startsWith(pre) && !name.includes('\n', pre.length));
+  if (!re && !byPrefix) {
     if (exact.size === 0) return () => false;
     if (exact.size === 1) {
       const only = [...exact][0];
@@ -26,7 +36,7 @@ export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
     }
     return (name) => exact.has(name);
   }
-  return (name) => exact.has(name) || re.test(name);
+  return (name) => exact.has(name) || (byPrefix?.(name) ?? false) || (re?.test(name) ?? false);
 }
 
 /** Path globs (`/data/**`, `*.md`), dotfiles included. Paths are normalised before matching. */

@@ -8,6 +8,7 @@ import {
   hostPatternProblem,
   type NameMatcher,
 } from '../lib/glob.js';
+import { unknownAgentIssues } from './agent-names.js';
 import { compileCondition, type ParamTest } from './conditions.js';
 import { PolicyError, type PolicyIssue } from './policy-error.js';
 import { type AgentConfig, durationMs, type PolicyConfig, type RuleConfig } from './schema.js';
@@ -101,6 +102,7 @@ export function compilePolicy(config: PolicyConfig, source: string, issueAt: Iss
       compileRule(rule, index, (path, message) => issues.push(issueAt(['rules', index, ...path], message))),
     );
   });
+  issues.push(...unknownAgentIssues(config, issueAt));
   if (issues.length > 0) throw new PolicyError(issues);
 
   const riskEntries = Object.entries(config.risk)

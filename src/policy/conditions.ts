@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { compileLinearRegex } from '../lib/linear-regex.js';
 import type { Condition } from './schema.js';
 
 /** One precompiled test of `match.params.<key>` against an action's params. */
@@ -52,11 +53,13 @@ export function compileCondition(
     checks.push((v) => typeof v === 'string' && isMatch(v));
   }
   if (c.regex !== undefined) {
+    // RE2 semantics: linear-time matching, so no input can stall the server (a backtracking
+    // `(a+)+$` took 16 s on 28 characters). Backreferences and lookaround are refused here.
     try {
-      const re = new RegExp(c.regex, 'u');
+      const re = compileLinearRegex(c.regex);
       checks.push((v) => typeof v === 'string' && re.test(v));
     } catch (error) {
-      report(`invalid regex \`${c.regex}\`: ${(error as Error).message}`);
+      report((error as Error).message);
     }
   }
   if (c.contains !== undefined) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { type CompiledPolicy, compilePolicy } from './compile.js';
 import { describeIssue, fieldPath, lowerFirst, PolicyError, type PolicyIssue } from './policy-error.js';
@@ -25,19 +25,27 @@ export function loadPolicyFile(file: string): CompiledPolicy {
 /** Parses policy text. JSON is parsed by the same YAML parser (JSON is YAML 1.2), so lines are kept. */
 export function parsePolicyText(text: string, file = '<policy>'): CompiledPolicy {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  } catch (error) {
+    // The parser recurses: a document nested thousands of levels deep exhausts the stack.
+    throw new PolicyError([{ file, field: '', message: unreadable(error) }]);
+  }
   if (doc.errors.length > 0) {
-    throw new PolicyError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-        return {
-          file,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-          field: '',
-          message: `not valid YAML: ${e.message.split('\n')[0]}`,
-        };
-      }),
-    );
+    const issues: PolicyIssue[] = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => {
+      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+      const reason = /call stack/i.test(e.message) ? 'it is nested too deeply' : e.message.split('\n')[0];
+      return {
+        file,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        field: '',
+        message: `not valid YAML: ${reason}`,
+      };
+    });
+    const more = doc.errors.length - MAX_YAML_ERRORS;
+    if (more > 0) issues.push({ file, field: '', message: `and ${more} more YAML errors after these` });
+    throw new PolicyError(issues);
   }
   const locate: Locate = (path) => {
     for (let n = path.length; n >= 0; n--) {
@@ -49,8 +57,58 @@ export function parsePolicyText(text: string, file = '<policy>'): CompiledPolicy
     }
     return undefined;
   };
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      const pos = firstAlias(doc, lineCounter);
+      throw new PolicyError([
+        {
+          file,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          field: '',
+          message: `too many aliases: expanding them would grow the policy exponentially (more than ${MAX_ALIAS_COUNT} nodes copied through \`*alias\` references); write the values out or use fewer aliases`,
+        },
+      ]);
+    }
+    throw new PolicyError([{ file, field: '', message: unreadable(error) }]);
+  }
+  if (raw === null || raw === undefined) {
+    throw new PolicyError([
+      {
+        file,
+        field: '',
+        message:
+          'the policy is empty: define at least one agent under `agents` (see docs/policy.md); with no agents every action is denied',
+      },
+    ]);
+  }
   return validate(raw, file, locate);
+}
+
+/**
+ * How many nodes aliases may copy in all (the `yaml` package's `maxAliasCount`): enough for any
+ * real policy, far below what a "billion laughs" file (aliases of aliases) would expand to.
+ */
+const MAX_ALIAS_COUNT = 100;
+/** YAML errors listed; a broken file can cascade into thousands, the first ones say what to fix. */
+const MAX_YAML_ERRORS = 10;
+
+function firstAlias(doc: Document.Parsed, lineCounter: LineCounter) {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at === undefined ? undefined : lineCounter.linePos(at);
+}
+
+function unreadable(error: unknown): string {
+  const reason = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message;
+  return `cannot read the policy: ${lowerFirst(String(reason).split('\n')[0] ?? '')}; simplify the file`;
 }
 
 /** Compiles a policy given as an object (the TypeScript form). */
@@ -63,8 +121,14 @@ export function policyFromObject(
 
 function validate(raw: unknown, file: string, locate: Locate): CompiledPolicy {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    const pos = locate([]);
     throw new PolicyError([
-      { file, field: '', message: 'expected a mapping with sections such as `agents` and `rules`' },
+      {
+        file,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        field: '',
+        message: 'expected a mapping with sections such as `agents` and `rules`',
+      },
     ]);
   }
   const parsed = PolicySchema.safeParse(raw, { reportInput: true });

@@ -109,3 +109,42 @@ describe('warden eval (SPEC §5 contract)', () => {
     assert.deepEqual([body.valid, body.issues[0]?.line, body.issues[0]?.field], [false, 3, 'agents.a.allow']);
   });
 });
+
+describe('warden eval: hostile and empty policies', () => {
+  test('a billion-laughs policy exits 2 with the file and a line, and no stack trace', async () => {
+    const file = join(tmp.dir, 'laughs.yaml');
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await runCli(['eval', '--policy', file], { input: '' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(`${file}:2:`), r.stderr);
+    assert.match(r.stderr, /too many aliases/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test('an empty policy file exits 2 saying to define an agent', async () => {
+    const file = join(tmp.dir, 'empty.yaml');
+    writeFileSync(file, '');
+    const r = await runCli(['eval', '--policy', file], { input: '' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(`${file}: (policy): the policy is empty`), r.stderr);
+  });
+
+  test('a policy with no agents warns loudly on stderr that every action will be denied', async () => {
+    const file = join(tmp.dir, 'no-agents.yaml');
+    writeFileSync(file, 'version: 1\nrules: []\n');
+    const r = await runCli(['eval', '--policy', file], {
+      input: '{"agent":"bot","type":"fs.read","params":{"path":"/x"}}\n',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).effect, 'deny');
+    assert.match(r.stderr, /WARNING: policy .* defines no agents, so every action will be denied/);
+    assert.match(r.stderr, /add one under `agents`/);
+  });
+});

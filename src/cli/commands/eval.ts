@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createWarden } from '../../pipeline/warden.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { validateAction } from '../../validate/validate.js';
-import { CliError, loadPolicyOrExit, openStore } from '../common.js';
+import { CliError, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
 
 /** SPEC §5 (contract): Actions as JSON lines in, one Decision per line out, in order. */
 export function registerEval(program: Command): void {
@@ -20,6 +20,7 @@ export function registerEval(program: Command): void {
     )
     .action(async (opts: { policy: string; input?: string; db?: string }) => {
       const policy = loadPolicyOrExit(opts.policy);
+      warnWhenNoAgents(policy, opts.policy);
       const store = opts.db
         ? await openStore(opts.db, { mustExist: true, sync: policy.config.audit.sync })
         : new MemoryStore();

@@ -8,7 +8,7 @@ import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
 import { Upstream } from '../../mcp/upstream.js';
 import { createWarden, type Warden } from '../../pipeline/warden.js';
 import type { Store, ToolPin } from '../../store/store.js';
-import { CliError, loadPolicyOrExit, openStore, printJson } from '../common.js';
+import { CliError, loadPolicyOrExit, openStore, printJson, warnWhenNoAgents } from '../common.js';
 
 interface McpOptions {
   policy?: string;
@@ -44,6 +44,7 @@ export function registerMcp(program: Command): void {
     .action(async (command: string[], opts: McpOptions) => {
       if (!opts.policy) throw new CliError('no policy: pass --policy FILE');
       const policy = loadPolicyOrExit(opts.policy);
+      warnWhenNoAgents(policy, opts.policy);
       const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
       if (!agent) {
         throw new CliError(

@@ -6,7 +6,7 @@ import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
-import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore } from '../common.js';
+import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
 
 interface ServeOptions {
   policy?: string;
@@ -62,6 +62,7 @@ export function registerServe(program: Command): void {
         maxConnections: Math.floor(positive('--max-connections', opts.maxConnections, 1_000_000)),
       };
       const policy = loadPolicyOrExit(policyFile);
+      warnWhenNoAgents(policy, policyFile);
       // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
       policy.config.monitoring.enabled ??= true;
 

@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { UrlCheckCode } from '../../contract/errors.js';
 import type { Risk } from '../../contract/risk.js';
 import { compileHostPatterns, type NameMatcher } from '../../lib/glob.js';
+import { compileLinearRegex, LINEAR_REGEX_CASE_INSENSITIVE } from '../../lib/linear-regex.js';
 import { classifyAddress } from '../../net/addresses.js';
 import type { HttpPolicy } from '../../policy/sections/http.js';
 import type { GuardFinding } from '../guard.js';
@@ -42,7 +43,10 @@ export function compileHttp(config: HttpPolicy, timeoutMs: number): CompiledHttp
     hostDenied: compileHostPatterns(config.hosts.deny),
     sensitive: config.sensitive.map((word) => ({ word, folded: fold(word) })),
     endpoints: config.endpoints.map((e) => {
-      const re = new RegExp(`^${e.url.split('*').map(escapeRegex).join('.*')}$`, 'i');
+      const re = compileLinearRegex(
+        `^${e.url.split('*').map(escapeRegex).join('.*')}$`,
+        LINEAR_REGEX_CASE_INSENSITIVE,
+      );
       const methods = e.methods ? new Set(e.methods.map((m) => m.toUpperCase())) : undefined;
       return {
         pattern: e.url,

@@ -3,6 +3,7 @@
 import { posix } from 'node:path';
 import type { Action } from '../../contract/action.js';
 import { compileNamePatterns, type NameMatcher } from '../../lib/glob.js';
+import { compileLinearRegex } from '../../lib/linear-regex.js';
 import type { CompiledPolicy, ResourceMatcher } from '../../policy/compile.js';
 import type { ShellCommandEntry, ShellPolicy } from '../../policy/sections/shell.js';
 import type { Guard, GuardFinding } from '../guard.js';
@@ -47,7 +48,7 @@ export function compileShell(config: ShellPolicy): CompiledShell {
   for (const [name, raw] of Object.entries(config.commands)) {
     const entry: CompiledEntry = raw === true ? { paths: false, allowCode: false } : { ...raw };
     if (raw !== true && raw.args) {
-      const re = new RegExp(
+      const re = compileLinearRegex(
         `^(?:${raw.args.map((p) => p.split('*').map(escapeRegex).join('[\\s\\S]*')).join('|')})$`,
       );
       entry.argsMatch = (joined) => re.test(joined);
