@@ -19,7 +19,7 @@ describe('an action JSON can parse but cannot carry faithfully is refused with t
     const a = refusal({ agent: 'a', type: 'fs.read', params: { path: '/data/\ud800.txt' } });
     assert.equal(a.field, 'params.path');
     assert.match(a.message, /lone surrogate/);
-    const b = refusal({ agent: 'a', type: 'x.y', params: { ['k\udc00']: 1 } });
+    const b = refusal({ agent: 'a', type: 'x.y', params: { 'k\udc00': 1 } });
     assert.match(b.message, /lone surrogate/);
     assert.match(refusal({ agent: 'a\ud800', type: 'x.y' }).field, /agent/);
   });

@@ -2,7 +2,7 @@ import { SMTPServer } from 'smtp-server';
 import { timestampedHmacVerifier } from '../../../test/helpers/signatures.js';
 import { type LocalHttp, localHttp } from '../../../test/monitor/local-servers.js';
 import type { AlertSink } from '../../contract/alert.js';
-import { ALERT_SINK_CASES, alertSinkConformance, type SinkEndpoint } from './alert-sink.conformance.js';
+import { alertSinkConformance, type SinkEndpoint } from './alert-sink.conformance.js';
 import { createSink } from './sinks.js';
 
 // Every kind of sink `createSink` makes, against the same cases, each with a local endpoint:
