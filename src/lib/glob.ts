@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { compileLinearRegex } from './linear-regex.js';
+import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
 
 /** A compiled name matcher: exact names by set lookup, patterns by one precompiled regex. */
 export type NameMatcher = (name: string) => boolean;
@@ -15,20 +15,32 @@ const escapeRegex = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
   const exact = new Set<string>();
   const prefixes: string[] = [];
-  const wild: string[] = [];
+  const wild: string[][] = [];
   for (const p of patterns) {
     const star = p.indexOf('*');
     if (star === -1) exact.add(p);
     else if (star === p.length - 1) prefixes.push(p.slice(0, -1));
-    else wild.push(p.split('*').map(escapeRegex).join('.*'));
+    else wild.push(p.split('*'));
   }
   if (prefixes.includes('')) return () => true;
-  const re = wild.length > 0 ? compileLinearRegex(`^(?:${wild.join('|')})$`) : undefined;
+  // A name with a line break goes to RE2, where `*` (`.*`) stops at it; every other name is
+  // matched segment by segment, in time linear in the name for each pattern.
+  const re =
+    wild.length > 0
+      ? compileLinearRegex(`^(?:${wild.map((parts) => parts.map(escapeRegex).join('.*')).join('|')})$`)
+      : undefined;
   const byPrefix =
     prefixes.length === 0
       ? undefined
       : (name: string) => prefixes.some((pre) => name.startsWith(pre) && !name.includes('\n', pre.length));
-  if (!re && !byPrefix) {
+  const bySegments =
+    wild.length === 0
+      ? undefined
+      : (name: string) =>
+          name.includes('\n')
+            ? (re as LinearRegex).test(name)
+            : wild.some((parts) => segmentsMatch(parts, name));
+  if (!bySegments && !byPrefix) {
     if (exact.size === 0) return () => false;
     if (exact.size === 1) {
       const only = [...exact][0];
@@ -36,7 +48,28 @@ export function compileNamePatterns(patterns: readonly string[]): NameMatcher {
     }
     return (name) => exact.has(name);
   }
-  return (name) => exact.has(name) || (byPrefix?.(name) ?? false) || (re?.test(name) ?? false);
+  return (name) => exact.has(name) || (byPrefix?.(name) ?? false) || (bySegments?.(name) ?? false);
+}
+
+/**
+ * Whether `name` is `parts[0]`, then anything, then `parts[1]`, … then `parts[last]` (the pattern
+ * split at its `*`s). Taking each middle part at its leftmost place is never wrong when `*` is the
+ * only wildcard, so this is one left-to-right scan: no backtracking, whatever the pattern.
+ */
+function segmentsMatch(parts: readonly string[], name: string): boolean {
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last))
+    return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] as string;
+    const found = name.indexOf(part, at);
+    if (found === -1 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
 }
 
 /** Path globs (`/data/**`, `*.md`), dotfiles included. Paths are normalised before matching. */
