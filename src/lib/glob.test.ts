@@ -4,8 +4,9 @@ import fc from 'fast-check';
 import { compileNamePatterns } from './glob.js';
 import { compileLinearRegex } from './linear-regex.js';
 
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-const reference = (pattern: string) => compileLinearRegex(`^${pattern.split('*').map(escape).join('.*')}$`);
+const escapeRe2 = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const reference = (pattern: string) =>
+  compileLinearRegex(`^${pattern.split('*').map(escapeRe2).join('.*')}$`);
 
 test('name patterns match exactly what the RE2 translation of `*` as `.*` matches (a lone `*` matches every name)', () => {
   const alphabet = fc.constantFrom('a', 'b', '.', '-', '*', '\n');
