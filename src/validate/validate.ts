@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { z } from 'zod';
 import { ACTION_TYPE_PATTERN, type Action, ActionSchema } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
@@ -8,14 +8,24 @@ import { paramSchemaFor } from './param-schemas.js';
 
 export type Validation = { ok: true; action: Action } | { ok: false; field: string; message: string };
 
-// A random per-process prefix and a counter: unique across processes, and ~10× cheaper than a UUID.
-const ID_PREFIX = `act_${randomBytes(8).toString('hex')}`;
-let idCounter = 0;
+// Random bytes drawn from node:crypto 4 KiB at a time (256 ids), so an id costs a slice and a hex
+// encoding, not a system call: every id is 128 fresh random bits, none derivable from another.
+const ID_BYTES = 16;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idOffset = idPool.length;
 
-/** A new action id: `act_` and 32 hex digits (16 random per process, 16 of a counter). */
+/**
+ * A new action id: `act_` and 32 hex digits, 128 random bits from node:crypto. Unguessable, so
+ * one agent cannot compute the id another agent's next action will get.
+ */
 export function newActionId(): string {
-  idCounter++;
-  return `${ID_PREFIX}${idCounter.toString(16).padStart(16, '0')}`;
+  if (idOffset === idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const id = `act_${idPool.toString('hex', idOffset, idOffset + ID_BYTES)}`;
+  idOffset += ID_BYTES;
+  return id;
 }
 
 /**
