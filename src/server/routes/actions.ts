@@ -37,14 +37,12 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     const denied = forbidden(c, [...CAN.submit, ...CAN.read], 'read actions');
     if (denied) return denied;
     const id = c.req.param('id');
-    const p = c.get('principal');
-    if (p.role === 'agent') {
-      const record = await warden.store.actions.get(id);
-      if (record && record.agent !== p.agent)
-        return fail(c, 'auth.wrong-agent', 'this action belongs to another agent');
-    }
+    const agent = agentOf(c);
     const wait = waitMs(c.req.query('wait'));
-    const view = wait > 0 ? await submissions.wait(id, wait, c.req.raw.signal) : await submissions.status(id);
+    const view =
+      wait > 0
+        ? await submissions.wait(id, wait, c.req.raw.signal, agent)
+        : await submissions.status(id, agent);
     return c.json(view);
   });
 
@@ -60,9 +58,8 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     if (body?.status !== 'completed' && body?.status !== 'failed') {
       return fail(c, 'validate.invalid', '`status`: expected `completed` or `failed`');
     }
-    const p = c.get('principal');
     const usd = body.cost?.usd;
-    const view = await submissions.report(c.req.param('id'), p.role === 'agent' ? p.agent : undefined, {
+    const view = await submissions.report(c.req.param('id'), agentOf(c), {
       status: body.status,
       ...(body.output === undefined ? {} : { output: body.output }),
       ...(typeof body.error === 'string' ? { error: body.error } : {}),
@@ -70,6 +67,18 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     });
     return c.json(view);
   });
+}
+
+/**
+ * Whose action `:id` names. An action id is scoped to its agent: an agent token reaches only its
+ * own agent's actions; an admin or viewer may name the agent with `?agent=` (needed only when
+ * several agents chose the same id).
+ */
+function agentOf(c: AppContext): string | undefined {
+  const p = c.get('principal');
+  if (p.role === 'agent') return p.agent;
+  const agent = c.req.query('agent');
+  return agent === undefined || agent === '' ? undefined : agent;
 }
 
 /** An agent token speaks only for its own agent: the 403 to send when `body.agent` is another. */
