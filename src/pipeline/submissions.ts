@@ -38,6 +38,12 @@ export class Submissions {
   constructor(private readonly warden: Warden) {}
 
   async submit(input: unknown): Promise<SubmissionView> {
+    // An id this agent already used is refused before a second decision is recorded under it
+    // (the store's create below still settles a race between two such submissions).
+    const { agent, id } = (input ?? {}) as { agent?: unknown; id?: unknown };
+    if (typeof agent === 'string' && typeof id === 'string') {
+      if (await this.warden.store.actions.get(agent, id)) throw duplicate(id);
+    }
     const { decision, action } = await this.warden.decide(input);
     if (!action || decision.effect === 'deny') return { id: decision.id, status: 'denied', decision };
     const now = new Date().toISOString();

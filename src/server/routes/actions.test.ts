@@ -131,6 +131,11 @@ describe('action ids are scoped to the agent that chose them', () => {
     assert.notEqual(a.body.approvalId, b.body.approvalId);
     const again = await call('POST', '/v1/actions', T.payer, pay('payer', 'inv-1'));
     assert.deepEqual([again.status, again.body.error?.code], [409, 'action.duplicate-id']);
+    // The refused resubmission leaves no second decision under the agent's id.
+    const decisions = (await warden.store.audit.query({ actionId: 'inv-1', type: 'decision' })).map(
+      (r) => r.agent,
+    );
+    assert.deepEqual(decisions.sort(), ['payer', 'payer2']);
   });
 });
 
