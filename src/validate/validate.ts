@@ -8,11 +8,13 @@ import { paramSchemaFor } from './param-schemas.js';
 
 export type Validation = { ok: true; action: Action } | { ok: false; field: string; message: string };
 
-// Random bytes drawn from node:crypto 4 KiB at a time (256 ids), so an id costs a slice and a hex
-// encoding, not a system call: every id is 128 fresh random bits, none derivable from another.
+// Random bytes drawn from node:crypto 4 KiB at a time (256 ids), spelled in hex through a table
+// (as node's own randomUUID does): an id costs a few array reads, not a system call or a C++ call.
+// Every id is 128 fresh random bits, none derivable from another.
 const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
 let idOffset = idPool.length;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * A new action id: `act_` and 32 hex digits, 128 random bits from node:crypto. Unguessable, so
@@ -23,8 +25,11 @@ export function newActionId(): string {
     randomFillSync(idPool);
     idOffset = 0;
   }
-  const id = `act_${idPool.toString('hex', idOffset, idOffset + ID_BYTES)}`;
+  const p = idPool;
+  const i = idOffset;
   idOffset += ID_BYTES;
+  let id = 'act_';
+  for (let k = i; k < i + ID_BYTES; k++) id += HEX[p[k] as number];
   return id;
 }
 
