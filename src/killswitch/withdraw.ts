@@ -12,11 +12,14 @@ import { ALL_AGENTS, type KillSwitch, killReason } from './kill-switch.js';
 export async function withdrawIfKilled(
   actions: ActionStore,
   audit: AuditSink,
-  kills: Pick<KillSwitch, 'stateOf'>,
+  kills: Pick<KillSwitch, 'list'>,
   record: ActionRecord,
 ): Promise<{ record: ActionRecord; withdrawn: boolean }> {
   if (record.status !== 'allowed') return { record, withdrawn: false };
-  const stop = kills.stateOf(record.agent);
+  // Only a stop an operator made withdraws: not the deny-everyone state the kill switch takes
+  // while the store cannot be read (new actions are refused then; these keep their state).
+  const stops = kills.list();
+  const stop = stops.find((k) => k.agent === ALL_AGENTS) ?? stops.find((k) => k.agent === record.agent);
   if (!stop) return { record, withdrawn: false };
   return withdraw(actions, audit, record, stop);
 }
@@ -27,7 +30,7 @@ export async function withdrawIfKilled(
  * the actions withdrawn, so the caller can release their limit holds.
  */
 export async function sweepStopped(
-  kills: Pick<KillSwitch, 'list' | 'stateOf'>,
+  kills: Pick<KillSwitch, 'list'>,
   approvals: Pick<Approvals, 'sweep'>,
   actions: ActionStore,
   audit: AuditSink,
@@ -50,7 +53,7 @@ export async function sweepStopped(
 export async function withdrawKilled(
   actions: ActionStore,
   audit: AuditSink,
-  kills: Pick<KillSwitch, 'list' | 'stateOf'>,
+  kills: Pick<KillSwitch, 'list'>,
 ): Promise<ActionRecord[]> {
   const stops = kills.list();
   if (stops.length === 0) return [];
