@@ -67,10 +67,23 @@ export class Approvals {
     }
   }
 
+  /** Stores and announces the approval request for `action` (the `run()` path). */
   async request(action: Action, decision: Decision, timeoutMs: number): Promise<ApprovalRecord> {
+    const record = this.prepare(action, decision, timeoutMs);
+    await this.store.create(record);
+    await this.announce(record);
+    return record;
+  }
+
+  /**
+   * The request for `action`, not stored yet. `request` stores it; `Submissions` stores it in one
+   * transaction with its action row (so a crash cannot leave a request whose action does not
+   * exist), then calls `announce`. `id` defaults to `apr_` and the action id without `act_`.
+   */
+  prepare(action: Action, decision: Decision, timeoutMs: number, id?: string): ApprovalRecord {
     const created = this.now();
-    const record: ApprovalRecord = {
-      id: `apr_${action.id.replace(/^act_/, '')}`,
+    return {
+      id: id ?? `apr_${action.id.replace(/^act_/, '')}`,
       actionId: action.id,
       agent: action.agent,
       ...(action.user === undefined ? {} : { user: action.user }),
@@ -84,11 +97,14 @@ export class Approvals {
       createdAt: new Date(created).toISOString(),
       expiresAt: new Date(created + timeoutMs).toISOString(),
     };
-    await this.store.create(record);
+  }
+
+  /** Audits a stored request (`approval.request`), wakes the listeners and notifies the channels. */
+  async announce(record: ApprovalRecord): Promise<void> {
     await this.audit.append({
       type: 'approval.request',
-      agent: action.agent,
-      actionId: action.id,
+      agent: record.agent,
+      actionId: record.actionId,
       data: {
         approvalId: record.id,
         digest: record.digest,
@@ -106,7 +122,6 @@ export class Approvals {
           process.emitWarning(`approval channel ${channel.name} failed: ${String(error)}`),
         );
     }
-    return record;
   }
 
   get(id: string): Promise<ApprovalRecord | undefined> {

@@ -21,7 +21,9 @@ export type SubmissionErrorCode =
   | 'action.not-found'
   | 'action.wrong-agent'
   | 'action.not-allowed'
-  | 'action.duplicate-id';
+  | 'action.duplicate-id'
+  | 'action.ambiguous-id'
+  | 'action.withdrawn';
 
 /** A run the sandbox refused before it started (`SandboxError`). */
 export type SandboxErrorCode =

@@ -1,9 +1,11 @@
 import { approvalReason } from '../approvals/approvals.js';
 import type { Decision } from '../contract/decision.js';
 import { type SubmissionErrorCode, WardenError } from '../contract/errors.js';
+import { withdrawIfKilled } from '../killswitch/withdraw.js';
 import { USD } from '../limits/backend.js';
 import { actualData, summarize } from '../record/records.js';
-import type { ActionRecord, ApprovalRecord } from '../store/store.js';
+import type { ActionRecord } from '../store/store.js';
+import { newActionId } from '../validate/validate.js';
 import type { Warden } from './warden.js';
 
 /** What an agent that executes itself sees of its action (`/v1/actions`). */
@@ -36,24 +38,27 @@ export class Submissions {
   constructor(private readonly warden: Warden) {}
 
   async submit(input: unknown): Promise<SubmissionView> {
+    // An id this agent already used is refused before a second decision is recorded under it
+    // (the store's create below still settles a race between two such submissions).
+    const { agent, id } = (input ?? {}) as { agent?: unknown; id?: unknown };
+    if (typeof agent === 'string' && typeof id === 'string') {
+      if (await this.warden.store.actions.get(agent, id)) throw duplicate(id);
+    }
     const { decision, action } = await this.warden.decide(input);
     if (!action || decision.effect === 'deny') return { id: decision.id, status: 'denied', decision };
     const now = new Date().toISOString();
-    let approval: ApprovalRecord | undefined;
-    if (decision.effect === 'ask') {
-      // A resubmitted id must not reach the approval store (its request id derives from the action id).
-      if (await this.warden.store.actions.get(action.id)) throw duplicate(action.id);
-      try {
-        approval = await this.warden.approvals.request(
-          action,
-          decision,
-          this.warden.policy.approvalTimeoutMs,
-        );
-      } catch (error) {
-        if ((error as Error).name === 'StoreConflictError') throw duplicate(action.id);
-        throw error;
-      }
-    }
+    // A client-chosen id is scoped to its agent, so another agent may use it too: its request gets
+    // an id of its own. A server-chosen id (128 random bits) keeps `apr_` + the same digits.
+    const chosen = (input as { id?: unknown }).id !== undefined;
+    const approval =
+      decision.effect === 'ask'
+        ? this.warden.approvals.prepare(
+            action,
+            decision,
+            this.warden.policy.approvalTimeoutMs,
+            chosen ? `apr_${newActionId().slice(4)}` : undefined,
+          )
+        : undefined;
     const record: ActionRecord = {
       id: action.id,
       agent: action.agent,
@@ -65,22 +70,49 @@ export class Submissions {
       updatedAt: now,
     };
     try {
-      await this.warden.store.actions.create(record);
+      // The action row and its approval request in one transaction, after the decision record:
+      // a crash leaves both or neither, never a request that can be approved but never executed.
+      await this.warden.store.actions.create(record, approval);
     } catch (error) {
       if ((error as Error).name === 'StoreConflictError') throw duplicate(action.id);
       throw error;
     }
+    if (approval) await this.warden.approvals.announce(approval);
     return view(record);
   }
 
-  /** The current state; a pending action is resolved against its approval request. */
-  async status(id: string): Promise<SubmissionView> {
-    const record = await this.warden.store.actions.get(id);
+  /**
+   * The action `id` of `agent` (an agent token's own agent). Without `agent` (an admin or viewer),
+   * the one action that carries `id`; when several agents chose the same id, `action.ambiguous-id`.
+   */
+  private async locate(id: string, agent: string | undefined): Promise<ActionRecord> {
+    const found =
+      agent === undefined
+        ? await this.warden.store.actions.find(id, 2)
+        : [await this.warden.store.actions.get(agent, id)].filter((r) => r !== undefined);
+    const [record, another] = found;
     if (!record) throw new SubmissionError('action.not-found', 404, `no action \`${id}\` was submitted`);
+    if (another) {
+      throw new SubmissionError(
+        'action.ambiguous-id',
+        409,
+        `several agents submitted an action \`${id}\`; name one with \`?agent=\``,
+      );
+    }
+    return record;
+  }
+
+  /**
+   * The current state; a pending action is resolved against its approval request, and an allowed
+   * one of an agent that is stopped now is withdrawn (denied with the kill's reason).
+   */
+  async status(id: string, agent?: string): Promise<SubmissionView> {
+    const record = await this.locate(id, agent);
+    if (record.status === 'allowed') return view(await this.withdrawIfKilled(record));
     if (record.status !== 'pending' || !record.approvalId) return view(record);
     const approval = await this.warden.approvals.refresh(record.approvalId);
     if (!approval || approval.status === 'pending') return view(record);
-    const updated = await this.warden.store.actions.update(id, (current) => {
+    const updated = await this.warden.store.actions.update(record.agent, id, (current) => {
       if (current.status !== 'pending') return current;
       const approved = approval.status === 'approved';
       const reason = approvalReason(approval);
@@ -95,44 +127,45 @@ export class Submissions {
         updatedAt: new Date().toISOString(),
       };
     });
-    return view(updated);
+    return view(updated.status === 'allowed' ? await this.withdrawIfKilled(updated) : updated);
+  }
+
+  /** Withdraws `record` when its agent is stopped now, releasing its limit holds. */
+  private async withdrawIfKilled(record: ActionRecord): Promise<ActionRecord> {
+    const { warden } = this;
+    const out = await withdrawIfKilled(warden.store.actions, warden.audit, warden.kills, record);
+    if (out.withdrawn) await warden.settle(record.id, { completed: false }, record.agent);
+    return out.record;
   }
 
   /**
    * Long-poll: resolves as soon as the action leaves `pending` (woken by a vote in this process,
    * or seen on the next 250 ms read for a vote made by another process) or when `timeoutMs` passes.
    */
-  async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<SubmissionView> {
+  async wait(id: string, timeoutMs: number, signal?: AbortSignal, agent?: string): Promise<SubmissionView> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const current = await this.status(id);
+      const current = await this.status(id, agent);
       if (current.status !== 'pending' || Date.now() >= until || signal?.aborted) return current;
       const ms = Math.min(250, Math.max(0, until - Date.now()));
       await this.warden.approvals.nextChange(current.approvalId ?? '', ms, signal).catch(() => undefined);
     }
   }
 
-  /** Records what happened when the agent executed an allowed action; accepted once. */
+  /**
+   * Records what happened when the agent executed an allowed action; accepted once. `agent` is
+   * the agent whose action `id` is (an agent token's own); without it, the one action with `id`.
+   */
   async report(
     id: string,
     agent: string | undefined,
     result: { status: 'completed' | 'failed'; output?: unknown; error?: string; cost?: { usd?: number } },
   ): Promise<SubmissionView> {
-    const current = await this.status(id);
-    const record = (await this.warden.store.actions.get(id)) as ActionRecord;
-    if (agent !== undefined && record.agent !== agent) {
-      throw new SubmissionError('action.wrong-agent', 403, `action \`${id}\` belongs to another agent`);
-    }
-    if (current.status !== 'allowed') {
-      throw new SubmissionError(
-        'action.not-allowed',
-        409,
-        `action \`${id}\` is ${current.status}; a result is accepted once, and only for an allowed action`,
-      );
-    }
-    const updated = await this.warden.store.actions.update(id, (c) => {
-      if (c.status !== 'allowed')
-        throw new SubmissionError('action.not-allowed', 409, `action \`${id}\` is ${c.status}`);
+    const current = await this.status(id, agent);
+    const record = await this.locate(id, agent);
+    if (current.status !== 'allowed') throw notAllowed(record);
+    const updated = await this.warden.store.actions.update(record.agent, id, (c) => {
+      if (c.status !== 'allowed') throw notAllowed(c);
       return {
         ...c,
         status: result.status,
@@ -162,13 +195,33 @@ export class Submissions {
       },
     });
     // The actual cost as recorded: a hold resumed in another process settles with the same figure.
-    await this.warden.settle(id, {
-      completed: result.status === 'completed',
-      ...(actual ? { usd: actual.micros / USD } : {}),
-      ...(result.output === undefined ? {} : { output: result.output }),
-    });
+    await this.warden.settle(
+      id,
+      {
+        completed: result.status === 'completed',
+        ...(actual ? { usd: actual.micros / USD } : {}),
+        ...(result.output === undefined ? {} : { output: result.output }),
+      },
+      record.agent,
+    );
     return view(updated);
   }
+}
+
+/** The refusal of a result for an action that is not `allowed`; a withdrawn one says why. */
+function notAllowed(record: ActionRecord): SubmissionError {
+  if (record.withdrawn) {
+    return new SubmissionError(
+      'action.withdrawn',
+      409,
+      `action \`${record.id}\` was withdrawn because ${record.withdrawn.reason}; do not execute it, no result is accepted`,
+    );
+  }
+  return new SubmissionError(
+    'action.not-allowed',
+    409,
+    `action \`${record.id}\` is ${record.status}; a result is accepted once, and only for an allowed action`,
+  );
 }
 
 function duplicate(id: string): SubmissionError {

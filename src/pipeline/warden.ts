@@ -8,10 +8,11 @@ import type { Executor } from '../execute/execute.js';
 import { type ExecutorTable, executorFor, mergeExecutors, noExecutor } from '../execute/executors.js';
 import type { RunControl } from '../execute/run-control.js';
 import { guardsStage } from '../guards/guard.js';
-import { ALL_AGENTS, KillSwitch, killSwitchStage } from '../killswitch/kill-switch.js';
+import { KillSwitch, killSwitchStage } from '../killswitch/kill-switch.js';
+import { sweepStopped } from '../killswitch/withdraw.js';
 import { costModel } from '../limits/build-limiters.js';
 import { type CostModel, estimateIn } from '../limits/cost.js';
-import { Holds } from '../limits/holds.js';
+import { Holds, type SettleOutcome } from '../limits/holds.js';
 import { type Limiter, limitsStage, type Reservation } from '../limits/limiter.js';
 import { acquireAll, releaseAll } from '../limits/reservations.js';
 import type { Monitor } from '../monitor/monitor.js';
@@ -143,17 +144,18 @@ export class Warden {
     if (!ctx.action) return { decision };
     // Held until the agent reports the result (`settle`). Durable limit backends also keep the
     // hold with an expiry, so a result reported after a restart still settles it (`resume`).
-    this.holds.keep(ctx.action.id, held);
+    this.holds.keep(ctx.action.id, held, ctx.action.agent);
     return { decision, action: ctx.action };
   }
 
   /**
    * Settles (or, when the action failed, releases) the limit holds that `decide()` took for an
    * action the agent executed itself: with the provider's usage in `output`, else `usd` (the
-   * actual cost, as `CostModel.actualCost` works it out), else the amount held.
+   * actual cost, as `CostModel.actualCost` works it out), else the amount held. `agent` names
+   * whose action it is when agents may share a client-chosen id (`Submissions` passes it).
    */
-  settle(actionId: string, outcome: { completed: boolean; usd?: number; output?: unknown }): Promise<void> {
-    return this.holds.settle(actionId, outcome);
+  settle(actionId: string, outcome: SettleOutcome, agent?: string): Promise<void> {
+    return this.holds.settle(actionId, outcome, agent);
   }
 
   /**
@@ -229,13 +231,13 @@ export class Warden {
 
   /**
    * Expires overdue approval requests and cancels those of killed agents (a stopped agent's
-   * pending request must not be released by a late approval). The sweeper calls it; so does a kill.
+   * pending request must not be released by a late approval), and withdraws their allowed,
+   * unreported `POST /v1/actions` actions (releasing the holds). The sweeper calls it, so a kill
+   * made by another process sharing the store takes effect here too; so does a kill.
    */
-  sweepApprovals(): Promise<void> {
-    const stops = this.kills.list();
-    if (stops.length === 0) return this.approvals.sweep();
-    const killed = new Set(stops.map((k) => k.agent));
-    return this.approvals.sweep((agent) => killed.has(ALL_AGENTS) || killed.has(agent));
+  async sweepApprovals(): Promise<void> {
+    const withdrawn = await sweepStopped(this.kills, this.approvals, this.store.actions, this.audit);
+    for (const w of withdrawn) await this.settle(w.id, { completed: false }, w.agent);
   }
 
   /** Releases `closer`'s resource when the Warden closes (after the audit, in reverse order of registration). */

@@ -32,6 +32,8 @@ export const STATUS_OF: Readonly<Record<string, ContentfulStatusCode>> = {
 
   'action.not-allowed': 409,
   'action.duplicate-id': 409,
+  'action.ambiguous-id': 409,
+  'action.withdrawn': 409,
   'approval.not-pending': 409,
   'approval.expired': 409,
   'approval.duplicate-vote': 409,

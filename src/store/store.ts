@@ -114,6 +114,10 @@ export interface ApprovalStore {
 
 export type ActionStatus = 'pending' | 'allowed' | 'denied' | 'expired' | 'completed' | 'failed';
 
+/**
+ * An action an agent executes itself. It is known by its agent AND its id: a client-chosen id is
+ * scoped to the agent that chose it, so two agents may use the same id for two actions.
+ */
 export interface ActionRecord {
   id: string;
   agent: string;
@@ -122,15 +126,28 @@ export interface ActionRecord {
   status: ActionStatus;
   approvalId?: string;
   result?: Record<string, unknown>;
+  /** Set when a kill withdrew the action while it was allowed and unreported (it is then `denied`). */
+  withdrawn?: { by: string; at: string; reason: string };
   createdAt: string;
   updatedAt: string;
 }
 
 export interface ActionStore {
-  /** Rejects with a `StoreConflictError` when `id` already exists. */
-  create(record: ActionRecord): Promise<void>;
-  get(id: string): Promise<ActionRecord | undefined>;
-  update(id: string, change: (current: ActionRecord) => ActionRecord): Promise<ActionRecord>;
+  /**
+   * Stores a new action. With `approval` (an `ask`), its approval request is stored in the same
+   * transaction: both are written or neither is, so a crash cannot leave a request without its
+   * action. Rejects with a `StoreConflictError` when `record.agent` already has an action
+   * `record.id`, or when the approval id exists; then nothing is written.
+   */
+  create(record: ActionRecord, approval?: ApprovalRecord): Promise<void>;
+  /** The action `id` of `agent`. */
+  get(agent: string, id: string): Promise<ActionRecord | undefined>;
+  /** The actions of every agent that carry `id` (a client-chosen id may be used by several), at most `limit` (default 10). */
+  find(id: string, limit?: number): Promise<ActionRecord[]>;
+  /** Actions in `status` (of `agent` when given), oldest first, at most `limit` (default 100). */
+  list(filter: { status: ActionStatus; agent?: string; limit?: number }): Promise<ActionRecord[]>;
+  /** Read-modify-write in one transaction; `change` may throw to abort. Rejects when the action does not exist. */
+  update(agent: string, id: string, change: (current: ActionRecord) => ActionRecord): Promise<ActionRecord>;
 }
 
 /** Thrown by `create` when the id exists (`store.conflict`). */

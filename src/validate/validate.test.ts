@@ -86,4 +86,14 @@ describe('validateAction', () => {
     assert.equal(ids.size, 10_000);
     for (const id of [...ids].slice(0, 10)) assert.match(id, /^act_[0-9a-f]{32}$/);
   });
+
+  test('generated ids cannot be predicted from earlier ones: no shared prefix, no counter', () => {
+    const ids = Array.from({ length: 1000 }, newActionId);
+    // Each id is 128 fresh random bits: two ids sharing their first 8 hex digits (32 bits) by
+    // chance among 1000 has a probability below 1e-4; the old per-process prefix shared 16.
+    const prefixes = new Set(ids.map((id) => id.slice(4, 12)));
+    assert.ok(prefixes.size > 990, `only ${prefixes.size} distinct prefixes in 1000 ids`);
+    const tails = new Set(ids.map((id) => id.slice(-8)));
+    assert.ok(tails.size > 990, `only ${tails.size} distinct endings in 1000 ids`);
+  });
 });

@@ -40,15 +40,11 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     const denied = forbidden(c, [...CAN.submit, ...CAN.read], 'read actions');
     if (denied) return denied;
     const id = pathParam(c, 'id');
-    const { wait } = query(c, { wait: text(20).optional() });
-    const p = c.get('principal');
-    if (p.role === 'agent') {
-      const record = await warden.store.actions.get(id);
-      if (record && record.agent !== p.agent)
-        return fail(c, 'auth.wrong-agent', 'this action belongs to another agent');
-    }
+    const { wait, agent: named } = query(c, { wait: text(20).optional(), agent: text(200).optional() });
+    const agent = agentOf(c, named);
     const ms = waitMs(wait);
-    const view = ms > 0 ? await submissions.wait(id, ms, c.req.raw.signal) : await submissions.status(id);
+    const view =
+      ms > 0 ? await submissions.wait(id, ms, c.req.raw.signal, agent) : await submissions.status(id, agent);
     return c.json(view);
   });
 
@@ -65,9 +61,9 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     if (body?.status !== 'completed' && body?.status !== 'failed') {
       return fail(c, 'validate.invalid', '`status`: expected `completed` or `failed`');
     }
-    const p = c.get('principal');
     const usd = body.cost?.usd;
-    const view = await submissions.report(id, p.role === 'agent' ? p.agent : undefined, {
+    const { agent: named } = query(c, { agent: text(200).optional() });
+    const view = await submissions.report(id, agentOf(c, named), {
       status: body.status,
       ...(body.output === undefined ? {} : { output: body.output }),
       ...(typeof body.error === 'string' ? { error: body.error } : {}),
@@ -75,6 +71,18 @@ export function registerActionRoutes(app: App, { warden, submissions }: ServerDe
     });
     return c.json(view);
   });
+}
+
+/**
+ * Whose action `:id` names. An action id is scoped to its agent: an agent token reaches only its
+ * own agent's actions; an admin or viewer may name the agent with `?agent=` (needed only when
+ * several agents chose the same id).
+ */
+/** The agent whose action is meant: an agent token's own; for others, `?agent=` when given. */
+function agentOf(c: AppContext, named: string | undefined): string | undefined {
+  const p = c.get('principal');
+  if (p.role === 'agent') return p.agent;
+  return named === undefined || named === '' ? undefined : named;
 }
 
 /** An agent token speaks only for its own agent: the 403 to send when `body.agent` is another. */

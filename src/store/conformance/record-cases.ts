@@ -67,16 +67,79 @@ export function recordCases(name: string, withStore: WithStore): void {
           StoreNotFoundError,
         );
         await store.actions.create(action('x1'));
-        const done = await store.actions.update('x1', (a) => ({
+        const done = await store.actions.update('bot', 'x1', (a) => ({
           ...a,
           status: 'completed',
           result: { rows: 3 },
         }));
-        assert.deepEqual(await store.actions.get('x1'), done);
+        assert.deepEqual(await store.actions.get('bot', 'x1'), done);
         await assert.rejects(
-          store.actions.update('x2', (a) => a),
+          store.actions.update('bot', 'x2', (a) => a),
           StoreNotFoundError,
         );
+      }),
+    );
+
+    test(
+      'an action id is scoped to its agent: another agent may use it, and each reads its own',
+      withStore(async (store) => {
+        await store.actions.create(action('x1'));
+        await store.actions.create({ ...action('x1'), agent: 'other', status: 'allowed' });
+        await assert.rejects(store.actions.create(action('x1')), StoreConflictError);
+        assert.equal((await store.actions.get('bot', 'x1'))?.status, 'pending');
+        assert.equal((await store.actions.get('other', 'x1'))?.status, 'allowed');
+        assert.equal(await store.actions.get('nobody', 'x1'), undefined);
+        await store.actions.update('other', 'x1', (a) => ({ ...a, status: 'completed' }));
+        assert.equal((await store.actions.get('bot', 'x1'))?.status, 'pending');
+        assert.deepEqual((await store.actions.find('x1')).map((a) => [a.agent, a.status]).sort(), [
+          ['bot', 'pending'],
+          ['other', 'completed'],
+        ]);
+        assert.deepEqual(await store.actions.find('x9'), []);
+      }),
+    );
+
+    test(
+      'list finds actions by status, and by agent',
+      withStore(async (store) => {
+        await store.actions.create({ ...action('a1'), status: 'allowed' });
+        await store.actions.create({ ...action('a2'), agent: 'other', status: 'allowed' });
+        await store.actions.create(action('a3'));
+        await store.actions.update('bot', 'a3', (a) => ({ ...a, status: 'allowed' }));
+        await store.actions.update('bot', 'a1', (a) => ({ ...a, status: 'completed' }));
+        assert.deepEqual(
+          (await store.actions.list({ status: 'allowed' })).map((a) => `${a.agent}/${a.id}`),
+          ['other/a2', 'bot/a3'],
+        );
+        assert.deepEqual(
+          (await store.actions.list({ status: 'allowed', agent: 'bot' })).map((a) => a.id),
+          ['a3'],
+        );
+        assert.deepEqual(
+          (await store.actions.list({ status: 'allowed', limit: 1 })).map((a) => a.id),
+          ['a2'],
+        );
+      }),
+    );
+
+    test(
+      'an action created with its approval request stores both, or neither on a conflict',
+      withStore(async (store) => {
+        await store.actions.create({ ...action('x1'), approvalId: 'ap1' }, approval('ap1', 'pending', TS));
+        assert.equal((await store.approvals.get('ap1'))?.status, 'pending');
+        assert.equal((await store.actions.get('bot', 'x1'))?.approvalId, 'ap1');
+        // The approval id is taken: the action is not stored either.
+        await assert.rejects(
+          store.actions.create({ ...action('x2'), approvalId: 'ap1' }, approval('ap1', 'pending', TS)),
+          StoreConflictError,
+        );
+        assert.equal(await store.actions.get('bot', 'x2'), undefined);
+        // The action exists: the request is not stored either.
+        await assert.rejects(
+          store.actions.create({ ...action('x1'), approvalId: 'ap2' }, approval('ap2', 'pending', TS)),
+          StoreConflictError,
+        );
+        assert.equal(await store.approvals.get('ap2'), undefined);
       }),
     );
   });

@@ -1,25 +1,20 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
 import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
-import {
-  type ActionRecord,
-  type ActionStore,
-  type ApprovalListFilter,
-  type ApprovalRecord,
-  type ApprovalStore,
-  type AuditEntry,
-  type AuditQuery,
-  type AuditRecord,
-  type AuditStore,
-  type KillState,
-  type KillStore,
-  type PinStore,
-  type Store,
-  StoreConflictError,
-  StoreNotFoundError,
-  type ToolPin,
-  type VerifyResult,
+import type {
+  ActionStore,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  KillState,
+  KillStore,
+  PinStore,
+  Store,
+  ToolPin,
+  VerifyResult,
 } from '../store.js';
 import { MemoryAlertStore } from './memory-alerts.js';
+import { MemoryActionStore, MemoryApprovalStore } from './memory-records.js';
 
 /**
  * A store in process memory, for tests and single-process demos: same semantics and same audit
@@ -33,8 +28,8 @@ export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly audit = new MemoryAuditStore();
   readonly kills = new MemoryKillStore();
-  readonly approvals: ApprovalStore = new MemoryApprovalStore();
-  readonly actions: ActionStore = new MemoryTable<ActionRecord>('action');
+  readonly approvals: MemoryApprovalStore = new MemoryApprovalStore();
+  readonly actions: ActionStore = new MemoryActionStore(this.approvals);
   readonly pins: PinStore = new MemoryPinStore();
   readonly alerts = new MemoryAlertStore();
 
@@ -139,55 +134,6 @@ class MemoryKillStore implements KillStore {
       const kills = await this.list();
       for (const watcher of this.#watchers) watcher(structuredClone(kills));
     });
-  }
-}
-
-class MemoryTable<T extends { id: string }> {
-  protected readonly rows = new Map<string, T>();
-
-  constructor(readonly label: string) {}
-
-  async create(record: T): Promise<void> {
-    if (this.rows.has(record.id)) {
-      throw new StoreConflictError(
-        `${this.label} \`${record.id}\` already exists: use a new id or update it`,
-      );
-    }
-    this.rows.set(record.id, structuredClone(record));
-  }
-
-  async get(id: string): Promise<T | undefined> {
-    const row = this.rows.get(id);
-    return row === undefined ? undefined : structuredClone(row);
-  }
-
-  async update(id: string, change: (current: T) => T): Promise<T> {
-    const current = this.rows.get(id);
-    if (current === undefined) {
-      throw new StoreNotFoundError(`${this.label} \`${id}\` does not exist: create it before updating it`);
-    }
-    const next = change(structuredClone(current));
-    if (next.id !== id)
-      throw new TypeError(`${this.label} update must keep \`id\` \`${id}\`, got \`${next.id}\``);
-    this.rows.set(id, structuredClone(next));
-    return structuredClone(next);
-  }
-}
-
-class MemoryApprovalStore extends MemoryTable<ApprovalRecord> implements ApprovalStore {
-  constructor() {
-    super('approval');
-  }
-
-  /** Oldest first unless `order` is `desc`, at most `limit` (default 100). */
-  async list(filter: ApprovalListFilter = {}): Promise<ApprovalRecord[]> {
-    const matching = [...this.rows.values()]
-      .filter((r) => filter.status === undefined || r.status === filter.status)
-      .sort((a, b) =>
-        a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
-      );
-    if (filter.order === 'desc') matching.reverse();
-    return structuredClone(matching.slice(0, filter.limit ?? 100));
   }
 }
 

@@ -59,6 +59,26 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX alerts_due ON alerts (status, next_at);
     `,
   },
+  {
+    version: 5,
+    // Actions are keyed by agent and id: a client-chosen id is scoped to the agent that chose it.
+    // `status` is a column so a kill can find the agent's allowed, unreported actions.
+    sql: `
+      CREATE TABLE actions_v5 (
+        agent TEXT NOT NULL,
+        id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (agent, id)
+      );
+      INSERT INTO actions_v5 (agent, id, status, record)
+        SELECT json_extract(record, '$.agent'), id, json_extract(record, '$.status'), record FROM actions;
+      DROP TABLE actions;
+      ALTER TABLE actions_v5 RENAME TO actions;
+      CREATE INDEX actions_id ON actions (id);
+      CREATE INDEX actions_status ON actions (status, agent);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

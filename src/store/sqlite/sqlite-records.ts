@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
   type ActionRecord,
+  type ActionStatus,
   type ActionStore,
   type ApprovalListFilter,
   type ApprovalRecord,
@@ -18,7 +19,7 @@ class JsonTable<T extends { id: string }> {
 
   constructor(
     db: Database,
-    readonly table: 'approvals' | 'actions',
+    readonly table: 'approvals',
     readonly label: string,
     columns: Record<string, (record: T) => string>,
   ) {
@@ -91,6 +92,10 @@ export class SqliteApprovalStore implements ApprovalStore {
   async create(record: ApprovalRecord): Promise<void> {
     this.#table.create(record);
   }
+  /** `create`, synchronously: part of the caller's transaction when it runs inside one. */
+  insert(record: ApprovalRecord): void {
+    this.#table.create(record);
+  }
   async get(id: string): Promise<ApprovalRecord | undefined> {
     return this.#table.get(id);
   }
@@ -114,21 +119,100 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 }
 
-/** Actions of agents that execute themselves, in the `actions` table. */
+/**
+ * Actions of agents that execute themselves, in the `actions` table, keyed by agent and id. An
+ * action created with its approval request is written in one transaction with the request.
+ */
 export class SqliteActionStore implements ActionStore {
-  readonly #table: JsonTable<ActionRecord>;
+  readonly #get: Statement;
+  readonly #find: Statement;
+  readonly #insert: Statement;
+  readonly #replace: Statement;
+  readonly #create: { immediate(record: ActionRecord, approval?: ApprovalRecord): void };
+  readonly #update: {
+    immediate(agent: string, id: string, change: (current: ActionRecord) => ActionRecord): ActionRecord;
+  };
+  readonly #db: Database;
 
-  constructor(db: Database) {
-    this.#table = new JsonTable<ActionRecord>(db, 'actions', 'action', {});
+  constructor(db: Database, approvals: SqliteApprovalStore) {
+    this.#db = db;
+    this.#get = db.prepare('SELECT record FROM actions WHERE agent = ? AND id = ?').pluck();
+    this.#find = db.prepare('SELECT record FROM actions WHERE id = ? ORDER BY rowid LIMIT ?').pluck();
+    this.#insert = db.prepare(
+      'INSERT INTO actions (agent, id, status, record) VALUES (@agent, @id, @status, @record)',
+    );
+    this.#replace = db.prepare(
+      'UPDATE actions SET status = @status, record = @record WHERE agent = @agent AND id = @id',
+    );
+    this.#create = db.transaction((record: ActionRecord, approval?: ApprovalRecord) => {
+      try {
+        this.#insert.run(row(record));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new StoreConflictError(
+            `action \`${record.id}\` of agent \`${record.agent}\` already exists: use a new id or update it`,
+          );
+        }
+        throw error;
+      }
+      if (approval) approvals.insert(approval);
+    });
+    this.#update = db.transaction(
+      (agent: string, id: string, change: (current: ActionRecord) => ActionRecord) => {
+        const current = this.#read(agent, id);
+        if (current === undefined) {
+          throw new StoreNotFoundError(
+            `action \`${id}\` of agent \`${agent}\` does not exist: create it before updating it`,
+          );
+        }
+        const next = change(current);
+        if (next.id !== id || next.agent !== agent) {
+          throw new TypeError(`action update must keep agent \`${agent}\` and id \`${id}\``);
+        }
+        this.#replace.run(row(next));
+        return next;
+      },
+    );
   }
 
-  async create(record: ActionRecord): Promise<void> {
-    this.#table.create(record);
+  #read(agent: string, id: string): ActionRecord | undefined {
+    const json = this.#get.get(agent, id) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as ActionRecord);
   }
-  async get(id: string): Promise<ActionRecord | undefined> {
-    return this.#table.get(id);
+
+  async create(record: ActionRecord, approval?: ApprovalRecord): Promise<void> {
+    this.#create.immediate(record, approval);
   }
-  async update(id: string, change: (current: ActionRecord) => ActionRecord): Promise<ActionRecord> {
-    return this.#table.update(id, change);
+  async get(agent: string, id: string): Promise<ActionRecord | undefined> {
+    return this.#read(agent, id);
   }
+  async find(id: string, limit = 10): Promise<ActionRecord[]> {
+    return (this.#find.all(id, limit) as string[]).map((json) => JSON.parse(json) as ActionRecord);
+  }
+  async list(filter: { status: ActionStatus; agent?: string; limit?: number }): Promise<ActionRecord[]> {
+    const limit = filter.limit ?? 100;
+    const rows = (
+      filter.agent === undefined
+        ? this.#db
+            .prepare('SELECT record FROM actions WHERE status = ? ORDER BY rowid LIMIT ?')
+            .pluck()
+            .all(filter.status, limit)
+        : this.#db
+            .prepare('SELECT record FROM actions WHERE status = ? AND agent = ? ORDER BY rowid LIMIT ?')
+            .pluck()
+            .all(filter.status, filter.agent, limit)
+    ) as string[];
+    return rows.map((json) => JSON.parse(json) as ActionRecord);
+  }
+  async update(
+    agent: string,
+    id: string,
+    change: (current: ActionRecord) => ActionRecord,
+  ): Promise<ActionRecord> {
+    return this.#update.immediate(agent, id, change);
+  }
+}
+
+function row(record: ActionRecord): Record<string, string> {
+  return { agent: record.agent, id: record.id, status: record.status, record: JSON.stringify(record) };
 }

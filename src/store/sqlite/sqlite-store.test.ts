@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { storeConformance } from '../store.conformance.js';
+import type { ActionRecord } from '../store.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore } from './sqlite-store.js';
 
@@ -68,4 +69,33 @@ test('two stores on one file append to one valid chain', async () => {
   assert.equal(result.ok, true);
   assert.equal(result.records, 40);
   await Promise.all([a.close(), b.close()]);
+});
+
+test('an older store keeps its actions, now keyed by agent and id', async () => {
+  const file = freshFile();
+  await (await openSqliteStore(file)).close();
+  // Back to the version-4 actions table, holding one action as version 4 stored it.
+  const db = new Database(file);
+  db.exec('DROP TABLE actions; CREATE TABLE actions (id TEXT PRIMARY KEY, record TEXT NOT NULL);');
+  const old: ActionRecord = {
+    id: 'act_old',
+    agent: 'bot',
+    action: { agent: 'bot', type: 'fs.read', params: {}, id: 'act_old' },
+    decision: { id: 'act_old', effect: 'allow', risk: 'low', reasons: [] },
+    status: 'allowed',
+    createdAt: 't',
+    updatedAt: 't',
+  };
+  db.prepare('INSERT INTO actions (id, record) VALUES (?, ?)').run('act_old', JSON.stringify(old));
+  db.pragma('user_version = 4');
+  db.close();
+  const store = await openSqliteStore(file);
+  assert.deepEqual(await store.actions.get('bot', 'act_old'), old);
+  assert.deepEqual(
+    (await store.actions.list({ status: 'allowed' })).map((a) => a.id),
+    ['act_old'],
+  );
+  await store.actions.create({ ...old, agent: 'other' });
+  assert.equal((await store.actions.find('act_old')).length, 2);
+  await store.close();
 });

@@ -74,7 +74,7 @@ export class SqliteStore implements Store {
     });
     this.kills = new SqliteKillStore(db);
     this.approvals = new SqliteApprovalStore(db);
-    this.actions = new SqliteActionStore(db);
+    this.actions = new SqliteActionStore(db, this.approvals);
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
   }
