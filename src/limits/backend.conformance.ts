@@ -73,7 +73,7 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
 
     test('a budget holds, settles with the actual cost, and releases', async () => {
       const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: Date.now() + 3_600_000 };
-      const hold = (id: string, micros: number) => ({ id, micros, ttlMs: 60_000 });
+      const hold = (id: string, micros: number) => ({ agent: 'ag', id, micros, ttlMs: 60_000 });
       assert.deepEqual(await backend.reserve(budget, hold('a', 600_000), true), {
         ok: true,
         spent: 0,
@@ -84,16 +84,16 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
         spent: 0,
         reserved: 600_000,
       });
-      assert.deepEqual(await backend.holdKeys('a'), [budget.key]);
-      await backend.settle(budget.key, 'a', 250_000);
+      assert.deepEqual(await backend.holdKeys({ agent: 'ag', id: 'a' }), [budget.key]);
+      await backend.settle(budget.key, { agent: 'ag', id: 'a' }, 250_000);
       assert.deepEqual(await backend.reserve(budget, hold('peek', 0), false), {
         ok: true,
         spent: 250_000,
         reserved: 0,
       });
       assert.equal((await backend.reserve(budget, hold('c', 750_000), true)).ok, true);
-      await backend.release(budget.key, 'c');
-      await backend.settle(budget.key, 'gone', 100_000); // a hold that expired still spends
+      await backend.release(budget.key, { agent: 'ag', id: 'c' });
+      await backend.settle(budget.key, { agent: 'ag', id: 'gone' }, 100_000); // a hold that expired still spends
       assert.deepEqual(await backend.reserve(budget, hold('peek', 0), false), {
         ok: true,
         spent: 350_000,
@@ -101,16 +101,78 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
       });
     });
 
-    test('a hold whose result never comes is released when it expires', async () => {
-      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: 0 };
-      assert.equal((await backend.reserve(budget, { id: 'x', micros: 900_000, ttlMs: 200 }, true)).ok, true);
-      assert.equal((await backend.reserve(budget, { id: 'y', micros: 200_000, ttlMs: 200 }, true)).ok, false);
-      await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(await backend.reserve(budget, { id: 'z', micros: 200_000, ttlMs: 200 }, true), {
+    test('two agents holding budget under the same action id keep separate holds: settling one leaves the other held', async () => {
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: Date.now() + 3_600_000 };
+      const alice = { agent: 'alice', id: 'same' };
+      const bob = { agent: 'bob', id: 'same' };
+      assert.equal(
+        (await backend.reserve(budget, { ...alice, micros: 300_000, ttlMs: 60_000 }, true)).ok,
+        true,
+      );
+      assert.deepEqual(await backend.reserve(budget, { ...bob, micros: 400_000, ttlMs: 60_000 }, true), {
+        ok: true,
+        spent: 0,
+        reserved: 300_000,
+      });
+      assert.deepEqual(await backend.holdKeys(alice), [budget.key]);
+      assert.deepEqual(await backend.holdKeys(bob), [budget.key]);
+      await backend.settle(budget.key, alice, 100_000);
+      // Bob's hold is still held: only alice's 300,000 became her 100,000 spend.
+      assert.deepEqual(await backend.reserve(budget, { agent: '', id: 'peek', micros: 0, ttlMs: 0 }, false), {
+        ok: true,
+        spent: 100_000,
+        reserved: 400_000,
+      });
+      // Settling bob's spends his held amount, not alice's.
+      await backend.settle(budget.key, bob, undefined);
+      assert.deepEqual(await backend.reserve(budget, { agent: '', id: 'peek', micros: 0, ttlMs: 0 }, false), {
+        ok: true,
+        spent: 500_000,
+        reserved: 0,
+      });
+    });
+
+    test('two agents holding budget under the same action id keep separate holds: releasing one leaves the other held', async () => {
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: Date.now() + 3_600_000 };
+      // Joined with a plain separator these two would be the same hold (`a:b:c`).
+      const first = { agent: 'a:b', id: 'c' };
+      const second = { agent: 'a', id: 'b:c' };
+      await backend.reserve(budget, { ...first, micros: 300_000, ttlMs: 60_000 }, true);
+      await backend.reserve(budget, { ...second, micros: 400_000, ttlMs: 60_000 }, true);
+      await backend.release(budget.key, first);
+      assert.deepEqual(await backend.reserve(budget, { agent: '', id: 'peek', micros: 0, ttlMs: 0 }, false), {
+        ok: true,
+        spent: 0,
+        reserved: 400_000,
+      });
+      assert.deepEqual(await backend.holdKeys(second), [budget.key]);
+      await backend.release(budget.key, second);
+      assert.deepEqual(await backend.reserve(budget, { agent: '', id: 'peek', micros: 0, ttlMs: 0 }, false), {
         ok: true,
         spent: 0,
         reserved: 0,
       });
+    });
+
+    test('a hold whose result never comes is released when it expires', async () => {
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: 0 };
+      assert.equal(
+        (await backend.reserve(budget, { agent: 'ag', id: 'x', micros: 900_000, ttlMs: 200 }, true)).ok,
+        true,
+      );
+      assert.equal(
+        (await backend.reserve(budget, { agent: 'ag', id: 'y', micros: 200_000, ttlMs: 200 }, true)).ok,
+        false,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        await backend.reserve(budget, { agent: 'ag', id: 'z', micros: 200_000, ttlMs: 200 }, true),
+        {
+          ok: true,
+          spent: 0,
+          reserved: 0,
+        },
+      );
     });
 
     test('a session starts once; a peek does not start it', async () => {
@@ -127,7 +189,7 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
       await backend.rate([{ key: `${prefix}:a`, windowMs: 60_000, limit: 5 }], 'm', true);
       await backend.reserve(
         { key: `${prefix}:b`, limitMicros: 10, expiresAt: 0 },
-        { id: 'h', micros: 1, ttlMs: 60_000 },
+        { agent: 'ag', id: 'h', micros: 1, ttlMs: 60_000 },
         true,
       );
       assert.deepEqual(await backend.keys(prefix), [`${prefix}:a`, `${prefix}:b`]);

@@ -10,7 +10,7 @@ export interface LimitsBackend {
   readonly kind: 'memory' | 'sqlite' | 'redis' | 'postgres';
   /**
    * Checks every window and, when all admit and `consume` is set, takes a slot in each under
-   * `member` (the action id). Denies as soon as one window is full.
+   * `member` (the action: `holdName` of its agent and id). Denies as soon as one window is full.
    */
   rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult>;
   /** Gives back the slots `member` took (the action never ran). */
@@ -18,11 +18,11 @@ export interface LimitsBackend {
   /** Holds `hold.micros` against the budget when spent + reserved + it ≤ limit (and `consume`). */
   reserve(budget: BudgetSpec, hold: Hold, consume: boolean): Promise<BudgetResult>;
   /** Turns a hold into spend: `micros` (the actual cost), or the held amount when undefined. */
-  settle(key: string, holdId: string, micros: number | undefined): Promise<void>;
+  settle(key: string, hold: HoldRef, micros: number | undefined): Promise<void>;
   /** Drops a hold without spending. */
-  release(key: string, holdId: string): Promise<void>;
-  /** The budget keys still holding `holdId` (for a result reported after a restart). */
-  holdKeys(holdId: string): Promise<string[]>;
+  release(key: string, hold: HoldRef): Promise<void>;
+  /** The budget keys still holding `hold` (for a result reported after a restart). */
+  holdKeys(hold: HoldRef): Promise<string[]>;
   /** When the session behind `key` started; with `consume`, starts it now if it had not. */
   session(key: string, ttlMs: number, consume: boolean): Promise<number | undefined>;
   /** Keys that exist (not expired) and start with `prefix`, for `warden limits`. */
@@ -57,10 +57,26 @@ export interface BudgetSpec {
   expiresAt: number;
 }
 
-export interface Hold {
+/**
+ * Whose hold it is: the agent and its action id. A client-chosen action id is scoped to the agent
+ * that sent it, so two agents' actions may share an id and each keeps its own hold.
+ */
+export interface HoldRef {
+  agent: string;
   id: string;
+}
+
+export interface Hold extends HoldRef {
   micros: number;
   ttlMs: number;
+}
+
+/**
+ * The name a backend stores a hold under: the agent, length-prefixed, then the action id
+ * (`5:alice:42`), so no agent and id can spell another pair's name (`a:b` + `c` ≠ `a` + `b:c`).
+ */
+export function holdName(hold: HoldRef): string {
+  return `${hold.agent.length}:${hold.agent}:${hold.id}`;
 }
 
 export interface BudgetResult {

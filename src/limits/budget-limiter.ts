@@ -77,7 +77,7 @@ export class BudgetLimiter implements Limiter {
     try {
       result = await this.backend.reserve(
         spec,
-        { id: ctx.action.id, micros: estimate.micros, ttlMs: this.rule.holdTtlMs },
+        { agent: ctx.action.agent, id: ctx.action.id, micros: estimate.micros, ttlMs: this.rule.holdTtlMs },
         consume,
       );
     } catch (error) {
@@ -89,25 +89,27 @@ export class BudgetLimiter implements Limiter {
 
   private reservation(key: string, action: Action): Reservation {
     const { backend, cost } = this;
+    const hold = { agent: action.agent, id: action.id };
     return {
       // No actual cost known: the hold (the estimate) is what was spent.
-      settle: async (reported) => backend.settle(key, action.id, cost.actualCost(action, reported)?.micros),
+      settle: async (reported) => backend.settle(key, hold, cost.actualCost(action, reported)?.micros),
       release: async () => {
-        await backend.release(key, action.id);
+        await backend.release(key, hold);
       },
     };
   }
 
-  async resume(actionId: string): Promise<Reservation | undefined> {
+  async resume(actionId: string, agent: string): Promise<Reservation | undefined> {
     const prefix = `budget:${this.rule.name}:`;
-    const keys = (await this.backend.holdKeys(actionId)).filter((k) => k.startsWith(prefix));
+    const hold = { agent, id: actionId };
+    const keys = (await this.backend.holdKeys(hold)).filter((k) => k.startsWith(prefix));
     const key = keys[0];
     if (key === undefined) return undefined;
     const { backend } = this;
     return {
       // The action is gone with the process that held it: settle with the reported cost, or the hold.
-      settle: async ({ usd }) => backend.settle(key, actionId, reportedMicros(usd)),
-      release: async () => backend.release(key, actionId),
+      settle: async ({ usd }) => backend.settle(key, hold, reportedMicros(usd)),
+      release: async () => backend.release(key, hold),
     };
   }
 
@@ -158,7 +160,7 @@ export class BudgetLimiter implements Limiter {
       if (this.rule.period !== 'run' && parsed.extra !== current.id) continue;
       const r = await this.backend.reserve(
         { key, limitMicros: this.rule.limitMicros, expiresAt: current.end },
-        { id: '', micros: 0, ttlMs: 0 },
+        { agent: '', id: '', micros: 0, ttlMs: 0 },
         false,
       );
       out.push({

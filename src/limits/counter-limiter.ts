@@ -1,7 +1,7 @@
 import type { Action } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
 import type { Context } from '../policy/context.js';
-import type { LimitsBackend, RateResult, RateSpec } from './backend.js';
+import { holdName, type LimitsBackend, type RateResult, type RateSpec } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
 import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
@@ -93,7 +93,9 @@ export class CounterLimiter implements Limiter {
     const windows = this.windowsOf(ctx.action.agent);
     const specs = this.specs(ctx.action, windows);
     if (!specs) return { reservation: NOTHING_HELD };
-    const member = ctx.action.id;
+    // The slot is the agent's action: two agents' actions that share a client-chosen id take two
+    // slots (Redis keeps one entry per member), and giving one back leaves the other's.
+    const member = holdName(ctx.action);
     let result: RateResult;
     try {
       result = await this.backend.rate(specs, member, true);

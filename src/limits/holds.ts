@@ -27,9 +27,11 @@ export class Holds {
   }
 
   /**
-   * Settles (or, when the action failed, releases) the holds of `actionId` (of `agent`; without
-   * one, of the first agent that kept holds under that id): with the provider's usage in
-   * `output`, else `usd` (the actual cost), else the amount held.
+   * Settles (or, when the action failed, releases) the holds of `agent`'s action `actionId`
+   * (without an agent, of the first agent that kept holds here under that id): with the provider's
+   * usage in `output`, else `usd` (the actual cost), else the amount held. Holds taken in another
+   * process, or before a restart, are found in durable backends under the agent and the id, so
+   * only a call that names the agent settles them.
    */
   async settle(actionId: string, outcome: SettleOutcome, agent?: string): Promise<void> {
     const byAgent = this.#held.get(actionId);
@@ -38,7 +40,7 @@ export class Holds {
     if (who !== undefined) byAgent?.delete(who);
     if (byAgent?.size === 0) this.#held.delete(actionId);
     // Not held here: taken by another process, or before a restart; durable limiters still know it.
-    held ??= await this.#resume(actionId);
+    held ??= agent === undefined ? [] : await this.#resume(actionId, agent);
     if (held.length === 0) return;
     if (!outcome.completed) return releaseAll(held, { ran: true });
     const actual = {
@@ -48,8 +50,8 @@ export class Holds {
     await Promise.allSettled(held.map((r) => r.settle(actual)));
   }
 
-  async #resume(actionId: string): Promise<Reservation[]> {
-    const found = await Promise.allSettled(this.limiters.map((l) => l.resume?.(actionId)));
+  async #resume(actionId: string, agent: string): Promise<Reservation[]> {
+    const found = await Promise.allSettled(this.limiters.map((l) => l.resume?.(actionId, agent)));
     return found.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
   }
 }

@@ -40,10 +40,11 @@ export interface Limiter {
   peek(ctx: Context): Reason | undefined | Promise<Reason | undefined>;
   acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }>;
   /**
-   * The hold this limiter took for `actionId` in another process, or before a restart (durable
-   * backends keep holds with an expiry): lets `Warden.settle` settle it anyway.
+   * The hold this limiter took for `agent`'s action `actionId` in another process, or before a
+   * restart (durable backends keep holds with an expiry): lets `Warden.settle` settle it anyway.
+   * A hold is the agent's and the id's: another agent's action of the same id is not resumed.
    */
-  resume?(actionId: string): Promise<Reservation | undefined>;
+  resume?(actionId: string, agent: string): Promise<Reservation | undefined>;
   /** Current usage, for `warden limits` and `GET /v1/limits`; only `agent`'s when given. */
   usage?(agent?: string): Promise<LimitUsage[]>;
 }

@@ -138,7 +138,7 @@ describe('limits in the SQLite store survive a restart', () => {
     const second = await open();
     const full = await second.warden.check({ agent: 'research', type: 'tool.call', cost: { usd: 0.2 } });
     assert.equal(full.reasons[0]?.code, 'limits.budget', 'both holds outlived the restart');
-    await second.warden.settle(a.action?.id as string, { completed: true, usd: 0.3 });
+    await second.warden.settle(a.action?.id as string, { completed: true, usd: 0.3 }, 'research');
     const budgetNow = async () => {
       const view = await limitsView(second.warden.limiters, 'research');
       const budget = view.agents[0]?.limits.find((l) => l.kind === 'budget');

@@ -66,6 +66,21 @@ describe('limits over Redis, across processes', () => {
     );
   });
 
+  test('two agents acting under the same action id each take a slot of a rate limit they share', async () => {
+    const limits = redisLimits(uniquePrefix('rate-ids'), { rate: [{ scope: 'type', windows: { '1m': 2 } }] });
+    const warden = await testWarden({
+      agents: { alice: { allow: ['search.web'] }, bob: { allow: ['search.web'] } },
+      limits: limits as never,
+    });
+    const decide = (agent: string) => warden.decide({ id: 'job-1', agent, type: 'search.web' });
+    assert.equal((await decide('alice')).decision.effect, 'allow');
+    assert.equal((await decide('bob')).decision.effect, 'allow');
+    // Two slots taken, not one slot taken twice: a third action of the type is refused.
+    const third = await warden.check({ agent: 'alice', type: 'search.web' });
+    assert.equal(third.reasons[0]?.code, 'limits.rate');
+    await warden.close();
+  });
+
   test('a hold taken by decide() in one process is settled by another (the reservation lives in Redis)', async () => {
     const prefix = uniquePrefix('hold');
     const limits = redisLimits(prefix, { budgets: [{ usd: 1 }] });
@@ -84,7 +99,7 @@ describe('limits over Redis, across processes', () => {
       'limits.budget',
       'the hold still counts after its process went away',
     );
-    await second.settle(action?.id as string, { completed: true, usd: 0.5 });
+    await second.settle(action?.id as string, { completed: true, usd: 0.5 }, 'research');
     const usage = await budgetUsage(limits);
     assert.deepEqual({ used: usage?.used, reserved: usage?.reserved }, { used: 0.5, reserved: 0 });
     await second.close();

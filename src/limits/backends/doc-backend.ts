@@ -1,4 +1,13 @@
-import type { BudgetResult, BudgetSpec, Hold, LimitsBackend, RateResult, RateSpec } from '../backend.js';
+import {
+  type BudgetResult,
+  type BudgetSpec,
+  type Hold,
+  type HoldRef,
+  holdName,
+  type LimitsBackend,
+  type RateResult,
+  type RateSpec,
+} from '../backend.js';
 
 /**
  * The limit logic once, over any store of small JSON documents that can read-modify-write a few
@@ -72,7 +81,7 @@ export class DocBackend implements LimitsBackend {
       const [doc] = await this.store.read([budget.key]);
       return reserveStep(budget, hold, doc, false, Date.now()).result;
     }
-    return this.store.write([budget.key, HOLD_INDEX + hold.id], (docs, now) => {
+    return this.store.write([budget.key, HOLD_INDEX + holdName(hold)], (docs, now) => {
       const step = reserveStep(budget, hold, docs[0], true, now);
       if (!step.result.ok) {
         return {
@@ -90,16 +99,16 @@ export class DocBackend implements LimitsBackend {
     });
   }
 
-  async settle(key: string, holdId: string, micros: number | undefined): Promise<void> {
-    await this.store.write([key], (docs, now) => finishHold(key, docs[0], holdId, micros, now));
+  async settle(key: string, hold: HoldRef, micros: number | undefined): Promise<void> {
+    await this.store.write([key], (docs, now) => finishHold(key, docs[0], holdName(hold), micros, now));
   }
 
-  async release(key: string, holdId: string): Promise<void> {
-    await this.store.write([key], (docs, now) => finishHold(key, docs[0], holdId, 0, now, true));
+  async release(key: string, hold: HoldRef): Promise<void> {
+    await this.store.write([key], (docs, now) => finishHold(key, docs[0], holdName(hold), 0, now, true));
   }
 
-  async holdKeys(holdId: string): Promise<string[]> {
-    const [doc] = await this.store.read([HOLD_INDEX + holdId]);
+  async holdKeys(hold: HoldRef): Promise<string[]> {
+    const [doc] = await this.store.read([HOLD_INDEX + holdName(hold)]);
     return doc && 'holdOf' in doc ? doc.holdOf : [];
   }
 
@@ -246,8 +255,9 @@ function reserveStep(
     };
     return { docs: [doc ? purged : undefined], result, ledger };
   }
-  live.holds[hold.id] = [hold.micros, now + hold.ttlMs];
-  ledger.push({ key: budget.key, hold: hold.id, kind: 'reserve', micros: hold.micros });
+  const name = holdName(hold);
+  live.holds[name] = [hold.micros, now + hold.ttlMs];
+  ledger.push({ key: budget.key, hold: name, kind: 'reserve', micros: hold.micros });
   return {
     docs: [
       { exp: budget.expiresAt || Number.MAX_SAFE_INTEGER, budget: { spent: live.spent, holds: live.holds } },

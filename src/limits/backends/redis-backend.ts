@@ -4,6 +4,8 @@ import {
   type BudgetResult,
   type BudgetSpec,
   type Hold,
+  type HoldRef,
+  holdName,
   type LimitsBackend,
   type RateResult,
   type RateSpec,
@@ -125,11 +127,12 @@ export class RedisBackend implements LimitsBackend {
 
   async reserve(budget: BudgetSpec, hold: Hold, consume: boolean): Promise<BudgetResult> {
     const keys = this.budgetKeys(budget.key);
+    const name = holdName(hold);
     const reply = consume
       ? await this.call(
           'RESERVE',
-          [...keys, this.k(`hold:${hold.id}`)],
-          [1, hold.id, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key],
+          [...keys, this.k(`hold:${name}`)],
+          [1, name, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key],
         )
       : await this.call('PEEK_BUDGET', keys, []).then((r) => {
           const spent = Number(r[0]);
@@ -139,17 +142,17 @@ export class RedisBackend implements LimitsBackend {
     return { ok: Number(reply[0]) === 1, spent: Number(reply[1]), reserved: Number(reply[2]) };
   }
 
-  async settle(key: string, holdId: string, micros: number | undefined): Promise<void> {
-    await this.call('SETTLE', this.budgetKeys(key), [holdId, micros ?? -1, 0]);
+  async settle(key: string, hold: HoldRef, micros: number | undefined): Promise<void> {
+    await this.call('SETTLE', this.budgetKeys(key), [holdName(hold), micros ?? -1, 0]);
   }
 
-  async release(key: string, holdId: string): Promise<void> {
-    await this.call('SETTLE', this.budgetKeys(key), [holdId, 0, 1]);
+  async release(key: string, hold: HoldRef): Promise<void> {
+    await this.call('SETTLE', this.budgetKeys(key), [holdName(hold), 0, 1]);
   }
 
-  async holdKeys(holdId: string): Promise<string[]> {
+  async holdKeys(hold: HoldRef): Promise<string[]> {
     if (this.redis.status !== 'ready') throw this.unavailable();
-    return this.redis.smembers(this.k(`hold:${holdId}`));
+    return this.redis.smembers(this.k(`hold:${holdName(hold)}`));
   }
 
   async session(key: string, ttlMs: number, consume: boolean): Promise<number | undefined> {

@@ -108,8 +108,8 @@ end
 `;
 
 /**
- * KEYS: budget hash, hold amounts, hold expiries, hold index of this hold id.
- * ARGV: consume, hold id, micros, limit micros, hold ttl ms, period end (ms epoch, 0 = none), logical key.
+ * KEYS: budget hash, hold amounts, hold expiries, hold index of this hold.
+ * ARGV: consume, hold name (`holdName`: agent and action id), micros, limit micros, hold ttl ms, period end (ms epoch, 0 = none), logical key.
  * Returns { ok (0/1), spent, reserved }.
  */
 export const RESERVE = `${NOW}${PURGE}
@@ -134,7 +134,7 @@ return { 1, spent, reserved }
 `;
 
 /**
- * KEYS: budget hash, hold amounts, hold expiries. ARGV: hold id, actual micros (-1 = the held
+ * KEYS: budget hash, hold amounts, hold expiries. ARGV: hold name, actual micros (-1 = the held
  * amount), release (0/1). Turns the hold into spend, or drops it.
  */
 export const SETTLE = `${NOW}
