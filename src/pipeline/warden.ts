@@ -151,10 +151,8 @@ export class Warden {
   /**
    * Settles (or, when the action failed, releases) the limit holds that `decide()` took for an
    * action the agent executed itself: with the provider's usage in `output`, else `usd` (the
-   * actual cost, as `CostModel.actualCost` works it out), else the amount held. `agent` names
-   * whose action it is: agents may share a client-chosen id, and a hold is the agent's and the
-   * id's (`Submissions` passes it). Without it, only holds kept in this process are found; a hold
-   * taken in another process, or before a restart, is resumed from the backend only with `agent`.
+   * actual cost, as `CostModel.actualCost` works it out), else the amount held. A hold is `agent`'s
+   * and the id's (agents may share an id); without `agent`, only holds kept in this process are found.
    */
   settle(actionId: string, outcome: SettleOutcome, agent?: string): Promise<void> {
     return this.holds.settle(actionId, outcome, agent);
