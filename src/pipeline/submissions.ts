@@ -48,7 +48,7 @@ export class Submissions {
     if (!action || decision.effect === 'deny') return { id: decision.id, status: 'denied', decision };
     const now = new Date().toISOString();
     // A client-chosen id is scoped to its agent, so another agent may use it too: its request gets
-    // an id of its own. A server-chosen id (128 random bits) keeps `apr_` + the same digits.
+    // an id of its own. A server-chosen id (time + 80 random bits) keeps `apr_` + the same digits.
     const chosen = (input as { id?: unknown }).id !== undefined;
     const approval =
       decision.effect === 'ask'

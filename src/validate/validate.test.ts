@@ -87,13 +87,22 @@ describe('validateAction', () => {
     for (const id of [...ids].slice(0, 10)) assert.match(id, /^act_[0-9a-f]{32}$/);
   });
 
-  test('generated ids cannot be predicted from earlier ones: no shared prefix, no counter', () => {
+  test('generated ids cannot be predicted from earlier ones: 80 fresh random bits each, no counter', () => {
     const ids = Array.from({ length: 1000 }, newActionId);
-    // Each id is 128 fresh random bits: two ids sharing their first 8 hex digits (32 bits) by
-    // chance among 1000 has a probability below 1e-4; the old per-process prefix shared 16.
-    const prefixes = new Set(ids.map((id) => id.slice(4, 12)));
-    assert.ok(prefixes.size > 990, `only ${prefixes.size} distinct prefixes in 1000 ids`);
+    for (const id of ids) assert.match(id, /^act_[0-9a-f]{32}$/);
+    // After the 12-digit time, each id holds 80 fresh random bits: two of 1000 sharing their
+    // first or last 8 random hex digits (32 bits) by chance has a probability below 1e-4. The old
+    // ids shared a 16-digit per-process prefix and ended in a counter.
+    const heads = new Set(ids.map((id) => id.slice(16, 24)));
+    assert.ok(heads.size > 990, `only ${heads.size} distinct random heads in 1000 ids`);
     const tails = new Set(ids.map((id) => id.slice(-8)));
     assert.ok(tails.size > 990, `only ${tails.size} distinct endings in 1000 ids`);
+  });
+
+  test('generated ids are ordered by time, so the audit index on action ids grows at its end', async () => {
+    const first = newActionId();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const later = newActionId();
+    assert.ok(later.slice(0, 16) > first.slice(0, 16), `${later} sorts after ${first}`);
   });
 });

@@ -8,17 +8,18 @@ import { paramSchemaFor } from './param-schemas.js';
 
 export type Validation = { ok: true; action: Action } | { ok: false; field: string; message: string };
 
-// Random bytes drawn from node:crypto 4 KiB at a time (256 ids), spelled in hex through a table
-// (as node's own randomUUID does): an id costs a few array reads, not a system call or a C++ call.
-// Every id is 128 fresh random bits, none derivable from another.
-const ID_BYTES = 16;
-const idPool = Buffer.alloc(ID_BYTES * 256);
+// Random bytes drawn from node:crypto 4 KiB at a time, spelled in hex through a table (as node's
+// own randomUUID does): an id costs a few array reads, not a system call or a C++ call.
+const ID_RANDOM_BYTES = 10;
+const idPool = Buffer.alloc(ID_RANDOM_BYTES * 400);
 let idOffset = idPool.length;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
- * A new action id: `act_` and 32 hex digits, 128 random bits from node:crypto. Unguessable, so
- * one agent cannot compute the id another agent's next action will get.
+ * A new action id: `act_` and 32 hex digits: the time in ms (12 digits), then 80 random bits from
+ * node:crypto. Unguessable, so one agent cannot compute the id of another agent's next action;
+ * time-ordered, so the audit's index on action ids grows at its end (fully random ids cost ~17%
+ * of durable decisions per second through random B-tree inserts).
  */
 export function newActionId(): string {
   if (idOffset === idPool.length) {
@@ -27,9 +28,9 @@ export function newActionId(): string {
   }
   const p = idPool;
   const i = idOffset;
-  idOffset += ID_BYTES;
-  let id = 'act_';
-  for (let k = i; k < i + ID_BYTES; k++) id += HEX[p[k] as number];
+  idOffset += ID_RANDOM_BYTES;
+  let id = `act_${Date.now().toString(16).padStart(12, '0')}`;
+  for (let k = i; k < i + ID_RANDOM_BYTES; k++) id += HEX[p[k] as number];
   return id;
 }
 
