@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../../store/store.js';
 import { type App, CAN, forbidden, integer, query, type ServerDeps, text } from '../http.js';
+import { AUDIT_FILTERS } from './audit.js';
 
 /** Records read from the store per text search request at most; the answer says where to continue. */
 const SCAN_LIMIT = 20_000;
@@ -17,9 +18,7 @@ export function registerAuditSearchRoutes(app: App, { warden }: ServerDeps): voi
     const denied = forbidden(c, CAN.read, 'read the audit log');
     if (denied) return denied;
     const q = query(c, {
-      agent: text().optional(),
-      type: text().optional(),
-      actionId: text().optional(),
+      ...AUDIT_FILTERS,
       q: text(200).optional(),
       before: integer(1, 999_999_999_999_999).optional(),
       limit: integer(1, 500).optional(),

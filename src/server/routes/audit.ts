@@ -2,6 +2,13 @@ import { type App, CAN, forbidden, integer, oneOf, query, type ServerDeps, text 
 
 const SEQ = integer(1, Number.MAX_SAFE_INTEGER);
 
+/** The record filters `/v1/audit` and `/v1/audit/search` share. */
+export const AUDIT_FILTERS = {
+  agent: text().optional(),
+  type: text().optional(),
+  actionId: text().optional(),
+};
+
 /**
  * `GET /v1/audit` (filters `agent`, `type`, `actionId`; `after`/`before` a seq; `limit` up to
  * 10,000; `order=asc|desc`) and `GET /v1/audit/verify` (the hash chain checked end to end).
@@ -12,9 +19,7 @@ export function registerAuditRoutes(app: App, { warden }: ServerDeps): void {
     const denied = forbidden(c, CAN.read, 'read the audit log');
     if (denied) return denied;
     const q = query(c, {
-      agent: text().optional(),
-      type: text().optional(),
-      actionId: text().optional(),
+      ...AUDIT_FILTERS,
       after: SEQ.optional(),
       before: SEQ.optional(),
       limit: integer(1, 10_000).optional(),
