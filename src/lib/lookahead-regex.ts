@@ -25,6 +25,8 @@ export interface LookaheadRegex {
 }
 
 const MAX_STATES = 50_000;
+/** Sets kept with their transitions; beyond this the cache starts again (each set is O(states)). */
+const MAX_CACHED = 4_096;
 
 /**
  * Compiles a JavaScript regex source (no `u` flag semantics: code units). Throws an `Error` naming
@@ -42,6 +44,15 @@ const ASSERT = 2;
 const ACCEPT = 3;
 const BOL = -1;
 const EOL = -2;
+
+/** One set of the backward sweep, with the sets it leads to per character (before position 0: `atStart`). */
+interface SweepState {
+  members: number[];
+  /** Whether the whole regex matches from this position. */
+  matches: boolean;
+  next: Map<number, SweepState>;
+  atStart: Map<number, SweepState>;
+}
 
 interface Machine {
   start: number;
@@ -66,9 +77,13 @@ class Automaton implements LookaheadRegex {
   private chars: number[] = [];
   /** Per state: the states with an epsilon or assertion edge into it. */
   private preds: number[][] = [];
-  /** reach[q] === stamp + i: state q reaches its machine's accept from position i (two rows). */
-  private rows: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+  /** Scratch marks: `here[q] === stamp` while computing a set, `after[q] === stamp` for the one before. */
+  private readonly here: Int32Array;
+  private readonly after: Int32Array;
   private stamp = 0;
+  /** Sets of states already met, by their members: the lazily built DFA of the backward sweep. */
+  private cache = new Map<string, SweepState>();
+  private end: SweepState | undefined;
   lastSteps = 0;
 
   constructor(ast: Ast) {
@@ -79,6 +94,8 @@ class Automaton implements LookaheadRegex {
         for (const r of this.outs[q] as number[]) (this.preds[r] as number[]).push(q);
       else if (this.kind[q] === ASSERT) (this.preds[this.next[q] as number] as number[]).push(q);
     }
+    this.here = new Int32Array(this.kind.length);
+    this.after = new Int32Array(this.kind.length);
   }
 
   get states(): number {
@@ -151,59 +168,100 @@ class Automaton implements LookaheadRegex {
     }
   }
 
+  /**
+   * Sweeps `input` from its end: the set of states at position i (those from which their machine's
+   * accept is reachable reading from i) follows from the set at i + 1 and the character at i, so
+   * each set met is cached with its transitions, and a path of known shape costs one map lookup
+   * per character. The cache is bounded; a new set costs O(states) to compute.
+   */
   test(input: string): boolean {
     const n = input.length;
-    const size = this.kind.length;
-    if (this.rows[0].length !== size || this.stamp > 0x3fff_0000 - n) {
-      this.rows = [new Int32Array(size).fill(-1), new Int32Array(size).fill(-1)];
-      this.stamp = 0;
-    }
-    // Positions are stamped `base + i`, so the rows need no clearing between calls.
-    const base = this.stamp;
-    this.stamp += n + 2;
-    let [here, after] = this.rows;
-    const work: number[] = [];
     let steps = 0;
-    let found = false;
-    const main = this.machines[this.machines.length - 1] as Machine;
-    for (let i = n; i >= 0; i--) {
-      const at = base + i;
-      const c = i < n ? input.charCodeAt(i) : -1;
-      for (const m of this.machines) {
-        here[m.accept] = at;
-        work.push(m.accept);
-        if (i < n) {
-          for (const q of m.chars) {
-            steps++;
-            if (after[this.next[q] as number] === at + 1 && (this.tests[q] as CharTest)(c)) {
-              here[q] = at;
-              work.push(q);
-            }
-          }
+    if (this.cache.size > MAX_CACHED) {
+      this.cache = new Map();
+      this.end = undefined;
+    }
+    let set: SweepState;
+    if (n === 0) {
+      set = this.compute(undefined, -1, true, true);
+      steps += this.kind.length;
+    } else {
+      if (!this.end) this.end = this.compute(undefined, -1, false, true);
+      set = this.end;
+      let found = set.matches;
+      for (let i = n - 1; i >= 0; i--) {
+        const c = input.charCodeAt(i);
+        const known = i === 0 ? set.atStart.get(c) : set.next.get(c);
+        steps++;
+        if (known) set = known;
+        else {
+          const computed = this.compute(set, c, i === 0, false);
+          (i === 0 ? set.atStart : set.next).set(c, computed);
+          set = computed;
+          steps += this.kind.length;
         }
-        while (work.length > 0) {
-          const r = work.pop() as number;
-          steps++;
-          for (const q of this.preds[r] as number[]) {
-            if (here[q] === at || !this.holds(q, i, n, here, at)) continue;
-            here[q] = at;
-            work.push(q);
-          }
-        }
+        found ||= set.matches;
       }
-      if (here[main.start] === at) found = true;
-      [here, after] = [after, here];
+      this.lastSteps = steps;
+      return found;
     }
     this.lastSteps = steps;
-    return found;
+    return set.matches;
   }
 
-  private holds(q: number, i: number, n: number, here: Int32Array, at: number): boolean {
+  /** The set at position i from the set at i + 1 (`from`, none at the end) and the character there. */
+  private compute(from: SweepState | undefined, c: number, atStart: boolean, atEnd: boolean): SweepState {
+    const { here, after } = this;
+    if (this.stamp > 0x3fff_ffff) {
+      here.fill(0);
+      after.fill(0);
+      this.stamp = 0;
+    }
+    const stamp = ++this.stamp;
+    if (from) for (const q of from.members) after[q] = stamp;
+    const work: number[] = [];
+    const members: number[] = [];
+    const add = (q: number) => {
+      here[q] = stamp;
+      members.push(q);
+      work.push(q);
+    };
+    for (const m of this.machines) {
+      add(m.accept);
+      if (from) {
+        for (const q of m.chars) {
+          if (after[this.next[q] as number] === stamp && (this.tests[q] as CharTest)(c)) add(q);
+        }
+      }
+      while (work.length > 0) {
+        const r = work.pop() as number;
+        for (const q of this.preds[r] as number[]) {
+          if (here[q] !== stamp && this.holds(q, atStart, atEnd, stamp)) add(q);
+        }
+      }
+    }
+    members.sort((a, b) => a - b);
+    const key = members.join(',');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const main = this.machines[this.machines.length - 1] as Machine;
+    const state: SweepState = {
+      members,
+      matches: here[main.start] === stamp,
+      next: new Map(),
+      atStart: new Map(),
+    };
+    this.cache.set(key, state);
+    return state;
+  }
+
+  private holds(q: number, atStart: boolean, atEnd: boolean, stamp: number): boolean {
     if (this.kind[q] !== ASSERT) return true;
     const a = this.assertion[q] as number;
-    if (a === BOL) return i === 0;
-    if (a === EOL) return i === n;
+    if (a === BOL) return atStart;
+    if (a === EOL) return atEnd;
+    // Inner machines come first, so the lookahead's set at this position is complete.
     const look = this.machines[a] as Machine;
-    return (here[look.start] === at) !== look.negate;
+    return (this.here[look.start] === stamp) !== look.negate;
   }
 }
