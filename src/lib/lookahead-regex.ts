@@ -18,7 +18,7 @@ import { type Ast, type CharTest, parseRegex } from './regex-syntax.js';
 /** A compiled regex; `test` searches like `RegExp.prototype.test`. */
 export interface LookaheadRegex {
   test(input: string): boolean;
-  /** Work done by the last `test` (states visited plus transitions tried). */
+  /** Work done by the last `test`: one per character, plus the states of each set computed anew. */
   readonly lastSteps: number;
   /** Number of automaton states. */
   readonly states: number;
