@@ -25,7 +25,7 @@ const USUAL: Array<[string, string]> = [
 ];
 const STARRED: Array<[string, string]> = [
   ['/data/**/*.md', '/data/research/notes/2026/summary.md'],
-  ['**/*test*.ts', '/work/app/src/lib/glob.test.ts'],
+  ['**/*test*.ts', '/home/dev/app/src/lib/glob.test.ts'],
   ['/srv/{docs,www}/**/*.{md,html}', '/srv/www/blog/2026/post.html'],
 ];
 
