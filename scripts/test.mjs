@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with Node's own test runner (through tsx).
-// Usage: node scripts/test.mjs [substring …]   — only files whose path contains a substring.
+// Usage: node scripts/test.mjs [--unit] [substring …]   — only files whose path contains a substring;
+// --unit leaves out the *.integration.test.ts files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const unitOnly = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((arg) => arg !== '--unit');
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -27,6 +29,7 @@ const files = ['src', 'test']
     }
   })
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .filter((file) => !unitOnly || !file.endsWith('.integration.test.ts'))
   .sort();
 
 if (files.length === 0) {

@@ -1,5 +1,5 @@
-import picomatch from 'picomatch';
 import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
+import { compileGlobSet } from './path-glob.js';
 
 /** A compiled name matcher: exact names by set lookup, patterns by one precompiled regex. */
 export type NameMatcher = (name: string) => boolean;
@@ -72,10 +72,14 @@ function segmentsMatch(parts: readonly string[], name: string): boolean {
   return true;
 }
 
-/** Path globs (`/data/**`, `*.md`), dotfiles included. Paths are normalised before matching. */
+/**
+ * Path globs (`/data/**`, `*.md`), dotfiles included, with picomatch's semantics and in time
+ * linear in the path (path-glob.ts). Paths are normalised before matching.
+ */
 export function compilePathGlobs(globs: readonly string[]): NameMatcher {
   if (globs.length === 0) return () => false;
-  return picomatch([...globs], { dot: true });
+  const set = compileGlobSet(globs);
+  return (path) => set.test(path);
 }
 
 /** Why a host pattern can never match, or undefined when it is well formed. */

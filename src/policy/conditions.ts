@@ -1,5 +1,5 @@
-import picomatch from 'picomatch';
 import { compileLinearRegex } from '../lib/linear-regex.js';
+import { compileGlob } from '../lib/path-glob.js';
 import type { Condition } from './schema.js';
 
 /** One precompiled test of `match.params.<key>` against an action's params. */
@@ -49,8 +49,13 @@ export function compileCondition(
     checks.push((v) => !set.has(v));
   }
   if (c.glob !== undefined) {
-    const isMatch = picomatch(c.glob, { dot: true });
-    checks.push((v) => typeof v === 'string' && isMatch(v));
+    // picomatch's semantics, matched in linear time (a backtracking `*a*a*a*…b` is exponential).
+    try {
+      const isMatch = compileGlob(c.glob);
+      checks.push((v) => typeof v === 'string' && isMatch(v));
+    } catch (error) {
+      report((error as Error).message);
+    }
   }
   if (c.regex !== undefined) {
     // RE2 semantics: linear-time matching, so no input can stall the server (a backtracking

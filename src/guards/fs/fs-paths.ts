@@ -1,7 +1,7 @@
 import { realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import picomatch from 'picomatch';
 import type { PathProblemCode } from '../../contract/errors.js';
+import { compileGlob, compileGlobSet, type GlobSet } from '../../lib/path-glob.js';
 import type { CompiledAgent } from '../../policy/compile.js';
 import type { FsPolicy } from '../../policy/sections/fs.js';
 
@@ -123,8 +123,8 @@ export class FsScope {
   /** The roots' real locations, resolved at load (a root created later is resolved when used). */
   private readonly realRoots: readonly string[];
   private readonly patterns: Array<{ pattern: string; segments: SegmentMatcher[] }>;
-  /** Every one-segment pattern in one regex, so a segment is tested once (the common case). */
-  private readonly singles: { re: RegExp; patterns: string[] } | undefined;
+  /** Every one-segment pattern in one set, so a segment is tested once (the common case). */
+  private readonly singles: { set: GlobSet; patterns: string[] } | undefined;
 
   constructor(readonly policy: FsPolicy) {
     this.roots = policy.roots.map((r) => posix.resolve(r));
@@ -138,13 +138,14 @@ export class FsScope {
         segments: pattern
           .split('/')
           .filter((s) => s !== '')
-          .map((s) => picomatch(s, { nocase: true, dot: true })),
+          .map((s) => compileGlob(s, { nocase: true })),
       }));
     if (single.length > 0) {
-      const sources = single.map(
-        (p) => picomatch.makeRe(p.replaceAll('/', ''), { nocase: true, dot: true }).source,
+      const set = compileGlobSet(
+        single.map((p) => p.replaceAll('/', '')),
+        { nocase: true },
       );
-      this.singles = { re: new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'i'), patterns: single };
+      this.singles = { set, patterns: single };
     }
   }
 
@@ -199,11 +200,9 @@ export class FsScope {
     const segs = below.split('/').filter((s) => s !== '');
     if (this.singles) {
       for (const seg of segs) {
-        if (!this.singles.re.test(seg)) continue;
+        if (!this.singles.set.test(seg)) continue;
         // Which pattern, for the message: only on the (rare) denial path.
-        return this.singles.patterns.find((p) =>
-          picomatch(p.replaceAll('/', ''), { nocase: true, dot: true })(seg),
-        );
+        return this.singles.patterns[this.singles.set.which(seg)];
       }
     }
     for (const { pattern, segments } of this.patterns) {
