@@ -34,6 +34,7 @@ const DURATION = /^(\d{1,6})(m|h|d)$/;
 /**
  * The dashboard's read endpoints over the store's audit insights (docs/dashboard.md, docs/api.md):
  * `GET /v1/overview`, `GET /v1/sessions`, `GET /v1/sessions/{agent}/{session}`,
+ * `GET /v1/actions-trace/{agent}/{id}` (one action without a session),
  * `GET /v1/incident` and (admins) `GET /v1/incident/export`.
  */
 export function registerInsightRoutes(app: App, { warden }: ServerDeps): void {
@@ -109,6 +110,15 @@ export function registerInsightRoutes(app: App, { warden }: ServerDeps): void {
     const q = query(c, { limit: integer(1, 10_000).optional() });
     const records = await insights.sessionRecords(agent, session, q.limit ?? 1000);
     return c.json({ agent, session, records: records.length, steps: buildSessionTrace(records) });
+  });
+
+  app.get('/v1/actions-trace/:agent/:id', async (c) => {
+    const denied = forbidden(c, CAN.read, 'read action traces');
+    if (denied) return denied;
+    const agent = pathParam(c, 'agent');
+    const actionId = pathParam(c, 'id');
+    const records = await warden.store.audit.query({ agent, actionId, limit: 1000 });
+    return c.json({ agent, actionId, records: records.length, steps: buildSessionTrace(records) });
   });
 
   app.get('/v1/incident', async (c) => {
