@@ -111,11 +111,21 @@ export class AggregateBuilder {
     string,
     { effect: 'deny' | 'ask'; code: string; count: number; message: string; seq: number }
   >();
+  readonly #buckets = new Map<string, string>();
   constructor(readonly window: InsightsWindow) {}
+
+  #bucket(minute: string): string {
+    let t = this.#buckets.get(minute);
+    if (t === undefined) {
+      t = bucketOf(minute, this.window.bucketSeconds);
+      this.#buckets.set(minute, t);
+    }
+    return t;
+  }
 
   decisions(minute: string, effect: string, n: number): void {
     if (effect !== 'allow' && effect !== 'ask' && effect !== 'deny') return;
-    const t = bucketOf(minute, this.window.bucketSeconds);
+    const t = this.#bucket(minute);
     const b = this.#decisions.get(t) ?? { t, allow: 0, ask: 0, deny: 0 };
     this.#decisions.set(t, b);
     b[effect] += n;
@@ -123,7 +133,7 @@ export class AggregateBuilder {
 
   spend(minute: string, agent: string, amount: number): void {
     if (!(amount > 0)) return;
-    const t = bucketOf(minute, this.window.bucketSeconds);
+    const t = this.#bucket(minute);
     const key = `${t}\u0000${agent}`;
     const b = this.#spend.get(key) ?? { t, agent, usd: 0 };
     this.#spend.set(key, b);

@@ -20,50 +20,55 @@ const num = (path: string) =>
   `(CASE WHEN json_type(p, '${path}') IN ('integer', 'real') AND json_extract(p, '${path}') >= 0 THEN json_extract(p, '${path}') END)`;
 const text = (path: string) =>
   `(CASE WHEN json_type(p, '${path}') = 'text' AND json_extract(p, '${path}') <> '' THEN json_extract(p, '${path}') END)`;
-const rows = (where: string, columns = 'seq, agent, action_id, type') =>
-  `(SELECT ${columns}, CAST(payload AS TEXT) AS p FROM audit WHERE seq > @lo AND seq <= @hi ${where})`;
-const MINUTE = `substr(json_extract(p, '$.ts'), 1, 16)`;
+
+/** The chunk's rows with what the roll-up reads, each payload parsed once (a connection's temp table). */
+const CHUNK_TABLE = `CREATE TEMP TABLE IF NOT EXISTS rollup_rows (
+  seq INTEGER PRIMARY KEY, minute TEXT, type TEXT, agent TEXT, action_id TEXT, effect TEXT, code TEXT,
+  message TEXT, session TEXT, estimate REAL, cost REAL)`;
 
 /**
- * One chunk's roll-up, in order: each statement reads the chunk's rows by primary key and adds
- * them to the tables of migration 6. The SQL reads a record as insights.ts does (INVARIANT: the
- * conformance case in store/conformance/insight-cases.ts holds both to the same answers).
+ * One chunk's roll-up, in order: copy the chunk's rows, by primary key only (`NOT INDEXED`: an
+ * index on agent or type would read the whole log), into `rollup_rows`, then add them to the
+ * tables of migration 6. The SQL reads a record as insights.ts does (INVARIANT: the conformance
+ * case in store/conformance/insight-cases.ts holds both to the same answers).
  */
 const ROLL_UP = [
+  'DELETE FROM rollup_rows',
+  `INSERT INTO rollup_rows
+   SELECT seq, substr(json_extract(p, '$.ts'), 1, 16), type, agent, action_id,
+     json_extract(p, '$.data.decision.effect'),
+     CASE WHEN json_type(p, '$.data.decision.reasons[0].code') = 'text' THEN json_extract(p, '$.data.decision.reasons[0].code') END,
+     coalesce(${text('$.data.decision.reasons[0].message')}, ''),
+     CASE type WHEN 'decision' THEN ${text('$.data.action.session')} WHEN 'observation' THEN ${text('$.data.session')} END,
+     CASE type WHEN 'decision' THEN coalesce(${num('$.data.estimate.usd')}, ${num('$.data.action.cost.usd')}) END,
+     CASE type WHEN 'result' THEN coalesce(${num('$.data.actual.usd')}, ${num('$.data.cost.usd')}) END
+   FROM (SELECT seq, type, agent, action_id, CAST(payload AS TEXT) AS p FROM audit NOT INDEXED WHERE seq > @lo AND seq <= @hi)`,
   // What later records of the action need: its session and, unless denied, its estimate.
   `INSERT INTO audit_action_facts (agent, action_id, session, estimate)
-   SELECT agent, action_id, ${text('$.data.action.session')}, CASE WHEN e = 'deny' THEN NULL ELSE coalesce(${num('$.data.estimate.usd')}, ${num('$.data.action.cost.usd')}) END
-   FROM (SELECT agent, action_id, p, json_extract(p, '$.data.decision.effect') AS e FROM ${rows("AND type = 'decision' AND agent IS NOT NULL AND action_id IS NOT NULL")})
-   WHERE true
+   SELECT agent, action_id, session, CASE WHEN effect = 'deny' THEN NULL ELSE estimate END FROM rollup_rows
+   WHERE type = 'decision' AND agent IS NOT NULL AND action_id IS NOT NULL ORDER BY seq
    ON CONFLICT (agent, action_id) DO UPDATE SET estimate = excluded.estimate, session = coalesce(excluded.session, session)`,
   `INSERT INTO audit_minutes (minute, agent, allow, ask, deny)
-   SELECT ${MINUTE} AS m, coalesce(agent, '') AS a, sum(e = 'allow'), sum(e = 'ask'), sum(e = 'deny')
-   FROM (SELECT agent, p, json_extract(p, '$.data.decision.effect') AS e FROM ${rows("AND type = 'decision'")})
-   WHERE e IN ('allow', 'ask', 'deny') GROUP BY m, a
+   SELECT minute, coalesce(agent, ''), sum(effect = 'allow'), sum(effect = 'ask'), sum(effect = 'deny') FROM rollup_rows
+   WHERE type = 'decision' AND effect IN ('allow', 'ask', 'deny') GROUP BY minute, coalesce(agent, '')
    ON CONFLICT (minute, agent) DO UPDATE SET allow = allow + excluded.allow, ask = ask + excluded.ask, deny = deny + excluded.deny`,
   `INSERT INTO audit_minutes (minute, agent, usd)
-   SELECT m, a, sum(cost) FROM (
-     SELECT ${MINUTE} AS m, r.agent AS a, coalesce(${num('$.data.actual.usd')}, ${num('$.data.cost.usd')}, f.estimate) AS cost
-     FROM ${rows("AND type = 'result' AND agent IS NOT NULL")} AS r
+   SELECT minute, agent, sum(c) FROM (
+     SELECT r.minute, r.agent, coalesce(r.cost, f.estimate) AS c FROM rollup_rows AS r
      LEFT JOIN audit_action_facts AS f ON f.agent = r.agent AND f.action_id = r.action_id
-   ) WHERE cost > 0 GROUP BY m, a
+     WHERE r.type = 'result' AND r.agent IS NOT NULL
+   ) WHERE c > 0 GROUP BY minute, agent
    ON CONFLICT (minute, agent) DO UPDATE SET usd = usd + excluded.usd`,
   `INSERT INTO audit_reasons (minute, effect, code, n, message, last_seq)
-   SELECT m, e, c, count(*), msg, max(seq) FROM (
-     SELECT seq, ${MINUTE} AS m, json_extract(p, '$.data.decision.effect') AS e,
-       json_extract(p, '$.data.decision.reasons[0].code') AS c,
-       coalesce(${text('$.data.decision.reasons[0].message')}, '') AS msg
-     FROM ${rows("AND type = 'decision'")}
-   ) WHERE e IN ('deny', 'ask') AND typeof(c) = 'text' GROUP BY m, e, c
+   SELECT minute, effect, code, count(*), message, max(seq) FROM rollup_rows
+   WHERE type = 'decision' AND effect IN ('deny', 'ask') AND code IS NOT NULL GROUP BY minute, effect, code
    ON CONFLICT (minute, effect, code) DO UPDATE SET n = n + excluded.n,
      message = CASE WHEN excluded.last_seq > last_seq THEN excluded.message ELSE message END,
      last_seq = max(last_seq, excluded.last_seq)`,
   `INSERT OR IGNORE INTO audit_session_records (agent, session, seq)
-   SELECT agent, s, seq FROM (
-     SELECT r.seq, r.agent, coalesce(CASE WHEN r.type = 'decision' THEN ${text('$.data.action.session')} WHEN r.type = 'observation' THEN ${text('$.data.session')} END, f.session) AS s
-     FROM ${rows('AND agent IS NOT NULL')} AS r
-     LEFT JOIN audit_action_facts AS f ON f.agent = r.agent AND f.action_id = r.action_id
-   ) WHERE s IS NOT NULL`,
+   SELECT r.agent, coalesce(r.session, f.session), r.seq FROM rollup_rows AS r
+   LEFT JOIN audit_action_facts AS f ON f.agent = r.agent AND f.action_id = r.action_id
+   WHERE r.agent IS NOT NULL AND coalesce(r.session, f.session) IS NOT NULL`,
 ];
 
 /**
@@ -74,12 +79,13 @@ const ROLL_UP = [
  */
 export class SqliteInsights implements AuditInsights {
   readonly #db: Database;
-  readonly #steps: Statement[];
+  readonly #steps: (readonly [Statement, boolean])[];
   #running: Promise<void> | undefined;
 
   constructor(db: Database) {
     this.#db = db;
-    this.#steps = ROLL_UP.map((sql) => db.prepare(sql));
+    db.exec(CHUNK_TABLE);
+    this.#steps = ROLL_UP.map((sql) => [db.prepare(sql), sql.includes('@lo')] as const);
   }
 
   /** Rolls up every record appended so far (one caller at a time in this process). */
@@ -99,7 +105,10 @@ export class SqliteInsights implements AuditInsights {
       const last = head.get() as number;
       const hi = Math.min(last, lo + CHUNK);
       if (hi <= lo) return false;
-      for (const step of this.#steps) step.run({ lo, hi });
+      for (const [step, ranged] of this.#steps) {
+        if (ranged) step.run({ lo, hi });
+        else step.run();
+      }
       save.run(hi);
       return hi < last;
     });
