@@ -19,6 +19,8 @@ export interface AuditInsights {
    * (`type: 'observation'`, `data.session`). The first `limit` (default 1,000, at most 10,000).
    */
   sessionRecords(agent: string, session: string, limit?: number): Promise<AuditRecord[]>;
+  /** A backend that precomputes (SQLite rolls up) brings itself up to date now, e.g. when a server starts. */
+  catchUp?(): Promise<void>;
 }
 
 export interface InsightsWindow {

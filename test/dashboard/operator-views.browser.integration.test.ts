@@ -66,6 +66,7 @@ before(async () => {
       approvals: { timeout: '30m' },
       limits: {
         budgets: [{ name: 'daily-budget', match: { agent: 'research-agent' }, usd: 5, period: 'day' }],
+        loop: { max: 5 },
       },
     }),
   });
@@ -328,6 +329,20 @@ describe('the operator views in Chromium', () => {
       (await page.textContent('#activity-rows tr[data-type=anomaly]')) ?? '',
       /anomaly\.loop.*the same fs\.read 5 times/s,
     );
+  });
+
+  test('limit rows say what they count: each loop counter names its call', async () => {
+    const page = await signIn(T.viewer, '#agents');
+    await page.waitForSelector('tr[data-agent="research-agent"] .limits');
+    const loops = await page.$$eval(
+      'tr[data-agent="research-agent"] .limits [data-kind=loop] .counts',
+      (els) => els.map((el) => (el as unknown as El).textContent ?? ''),
+    );
+    assert.deepEqual(loops.sort(), [
+      'loop: fs.read /data/papers/attention.pdf in session research-1',
+      'loop: fs.read /data/papers/loop.pdf in session research-1',
+      'loop: fs.read /data/papers/transformers.pdf in session research-1',
+    ]);
   });
 
   test('keyboard navigation reaches every action of every view', async () => {

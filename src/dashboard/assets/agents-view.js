@@ -90,7 +90,7 @@ function limitsCell(all, limits) {
         { dataset: { kind: l.kind } },
         h('code', {}, l.name),
         ' ',
-        h('span', { class: 'counts' }, countsText(l)),
+        h('span', { class: 'counts muted' }, countsText(l)),
         meter,
         `${fmt(l.used)}${l.reserved ? ` (+${fmt(l.reserved)} held)` : ''} / ${fmt(l.limit)} ${l.unit ?? ''}`,
         l.window ? h('span', { class: 'muted' }, ` per ${l.window}`) : '',
@@ -112,7 +112,7 @@ function countsText(l) {
     const session = parts.length >= 3 ? parts.at(-2) : undefined;
     return `loop: ${l.counts ?? `one repeated call (${parts.at(-1)})`}${session && session !== '-' ? ` in session ${session}` : ''}`;
   }
-  return `${l.kind}: ${l.scope} ${l.key}`;
+  return `${l.kind}: ${l.unit} of ${l.scope} ${l.key}`;
 }
 const fmt = (n) =>
   typeof n === 'number' ? (Number.isInteger(n) ? String(n) : n.toFixed(2)) : String(n ?? '?');

@@ -39,6 +39,8 @@ const DURATION = /^(\d{1,6})(m|h|d)$/;
  */
 export function registerInsightRoutes(app: App, { warden }: ServerDeps): void {
   const insights = insightsOf(warden.store);
+  // Roll up what the log holds now, in the background, so the first overview does not wait for it.
+  setImmediate(() => insights.catchUp?.().catch(() => undefined));
 
   app.get('/v1/overview', async (c) => {
     const denied = forbidden(c, CAN.read, 'read the overview');
