@@ -345,6 +345,14 @@ describe('the operator views in Chromium', () => {
     ]);
   });
 
+  const FILLED: Record<string, string> = {
+    overview: '#chart-spend canvas',
+    trace: '#trace-steps li.step',
+    incident: '#incident-body pre.diff',
+    approvals: '#approvals-list article',
+    agents: '#agent-rows tr',
+    audit: '#audit-rows tr',
+  };
   test('keyboard navigation reaches every action of every view', async () => {
     const page = await signIn(T.admin);
     for (const view of ['overview', 'trace', 'incident', 'approvals', 'agents', 'audit']) {
@@ -356,7 +364,8 @@ describe('the operator views in Chromium', () => {
             : `#${view}`;
       await page.goto(`${server.url}/dashboard/${hash}`);
       await page.waitForSelector(`#view-${view}:visible`);
-      await page.waitForTimeout(400); // let the view fill in before walking it
+      // The view filled in before walking it.
+      await page.waitForSelector(FILLED[view] as string);
       const wanted = await page.$$eval(
         `header.top a, header.top button, #view-${view} :is(a[href], button, input, select, summary)`,
         (els) =>
