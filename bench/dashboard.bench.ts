@@ -8,6 +8,7 @@ import { policyFromObject } from '../src/policy/load.js';
 import { createApp } from '../src/server/app.js';
 import { TokenRegistry } from '../src/server/tokens.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { benchDashboardOverview } from './dashboard-overview.bench.js';
 import { type BenchRow, formatRows, percentile } from './report.js';
 
 const RECORDS = 10_000;
@@ -30,7 +31,8 @@ async function p50(times: number, fn: () => Promise<unknown> | unknown): Promise
 /**
  * What the dashboard asks of the server on a 10,000-record log: the newest page of 100 through
  * `GET /v1/audit/search` (auth, query, JSON) beside the bare store query for the same page, and a
- * free-text search over every record beside SQLite scanning the same rows with `LIKE`.
+ * free-text search over every record beside SQLite scanning the same rows with `LIKE`; then the
+ * overview on 500,000 records (`dashboard-overview.bench.ts`).
  */
 export async function benchDashboard(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-dash-'));
@@ -67,7 +69,9 @@ export async function benchDashboard(): Promise<BenchRow[]> {
     );
     const searchBare = await p50(30, () => like.all());
     bare.close();
+    const overview = await benchDashboardOverview();
     return [
+      ...overview,
       {
         scenario: 'dashboard',
         metric: `audit page of 100, newest (10k log), p50`,

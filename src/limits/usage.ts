@@ -2,7 +2,8 @@ import type { Limiter, LimitUsage } from './limiter.js';
 
 /** `GET /v1/limits` and `warden limits --json` (contract: the dashboard reads this shape). */
 export interface LimitsView {
-  agents: { agent: string; limits: Omit<LimitUsage, 'agent'>[] }[];
+  /** `counts`: what a loop counter counts (`fs.list /data/research`), when the server found it in the audit. */
+  agents: { agent: string; limits: (Omit<LimitUsage, 'agent'> & { counts?: string })[] }[];
 }
 
 /**

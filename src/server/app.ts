@@ -12,6 +12,7 @@ import { registerAuditSearchRoutes } from './routes/audit-search.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerInsightRoutes } from './routes/insights.js';
 import { registerKillSwitchRoutes } from './routes/killswitch.js';
 import { registerLimitsRoutes } from './routes/limits.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -50,6 +51,7 @@ export function createApp(warden: Warden, tokens: TokenRegistry): App {
   registerMcpRoutes(app, deps);
   registerLimitsRoutes(app, deps);
   registerMonitoringRoutes(app, deps);
+  registerInsightRoutes(app, deps);
 
   app.notFound(notFound);
   app.onError(onError);

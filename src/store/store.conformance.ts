@@ -1,6 +1,7 @@
 import { alertCases } from './conformance/alert-cases.js';
 import { auditCases } from './conformance/audit-cases.js';
 import type { Place, WithReopen, WithStore } from './conformance/harness.js';
+import { insightCases } from './conformance/insight-cases.js';
 import { killCases } from './conformance/kill-cases.js';
 import { pinCases } from './conformance/pin-cases.js';
 import { recordCases } from './conformance/record-cases.js';
@@ -63,4 +64,5 @@ export function storeConformance(
   recordCases(name, withStore);
   pinCases(name, withStore, withReopen);
   alertCases(name, withStore, withReopen);
+  insightCases(name, withStore);
 }

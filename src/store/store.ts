@@ -3,6 +3,7 @@ import type { AlertStore } from '../contract/alert.js';
 import type { Decision } from '../contract/decision.js';
 import { WardenError } from '../contract/errors.js';
 import type { AuditStore } from '../contract/records.js';
+import type { AuditInsights } from './insights.js';
 
 export type {
   AuditEntry,
@@ -12,6 +13,7 @@ export type {
   VerifyProblem,
   VerifyResult,
 } from '../contract/records.js';
+export type { AuditAggregates, AuditInsights, InsightsWindow, SessionSummary } from './insights.js';
 
 /**
  * One store interface, several backends (SPEC §7). Every method that touches durable state is
@@ -28,6 +30,11 @@ export interface Store {
   readonly pins?: PinStore;
   /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
   readonly alerts?: AlertStore;
+  /**
+   * The dashboard's aggregates and session traces over the audit (`store/insights.ts`); a backend
+   * without them is read by a scan of `audit.query` (`insightsOf`).
+   */
+  readonly insights?: AuditInsights;
   close(): Promise<void>;
 }
 

@@ -98,6 +98,9 @@ async function signIn(token: string): Promise<Page> {
   await page.fill('#login-token', token);
   await page.click('#login-form button[type=submit]');
   await page.waitForSelector('#nav:visible');
+  // The overview is the first page; these tests start from the approvals.
+  await page.click('nav a[data-view=approvals]');
+  await page.waitForSelector('#view-approvals:visible');
   return page;
 }
 

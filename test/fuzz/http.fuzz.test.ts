@@ -210,12 +210,19 @@ const route: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
           '/v1/alerts',
           '/v1/mcp/pins',
           '/metrics',
+          '/v1/overview',
+          '/v1/sessions',
+          '/v1/incident',
+          '/v1/incident/export',
         ),
         queryString,
       )
       .map(([p, q]) => ({ method: 'GET', path: `${p}${q}` })),
   },
   rawValue.map((id) => ({ method: 'GET', path: `/v1/approvals/${id}` })),
+  fc
+    .tuple(fc.constantFrom('sessions', 'actions-trace'), rawValue, rawValue)
+    .map(([what, a, b]) => ({ method: 'GET', path: `/v1/${what}/${a}/${b}` })),
   fc
     .tuple(rawValue, fc.constantFrom('approve', 'deny', 'cancel'))
     .map(([id, v]) => ({ method: 'POST', path: `/v1/approvals/${id}/${v}` })),

@@ -1,6 +1,7 @@
 // The live feed: audit records as they commit, newest first.
 import { api, state } from './api.js';
 import { $, badge, h, time, toast } from './dom.js';
+import { readable, traceLink } from './format.js';
 
 const FEED_MAX = 500;
 
@@ -31,7 +32,31 @@ export function summary(r) {
     return [r.agent === '*' ? 'all agents' : '', badge('killed'), `${r.actor ?? ''}: ${d.reason ?? ''}`];
   if (r.type === 'revive')
     return [r.agent === '*' ? 'all agents' : '', badge('running'), `${r.actor ?? ''}: ${d.reason ?? ''}`];
-  return ['', '', JSON.stringify(d).slice(0, 200)];
+  if (r.type === 'anomaly')
+    return [
+      d.code ?? 'anomaly',
+      badge(d.severity ?? 'anomaly'),
+      `${d.message ?? ''}${d.response && d.response !== 'none' ? ` → ${d.response}` : ''}`,
+    ];
+  if (r.type === 'observation')
+    return [
+      d.source ?? '',
+      badge(d.trust ?? 'untrusted'),
+      `session ${d.session ?? '?'}${Array.isArray(d.labels) && d.labels.length ? ` · labels: ${d.labels.join(', ')}` : ''}`,
+    ];
+  if (r.type === 'override')
+    return [d.change ?? '', badge('override'), `${r.actor ?? ''}: ${d.reason ?? ''}`];
+  if (r.type === 'mcp.refused') return [d.tool ?? '', badge('denied'), `${d.code ?? ''}: ${d.message ?? ''}`];
+  // Any other record: its fields as text, never as JSON.
+  return ['', '', readable(d, 200)];
+}
+
+/** The link to a record's trace: decisions and what follows them (results, votes, anomalies). */
+export function recordTrace(r) {
+  if (!r.agent || r.agent === '*') return '';
+  const session =
+    r.type === 'decision' ? r.data?.action?.session : r.type === 'observation' ? r.data?.session : undefined;
+  return traceLink(r.agent, session, r.actionId);
 }
 
 function activityRow(r, flash) {
@@ -46,6 +71,7 @@ function activityRow(r, flash) {
     h('td', {}, h('code', {}, what), r.actionId ? h('span', { class: 'muted mono' }, ` ${r.actionId}`) : ''),
     h('td', {}, outcome),
     h('td', { class: 'details', title: typeof reason === 'string' ? reason : '' }, reason),
+    h('td', {}, recordTrace(r)),
   );
 }
 

@@ -87,8 +87,10 @@ function limitsCell(all, limits) {
       meter.firstChild.style.width = `${Math.round(ratio * 100)}%`;
       return h(
         'div',
-        {},
+        { dataset: { kind: l.kind } },
         h('code', {}, l.name),
+        ' ',
+        h('span', { class: 'counts muted' }, countsText(l)),
         meter,
         `${fmt(l.used)}${l.reserved ? ` (+${fmt(l.reserved)} held)` : ''} / ${fmt(l.limit)} ${l.unit ?? ''}`,
         l.window ? h('span', { class: 'muted' }, ` per ${l.window}`) : '',
@@ -102,6 +104,15 @@ function limitsCell(all, limits) {
       );
     }),
   );
+}
+/** What a limit row counts, in words: `loop: fs.list /data/research`, `rate: agent research-agent`. */
+function countsText(l) {
+  const parts = String(l.key ?? '').split('/');
+  if (l.kind === 'loop') {
+    const session = parts.length >= 3 ? parts.at(-2) : undefined;
+    return `loop: ${l.counts ?? `one repeated call (${parts.at(-1)})`}${session && session !== '-' ? ` in session ${session}` : ''}`;
+  }
+  return `${l.kind}: ${l.unit} of ${l.scope} ${l.key}`;
 }
 const fmt = (n) =>
   typeof n === 'number' ? (Number.isInteger(n) ? String(n) : n.toFixed(2)) : String(n ?? '?');

@@ -1,4 +1,5 @@
-// Warden's operator dashboard: plain ES modules, no build step, no third-party code.
+// Warden's operator dashboard: plain ES modules, no build step; the one third-party module is
+// uPlot (charts), served by Warden from its own package, never from a CDN.
 // Every value from the server goes into the DOM as text (never innerHTML), so an action's
 // params cannot inject markup. State-changing calls carry the session's CSRF token.
 
@@ -8,6 +9,27 @@ import { api, canOperate, state, viewerTitle, whenSignedOut } from './api.js';
 import { refreshApprovals } from './approvals-view.js';
 import { searchAudit } from './audit-view.js';
 import { $, debounce, toast } from './dom.js';
+import { showIncident } from './incident-view.js';
+import { refreshOverview } from './overview-view.js';
+import { showTrace } from './trace-view.js';
+
+// ------------------------------------------------------------------ theme
+
+const THEME_KEY = 'warden.theme';
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  $('theme').textContent = theme === 'dark' ? 'Light theme' : 'Dark theme';
+  $('theme').setAttribute('aria-pressed', String(theme === 'dark'));
+}
+applyTheme(
+  localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+);
+$('theme').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  localStorage.setItem(THEME_KEY, next);
+  applyTheme(next);
+  if (state.me) route(); // charts take their colours from the theme: draw them again
+});
 
 // ------------------------------------------------------------------ login
 
@@ -56,17 +78,32 @@ function signedIn(me) {
 
 // ------------------------------------------------------------------ routing
 
+const VIEWS = ['overview', 'approvals', 'activity', 'agents', 'audit', 'trace', 'incident'];
+
+/** `#view`, `#view/part/part` (trace, action, incident) or `#audit?q=text`. */
 function route() {
   if (!state.me) return showLogin();
-  const view = (location.hash || '#approvals').slice(1);
-  state.view = ['approvals', 'activity', 'agents', 'audit'].includes(view) ? view : 'approvals';
+  const [path, search = ''] = (location.hash || '#overview').slice(1).split('?');
+  const [name, ...parts] = path.split('/');
+  const view = name === 'action' ? 'trace' : name;
+  state.view = VIEWS.includes(view) ? view : 'overview';
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== `view-${state.view}`;
-  for (const a of document.querySelectorAll('nav a'))
+  for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('active', a.dataset.view === state.view);
+    if (a.dataset.view === state.view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (state.view === 'overview') refreshOverview();
   if (state.view === 'approvals') refreshApprovals();
   if (state.view === 'agents') refreshAgents();
-  if (state.view === 'audit' && !$('audit-rows').childElementCount) searchAudit();
+  if (state.view === 'audit') {
+    const q = new URLSearchParams(search).get('q');
+    if (q !== null) $('audit-form').elements.q.value = q;
+    if (q !== null || !$('audit-rows').childElementCount) searchAudit();
+  }
   if (state.view === 'activity' && !state.feed) loadActivity();
+  if (state.view === 'trace') showTrace(parts, name === 'action' ? 'action' : 'trace');
+  if (state.view === 'incident') showIncident(parts);
 }
 window.addEventListener('hashchange', route);
 
@@ -82,6 +119,7 @@ function connectEvents() {
     const record = JSON.parse(e.data);
     addActivity(record, true);
     if (record.type === 'kill' || record.type === 'revive') debounce('agents', refreshAgents);
+    if (state.view === 'overview') debounce('overview', refreshOverview, 400);
   });
   events.addEventListener('approval', () => debounce('approvals', refreshApprovals));
   events.addEventListener('overflow', () => toast('the live feed fell behind; some events were skipped'));

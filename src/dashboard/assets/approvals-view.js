@@ -1,6 +1,7 @@
 // Pending approval requests with Approve / Deny, and the recently decided ones.
 import { api, canVote, state, viewerTitle } from './api.js';
 import { $, badge, debounce, h, risk, time, toast } from './dom.js';
+import { traceLink } from './format.js';
 
 const DECIDED = ['approved', 'denied', 'expired', 'cancelled'];
 let approvalsBusy = false;
@@ -55,7 +56,7 @@ export async function refreshApprovals() {
             a.votes.map((v) => `${v.vote === 'approve' ? '✓' : '✗'} ${v.approver}`).join(', ') || '—',
           ),
           h('td', {}, a.decidedAt ? time(a.decidedAt) : '—'),
-          h('td', { class: 'mono' }, a.id),
+          h('td', { class: 'mono' }, a.id, ' ', traceLink(a.agent, a.action.session, a.actionId)),
         ),
       ),
     );
@@ -118,6 +119,12 @@ function approvalCard(a, history) {
         a.user ? h('span', {}, `for ${a.user}`) : null,
         h('span', { class: 'expires', dataset: { expires: a.expiresAt } }, expiresText(a.expiresAt)),
         h('span', { class: 'mono', title: a.digest }, `digest ${a.digest.slice(0, 12)}…`),
+        traceLink(
+          a.agent,
+          a.action.session,
+          a.actionId,
+          a.action.session ? `session ${a.action.session}` : 'trace',
+        ),
       ),
       a.action.description ? h('p', {}, a.action.description) : null,
       h(

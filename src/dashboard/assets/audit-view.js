@@ -1,12 +1,23 @@
 // The audit log: server-side pages, search, and chain verification.
-import { summary } from './activity-view.js';
+import { recordTrace, summary } from './activity-view.js';
 import { api, state } from './api.js';
 import { $, h, toast } from './dom.js';
+import { rawDetails } from './format.js';
 
-/** The summary of a record for the audit table: what, outcome, why (full JSON in the tooltip). */
+/** The summary of a record for the audit table: what, outcome, why, a trace link, and its JSON behind a toggle. */
 function auditDetails(r) {
   const [what, outcome, reason] = summary(r);
-  return [what ? h('code', {}, what) : '', ' ', outcome, ' ', reason];
+  const trace = recordTrace(r);
+  return [
+    what ? h('code', {}, what) : '',
+    ' ',
+    outcome,
+    ' ',
+    reason,
+    trace ? ' ' : '',
+    trace,
+    rawDetails(r.data),
+  ];
 }
 
 export async function searchAudit(before) {
@@ -29,7 +40,7 @@ export async function searchAudit(before) {
           h('td', {}, r.agent ?? ''),
           h('td', { class: 'mono' }, r.actionId ?? ''),
           h('td', {}, r.actor ?? ''),
-          h('td', { class: 'details', title: JSON.stringify(r.data) }, ...auditDetails(r)),
+          h('td', { class: 'details' }, ...auditDetails(r)),
         ),
       ),
     );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { equalSecrets } from '../../lib/equal-secrets.js';
@@ -54,6 +55,19 @@ function loadAssets(dir: string): Map<string, Asset> {
     assets.set(name, {
       body,
       type,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+    });
+  }
+  // uPlot, the charts' library, from its package: no CDN, no copy to keep in step.
+  const uplot = dirname(createRequire(import.meta.url).resolve('uplot'));
+  for (const [name, file] of [
+    ['uplot.js', 'uPlot.esm.js'],
+    ['uplot.css', 'uPlot.min.css'],
+  ] as const) {
+    const body = readFileSync(join(uplot, file));
+    assets.set(name, {
+      body,
+      type: TYPES[extname(name)] as string,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     });
   }

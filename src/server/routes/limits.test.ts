@@ -16,6 +16,7 @@ before(async () => {
       rate: [{ windows: { '1m': 10 } }],
       budgets: [{ usd: 5, period: 'day' }],
       steps: { max: 20 },
+      loop: { max: 5 },
     },
   });
   const tokens = new TokenRegistry([]);
@@ -82,11 +83,23 @@ describe('GET /v1/limits', () => {
               'unit',
               'window',
               'resetsAt',
+              'counts',
             ].includes(k),
         ),
         [],
       );
     }
+  });
+
+  test('each loop counter says which call it counts, found in the audit', async () => {
+    const view = (await (await get('/v1/limits?agent=research', T.viewer)).json()) as View;
+    const loops = (view.agents[0]?.limits ?? []).filter((l) => l.kind === 'loop');
+    assert.deepEqual(loops.map((l) => l.counts).sort(), [
+      'search.web 0',
+      'search.web 1',
+      'search.web 2',
+      'tool.call',
+    ]);
   });
 
   test('an agent token sees only its own agent, and may not ask for another', async () => {

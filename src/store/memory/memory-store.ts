@@ -1,5 +1,6 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
 import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
+import { scannedInsights } from '../insights.js';
 import type {
   ActionStore,
   AuditEntry,
@@ -32,6 +33,7 @@ export class MemoryStore implements Store {
   readonly actions: ActionStore = new MemoryActionStore(this.approvals);
   readonly pins: PinStore = new MemoryPinStore();
   readonly alerts = new MemoryAlertStore();
+  readonly insights = scannedInsights(this.audit);
 
   async close(): Promise<void> {
     this.kills.stopAll();

@@ -79,6 +79,47 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX actions_status ON actions (status, agent);
     `,
   },
+  {
+    version: 6,
+    // The dashboard's rollups of the audit (src/store/sqlite/sqlite-insights.ts), filled from
+    // `rolled_up` onward when read, so appends pay nothing: decisions by effect and spend per
+    // minute and agent, first reasons per minute, and which records belong to which session.
+    sql: `
+      CREATE TABLE IF NOT EXISTS audit_rollup_state (id INTEGER PRIMARY KEY CHECK (id = 1), rolled_up INTEGER NOT NULL);
+      INSERT OR IGNORE INTO audit_rollup_state (id, rolled_up) VALUES (1, 0);
+      CREATE TABLE IF NOT EXISTS audit_minutes (
+        minute TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        allow INTEGER NOT NULL DEFAULT 0,
+        ask INTEGER NOT NULL DEFAULT 0,
+        deny INTEGER NOT NULL DEFAULT 0,
+        usd REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, agent)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS audit_reasons (
+        minute TEXT NOT NULL,
+        effect TEXT NOT NULL,
+        code TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        last_seq INTEGER NOT NULL,
+        PRIMARY KEY (minute, effect, code)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS audit_action_facts (
+        agent TEXT NOT NULL,
+        action_id TEXT NOT NULL,
+        session TEXT,
+        estimate REAL,
+        PRIMARY KEY (agent, action_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS audit_session_records (
+        agent TEXT NOT NULL,
+        session TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (agent, session, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -6,6 +6,7 @@ import { type AuditSync, applySync, synchronousOf } from './audit-sync.js';
 import { migrate } from './migrations.js';
 import { SqliteAlertStore } from './sqlite-alerts.js';
 import { SqliteAuditStore } from './sqlite-audit.js';
+import { SqliteInsights } from './sqlite-insights.js';
 import { SqliteKillStore } from './sqlite-kills.js';
 import { SqlitePinStore } from './sqlite-pins.js';
 import { SqliteActionStore, SqliteApprovalStore } from './sqlite-records.js';
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   readonly actions: SqliteActionStore;
   readonly pins: SqlitePinStore;
   readonly alerts: SqliteAlertStore;
+  readonly insights: SqliteInsights;
   readonly #db: Database.Database;
   readonly sync: AuditSync;
 
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
     this.actions = new SqliteActionStore(db, this.approvals);
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
+    this.insights = new SqliteInsights(db);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
