@@ -99,6 +99,41 @@ for (const [name, open] of Object.entries(backends)) {
       assert.match(JSON.stringify(view.decision.reasons[0]), /approval\.cancelled.*orphaned/);
     });
 
+    test('a request stored with its action but never announced (a crash before the 202) is cancelled: the agent never learnt its id', async () => {
+      const { store, warden } = await setUp();
+      const action = {
+        id: 'act_unannounced',
+        agent: 'cleaner',
+        type: 'fs.delete',
+        params: { path: '/tmp/u' },
+      };
+      const decision = { id: action.id, effect: 'ask' as const, risk: 'high' as const, reasons: [] };
+      await store.audit.append([
+        { type: 'decision', agent: 'cleaner', actionId: action.id, data: { effect: 'ask' } },
+      ]);
+      const request = warden.approvals.prepare(action, decision as never, 600_000);
+      const now = new Date().toISOString();
+      await store.actions.create(
+        {
+          id: action.id,
+          agent: 'cleaner',
+          action,
+          decision: decision as never,
+          status: 'pending',
+          approvalId: request.id,
+          createdAt: now,
+          updatedAt: now,
+        },
+        request,
+      );
+      const recovered = await recoverOrphans(warden.approvals, store);
+      assert.deepEqual(
+        recovered.map((o) => o.missing),
+        ['request'],
+      );
+      assert.equal((await store.approvals.get(request.id))?.status, 'cancelled');
+    });
+
     test('requests that can still be carried out stay pending: a submission, and a run() waiting for its answer', async () => {
       const { store, warden, submissions } = await setUp();
       const submitted = await submissions.submit({
