@@ -40,8 +40,12 @@ export interface Served {
 }
 
 /** Starts `warden serve ARGS… --port 0` from source and waits until it listens. */
-export async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0', ...args], { env });
+export async function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): Promise<Served> {
+  const child = spawnCli(['serve', '--port', '0', ...args], { env, nodeArgs });
   let output = '';
   child.stdout.on('data', (d: Buffer) => {
     output += d;
