@@ -1,5 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
 
 /**
@@ -166,5 +167,21 @@ export function checkStore(file: string, acked: Acked): StoreCheck {
     };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The hash chain of the store at `file`, verified in this process (what `warden audit verify`
+ * does, without starting another process); the first problem found, none when it holds.
+ */
+export async function verifyChain(file: string): Promise<string[]> {
+  const store = await openSqliteStore(file);
+  try {
+    const result = await store.audit.verify();
+    return result.ok
+      ? []
+      : [`${result.firstBad?.seq}: ${result.firstBad?.message ?? 'the chain does not verify'}`];
+  } finally {
+    await store.close();
   }
 }
