@@ -69,7 +69,7 @@ export class Approvals {
 
   /** Stores and announces the approval request for `action` (the `run()` path). */
   async request(action: Action, decision: Decision, timeoutMs: number): Promise<ApprovalRecord> {
-    const record = this.prepare(action, decision, timeoutMs);
+    const record = { ...this.prepare(action, decision, timeoutMs), via: 'run' as const };
     await this.store.create(record);
     await this.announce(record);
     return record;
@@ -79,6 +79,7 @@ export class Approvals {
    * The request for `action`, not stored yet. `request` stores it; `Submissions` stores it in one
    * transaction with its action row (so a crash cannot leave a request whose action does not
    * exist), then calls `announce`. `id` defaults to `apr_` and the action id without `act_`.
+   * The request is marked `via: 'submit'`; `request` marks its own `via: 'run'`.
    */
   prepare(action: Action, decision: Decision, timeoutMs: number, id?: string): ApprovalRecord {
     const created = this.now();
@@ -96,6 +97,7 @@ export class Approvals {
       votes: [],
       createdAt: new Date(created).toISOString(),
       expiresAt: new Date(created + timeoutMs).toISOString(),
+      via: 'submit',
     };
   }
 
@@ -215,9 +217,10 @@ export class Approvals {
    * Withdraws a pending request: the action it holds is denied with `approval.cancelled` and no
    * later vote counts. Called when the requesting agent gives up (its `run()` signal aborts, or
    * it calls `POST /v1/approvals/{id}/cancel`), when an admin cancels, and by `sweep` for an
-   * agent that was killed. Throws `approval.not-pending` when it was already decided.
+   * agent that was killed, and by `recoverOrphans` (with `code` `approval.orphaned`, kept in the
+   * audit record). Throws `approval.not-pending` when it was already decided.
    */
-  async cancel(id: string, by: string, reason: string): Promise<ApprovalRecord> {
+  async cancel(id: string, by: string, reason: string, code?: string): Promise<ApprovalRecord> {
     let record: ApprovalRecord;
     try {
       record = await this.store.update(id, (current) => {
@@ -242,7 +245,7 @@ export class Approvals {
       agent: record.agent,
       actionId: record.actionId,
       actor: by,
-      data: { approvalId: record.id, reason, votes: record.votes.length },
+      data: { approvalId: record.id, reason, ...(code ? { code } : {}), votes: record.votes.length },
     });
     this.changed(record);
     this.tellDecided(record);

@@ -48,6 +48,7 @@ export const STATUS_OF: Readonly<Record<string, ContentfulStatusCode>> = {
   'internal.error': 500,
 
   'limits.unavailable': 503,
+  'store.unavailable': 503,
 };
 
 /**

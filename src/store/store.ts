@@ -97,6 +97,13 @@ export interface ApprovalRecord {
   decidedAt?: string;
   /** Set when the request was cancelled: who withdrew it and why. */
   cancelled?: { by: string; reason: string };
+  /**
+   * Who acts on the answer: `run` (a `run()` waiting in its own process, which executes the
+   * action) or `submit` (`POST /v1/actions`: the agent executes it once its action row is
+   * `allowed`). Absent on requests written before this field: recovery at start treats those as
+   * `submit`.
+   */
+  via?: 'run' | 'submit';
 }
 
 export interface ApprovalListFilter {

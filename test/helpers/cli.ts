@@ -33,11 +33,12 @@ export function runCli(
   });
 }
 
+/** `nodeArgs` go to node before the CLI (e.g. `--import` a test hook; worker threads inherit them). */
 export function spawnCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
 ): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', MAIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: 'pipe',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
+import { recoverOrphans } from '../../approvals/recover-orphans.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
@@ -80,6 +81,13 @@ export function registerServe(program: Command): void {
       } catch (error) {
         await store.close();
         throw new CliError(`cannot start with policy ${policyFile}: ${(error as Error).message}`, 2);
+      }
+      // Requests an older Warden left pending without their action after a crash: never approvable.
+      const orphans = await recoverOrphans(warden.approvals, store);
+      if (orphans.length > 0) {
+        process.stdout.write(
+          `recovered ${orphans.length} orphaned approval request${orphans.length === 1 ? '' : 's'} (cancelled with approval.orphaned; see \`warden audit tail --type approval.cancelled\`)\n`,
+        );
       }
       const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
 
