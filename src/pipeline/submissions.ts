@@ -161,9 +161,54 @@ export class Submissions {
     agent: string | undefined,
     result: { status: 'completed' | 'failed'; output?: unknown; error?: string; cost?: { usd?: number } },
   ): Promise<SubmissionView> {
+    // Reports of one id run one after another, so a second one sees the first's row (409).
+    const key = `${agent ?? ''}\u0000${id}`;
+    const before = this.reporting.get(key) ?? Promise.resolve();
+    const mine = before.then(
+      () => this.reportNow(id, agent, result),
+      () => this.reportNow(id, agent, result),
+    );
+    const settled = mine.catch(() => undefined);
+    this.reporting.set(key, settled);
+    void settled.then(() => {
+      if (this.reporting.get(key) === settled) this.reporting.delete(key);
+    });
+    return mine;
+  }
+
+  private readonly reporting = new Map<string, Promise<unknown>>();
+
+  private async reportNow(
+    id: string,
+    agent: string | undefined,
+    result: { status: 'completed' | 'failed'; output?: unknown; error?: string; cost?: { usd?: number } },
+  ): Promise<SubmissionView> {
     const current = await this.status(id, agent);
     const record = await this.locate(id, agent);
     if (current.status !== 'allowed') throw notAllowed(record);
+    // Priced here, from the whole output (the audit record keeps only a bounded summary of it).
+    const actual = this.warden.costs.actualCost(record.action, {
+      usd: result.cost?.usd,
+      output: result.output,
+    });
+    // The result record first, then the row: a crash between the two leaves the action `allowed`
+    // with its result on record, and the agent's retry completes the row without a second record
+    // (the other order left a `completed` row whose result the audit never saw; chaos suite).
+    if (!(await this.resultRecorded(record.agent, id))) {
+      await this.warden.audit.append({
+        type: 'result',
+        agent: record.agent,
+        actionId: id,
+        data: {
+          status: result.status,
+          reportedBy: 'agent',
+          ...(result.error ? { error: result.error } : {}),
+          ...(result.cost ? { cost: result.cost } : {}),
+          ...(actual ? { actual: actualData(actual) } : {}),
+          ...(result.output === undefined ? {} : { output: summarize(result.output) }),
+        },
+      });
+    }
     const updated = await this.warden.store.actions.update(record.agent, id, (c) => {
       if (c.status !== 'allowed') throw notAllowed(c);
       return {
@@ -176,24 +221,6 @@ export class Submissions {
         updatedAt: new Date().toISOString(),
       };
     });
-    // Priced here, from the whole output (the audit record keeps only a bounded summary of it).
-    const actual = this.warden.costs.actualCost(record.action, {
-      usd: result.cost?.usd,
-      output: result.output,
-    });
-    await this.warden.audit.append({
-      type: 'result',
-      agent: record.agent,
-      actionId: id,
-      data: {
-        status: result.status,
-        reportedBy: 'agent',
-        ...(result.error ? { error: result.error } : {}),
-        ...(result.cost ? { cost: result.cost } : {}),
-        ...(actual ? { actual: actualData(actual) } : {}),
-        ...(result.output === undefined ? {} : { output: summarize(result.output) }),
-      },
-    });
     // The actual cost as recorded: a hold resumed in another process settles with the same figure.
     await this.warden.settle(
       id,
@@ -205,6 +232,12 @@ export class Submissions {
       record.agent,
     );
     return view(updated);
+  }
+
+  /** Whether a result record of `agent`'s action `id` is already in the audit (a report cut short by a crash). */
+  private async resultRecorded(agent: string, id: string): Promise<boolean> {
+    const [result] = await this.warden.store.audit.query({ type: 'result', agent, actionId: id, limit: 1 });
+    return result !== undefined;
   }
 }
 

@@ -261,3 +261,41 @@ describe('a kill made by another process sharing the store withdraws the action 
     }
   });
 });
+
+describe('a result is recorded exactly once, even when its report is cut short', () => {
+  let warden: Warden;
+  let call: ReturnType<typeof appFor>;
+  before(async () => {
+    warden = await testWarden(POLICY);
+    call = appFor(warden);
+  });
+  after(() => warden.close());
+
+  test('two reports of one action at once: one is accepted, the other refused, one result record', async () => {
+    const a = await call<View>('POST', '/v1/actions', T.reader, read('reader'));
+    const both = await Promise.all([
+      call('POST', `/v1/actions/${a.body.id}/result`, T.reader, { status: 'completed' }),
+      call('POST', `/v1/actions/${a.body.id}/result`, T.reader, { status: 'failed', error: 'x' }),
+    ]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 409]);
+    const results = await warden.store.audit.query({ type: 'result', actionId: a.body.id });
+    assert.equal(results.length, 1);
+  });
+
+  test('a crash after the result record, before the row: the retry completes the row without a second record', async () => {
+    const a = await call<View>('POST', '/v1/actions', T.reader, read('reader'));
+    // What a crashed report leaves: the result on record, the row still `allowed`.
+    await warden.audit.append({
+      type: 'result',
+      agent: 'reader',
+      actionId: a.body.id,
+      data: { status: 'completed', reportedBy: 'agent' },
+    });
+    const retry = await call<View>('POST', `/v1/actions/${a.body.id}/result`, T.reader, {
+      status: 'completed',
+    });
+    assert.deepEqual([retry.status, retry.body.status], [200, 'completed']);
+    const results = await warden.store.audit.query({ type: 'result', actionId: a.body.id });
+    assert.equal(results.length, 1);
+  });
+});
