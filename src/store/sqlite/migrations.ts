@@ -83,13 +83,13 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 6,
     // Observations (SPEC §2b): what each session has read, as digests, findings and value hashes.
     sql: `
-      CREATE TABLE observations (
+      CREATE TABLE IF NOT EXISTS observations (
         seq INTEGER PRIMARY KEY,
         agent TEXT NOT NULL,
         session TEXT NOT NULL,
         record TEXT NOT NULL
       );
-      CREATE INDEX observations_session ON observations (agent, session, seq);
+      CREATE INDEX IF NOT EXISTS observations_session ON observations (agent, session, seq);
     `,
   },
 ];
