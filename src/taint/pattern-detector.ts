@@ -68,9 +68,7 @@ const OVERRIDE = [
   rx(
     `\\b(?:instead|now),?\\s+(?:you\\s+(?:must|should|will|need\\s+to)|immediately)\\s+(?:send|forward|email|transfer|upload|post|delete|run|execute|pay|wire|export|leak|reveal)`,
   ),
-  rx(
-    `\\b(?:system|admin|administrator|developer|security)\\s+(?:override|update|notice|instruction|command)\\s*[:!]`,
-  ),
+  rx(`\\b(?:system|admin|administrator|developer|security)\\s+(?:override|instructions?|command)\\s*[:!]`),
   rx(
     `\\bthis\\s+(?:is\\s+)?(?:an?\\s+)?(?:urgent\\s+)?(?:instruction|command|order)\\s+(?:for|to)\\s+(?:the\\s+|any\\s+)?${AI}`,
   ),
@@ -78,7 +76,10 @@ const OVERRIDE = [
 
 const ROLE_PLAY = [
   rx(
-    `\\byou\\s+are\\s+(?:now|no\\s+longer)\\s+(?:a|an|the|in|my|called|named|free|dan\\b|unrestricted|jailbroken)`,
+    `\\byou\\s+are\\s+now\\s+(?:an?\\s+|in\\s+)?(?:dan\\b|unrestricted|unfiltered|jailbroken|evil|rogue|uncensored|free\\s+(?:from|of)|developer\\s+mode|god\\s+mode|(?:a\\s+)?(?:different|new)\\s+${AI})`,
+  ),
+  rx(
+    `\\byou\\s+are\\s+no\\s+longer\\s+(?:an?\\s+)?(?:${AI}|bound|restricted|limited|required|an?\\s+assistant)`,
   ),
   rx(
     `\\b(?:from\\s+now\\s+on|henceforth|for\\s+the\\s+rest\\s+of\\s+(?:this|the)\\s+conversation),?\\s+(?:you|act|respond|behave|pretend)`,
@@ -130,11 +131,13 @@ const TOOL_CALL = [
 ];
 
 const EXFIL = [
-  rx(`!\\[[^\\]\\n]{0,200}\\]\\(\\s*https?:\\/\\/[^)\\s]{1,300}[?&][^)\\s=]{1,60}=[^)\\s]{0,400}\\)`),
+  rx(
+    `!\\[[^\\]\\n]{0,200}\\]\\(\\s*https?:\\/\\/[^)\\s?]{1,300}\\?(?:[^)\\n]{0,200}[&])?(?:q|d|data|secret|key|token|password|pw|chat|conversation|history|summary|info|content|msg|text|email|c|p|x)=[^)\\n]{0,400}\\)`,
+  ),
   rx(`\\bdata:[a-z]+\\/[a-z0-9.+-]+(?:;[a-z0-9=-]+)*;base64,`),
   rx(`<img[^>]{0,200}src\\s*=\\s*["']?https?:\\/\\/[^"'>\\s]{1,300}[?&][^"'>\\s]{1,300}\\{`),
   rx(
-    `\\b(?:send|forward|post|upload|email|exfiltrate|leak|append|include|encode|put)\\s+(?:it|them|this|that|everything|all|the|your|any|their)\\b[^.\\n]{0,120}\\b(?:to|into|in)\\s+(?:the\\s+)?(?:url|link|image|https?:\\/\\/|[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}\\.)`,
+    `\\b(?:send|forward|post|upload|email|exfiltrate|leak|append|include|encode|put)\\s+(?:it|them|this|that|everything|all|the|your|any|their)\\b[^\\n]{0,120}\\b(?:to|into|in)\\s+(?:the\\s+)?(?:url|link|image|https?:\\/\\/|[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}\\.)`,
   ),
   rx(
     `\\b(?:render|display|show|include)\\s+(?:this|the\\s+following|an?)\\s+(?:image|markdown|link)[^.\\n]{0,80}\\b(?:with|containing|appending|including)\\b`,
@@ -150,7 +153,9 @@ const TEXT_CLASSES: readonly [string, readonly RegExp[], string][] = [
 ];
 
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
-const ZERO_WIDTH = /[\u200B-\u200F\u2060-\u2064\uFEFF]/g;
+// Zero-width space, word joiner and invisible operators; not the joiners emoji and Indic or
+// Persian scripts use (U+200C, U+200D) nor the direction marks of right-to-left text.
+const ZERO_WIDTH = /[\u200B\u2060-\u2064\uFEFF]/g;
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 
 /** Invisible characters, and the ASCII hidden in Unicode tag characters. */
@@ -172,15 +177,23 @@ const DECODED_CLASSES = [...OVERRIDE, ...ROLE_PLAY, ...TOOL_CALL, ...EXFIL];
 const ORDER_WORDS =
   /\b(?:ignore|instructions|send|forward|transfer|delete|execute|password|exfiltrate|assistant)\b/i;
 
-/** Base64 (or hex) runs that decode to instruction-like text. */
+// Text, not binary: no control characters but whitespace, no undecodable bytes.
+const NOT_TEXT = /[\u0000-\u0008\u000E-\u001F\uFFFD]+/g;
+const READABLE = /[^\n]{16,}/;
+
+/** Base64 runs that decode to instruction-like text. */
 function encodedInstruction(content: string): string | undefined {
   let checked = 0;
   for (const m of content.matchAll(BASE64_RUN)) {
     if (++checked > 200) break;
-    const text = Buffer.from(m[0], 'base64').toString('utf8');
-    if (!/^[\x20-\x7e\s]+$/.test(text)) continue;
-    if (DECODED_CLASSES.some((p) => p.test(text)) || ORDER_WORDS.test(text))
-      return 'base64 that decodes to instructions';
+    // Embedded base64 may start mid-quantum (glued to a prefix): try every alignment.
+    for (let skip = 0; skip < 4; skip++) {
+      // Bytes before the aligned payload decode to noise: keep the readable runs.
+      const text = Buffer.from(m[0].slice(skip), 'base64').toString('utf8').replace(NOT_TEXT, '\n');
+      if (!READABLE.test(text)) continue;
+      if (DECODED_CLASSES.some((p) => p.test(text)) || ORDER_WORDS.test(text))
+        return 'base64 that decodes to instructions';
+    }
   }
   return undefined;
 }
