@@ -137,10 +137,24 @@ export function keysOfText(text: string, into: Set<string> = new Set()): Set<str
  * The keys of one parameter value: the values it holds (as for a document) and the value as a
  * whole, read as the kind its shape says (an IBAN, a phone number, a host, a path, a token).
  */
-export function keysOfParam(value: unknown): string[] {
-  if (typeof value === 'number') return [keyOf('token', String(value))];
+export function keysOfParam(value: unknown): readonly string[] {
+  if (typeof value === 'number') return keysOfParam(String(value));
   if (Array.isArray(value)) return value.flatMap((v) => keysOfParam(v));
   if (typeof value !== 'string' || value.length === 0) return [];
+  // Agents repeat their values (the same recipient, the same endpoint): keys are worked out once.
+  let keys = PARAM_MEMO.get(value);
+  if (keys === undefined) {
+    keys = paramKeys(value);
+    if (PARAM_MEMO.size >= PARAM_MEMO_LIMIT) PARAM_MEMO.clear();
+    PARAM_MEMO.set(value, keys);
+  }
+  return keys;
+}
+
+const PARAM_MEMO = new Map<string, readonly string[]>();
+const PARAM_MEMO_LIMIT = 50_000;
+
+function paramKeys(value: string): readonly string[] {
   const keys = keysOfText(value);
   const whole = value.trim();
   const iban = normalIban(whole);
@@ -157,15 +171,23 @@ export function keysOfParam(value: unknown): string[] {
   // A free-text value (a command, a sentence) is judged by the values it holds, not its words:
   // otherwise every common word the document shares with it would count.
   if (/\s/.test(whole)) for (const k of keys) if (k.startsWith('token:')) keys.delete(k);
-  return [...keys];
+  return Object.freeze([...keys]);
 }
 
 /** Host keys of a URL, for "a host not seen before in the session". */
 export function hostKeyOfUrl(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  const n = normalUrl(raw);
-  return n ? keyOf('host', n.host) : undefined;
+  let key = HOST_MEMO.get(raw);
+  if (key === undefined) {
+    const n = normalUrl(raw);
+    key = n ? keyOf('host', n.host) : '';
+    if (HOST_MEMO.size >= PARAM_MEMO_LIMIT) HOST_MEMO.clear();
+    HOST_MEMO.set(raw, key);
+  }
+  return key === '' ? undefined : key;
 }
+
+const HOST_MEMO = new Map<string, string>();
 
 function tokenOf(word: string): string | undefined {
   const t = word.replace(/^[^\p{L}\p{N}~/]+|[^\p{L}\p{N}]+$/gu, '').toLowerCase();
