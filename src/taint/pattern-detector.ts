@@ -178,6 +178,7 @@ const ORDER_WORDS =
   /\b(?:ignore|instructions|send|forward|transfer|delete|execute|password|exfiltrate|assistant)\b/i;
 
 // Text, not binary: no control characters but whitespace, no undecodable bytes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds
 const NOT_TEXT = /[\u0000-\u0008\u000E-\u001F\uFFFD]+/g;
 const READABLE = /[^\n]{16,}/;
 

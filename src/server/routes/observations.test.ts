@@ -5,6 +5,15 @@ import { testWarden } from '../../testing/index.js';
 import { createApp } from '../app.js';
 import { TokenRegistry } from '../tokens.js';
 
+type Body = {
+  observed?: boolean;
+  labels: string[];
+  effect?: string;
+  reasons: { message: string }[];
+  observations: { source: string; trust: string; findings: unknown[]; content?: string }[];
+  error: { message: string };
+};
+
 const T = { admin: 'admin-token-0123456789', viewer: 'viewer-token-0123456789', bot: 'bot-agent-0123456789' };
 
 describe('POST /v1/observations and GET /v1/observations (SPEC §2b)', () => {
@@ -14,7 +23,7 @@ describe('POST /v1/observations and GET /v1/observations (SPEC §2b)', () => {
     path: string,
     token: string,
     body?: unknown,
-  ) => Promise<{ status: number; body: any }>;
+  ) => Promise<{ status: number; body: Body }>;
   before(async () => {
     warden = await testWarden({
       agents: {
@@ -33,7 +42,7 @@ describe('POST /v1/observations and GET /v1/observations (SPEC §2b)', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: r.status, body: await r.json() };
+      return { status: r.status, body: (await r.json()) as Body };
     };
   });
   after(() => warden.close());
@@ -57,7 +66,7 @@ describe('POST /v1/observations and GET /v1/observations (SPEC §2b)', () => {
       params: { url: 'https://api.example.com/x', method: 'POST' },
     });
     assert.equal(check.body.effect, 'ask');
-    assert.match(check.body.reasons[0].message, /mcp:mail\/read_inbox/);
+    assert.match(check.body.reasons[0]?.message ?? '', /mcp:mail\/read_inbox/);
   });
 
   test("a viewer lists the session's observations, with findings and without the text", async () => {
@@ -65,10 +74,10 @@ describe('POST /v1/observations and GET /v1/observations (SPEC §2b)', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.observations.length, 1);
     const [o] = r.body.observations;
-    assert.equal(o.source, 'mcp:mail/read_inbox');
-    assert.equal(o.trust, 'untrusted');
-    assert.ok(o.findings.length > 0);
-    assert.equal(o.content, undefined);
+    assert.equal(o?.source, 'mcp:mail/read_inbox');
+    assert.equal(o?.trust, 'untrusted');
+    assert.ok((o?.findings.length ?? 0) > 0);
+    assert.equal(o?.content, undefined);
   });
 
   test('an agent token cannot report for another agent, and invalid input is a 400 naming the field', async () => {
