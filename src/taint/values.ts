@@ -17,13 +17,14 @@ import { posix } from 'node:path';
 
 export type ValueKind = 'host' | 'url' | 'path' | 'email' | 'iban' | 'phone' | 'token';
 
-// Linear-time patterns only: every quantifier is over a class that cannot overlap its neighbour.
-const URL_RE = /\b(?:https?|ftp|wss?):\/\/[^\s"'<>()[\]{}`\\]+/gi;
-const EMAIL_RE = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
+// Linear-time patterns only: a pattern that can start at many positions has bounded repetitions,
+// so content an attacker writes (a megabyte of `a.a.a.`) costs time linear in its length.
+const URL_RE = /\b(?:https?|ftp|wss?):\/\/[^\s"'<>()[\]{}`\\]{1,2048}/gi;
+const EMAIL_RE = /[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}/gi;
 // Groups of four (as IBANs are printed), the last one shorter: a following word is never taken in.
 const IBAN_RE = /\b[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2,7}(?:[ -]?[a-z0-9]{1,3})?\b/gi;
 const PHONE_RE = /(?:\+|\b)\d[\d ().-]{6,22}\d\b/g;
-const PATH_RE = /(?:^|[\s"'`(=:])((?:~|\.{1,2})?\/[^\s"'`<>|;,)(]+)/g;
+const PATH_RE = /(?:^|[\s"'`(=:])((?:~|\.{1,2})?\/[^\s"'`<>|;,)(]{1,1024})/g;
 const HOST_RE = /\b(?:[a-z0-9](?:[a-z0-9-]{0,62})\.)+[a-z]{2,24}\b/gi;
 const TOKEN_SPLIT = /[\s"'`<>()[\]{},;]+/;
 
