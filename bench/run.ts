@@ -28,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'sandbox', load: async () => (await import('./sandbox.bench.js')).benchSandbox },
   { name: 'monitoring', load: async () => (await import('./monitoring.bench.js')).benchMonitoring },
   { name: 'globs', load: async () => (await import('./globs.bench.js')).benchGlobs },
+  { name: 'taint', load: async () => (await import('./taint.bench.js')).benchTaint },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

@@ -36,6 +36,15 @@ export type {
 } from './contract/decision.js';
 export type { WardenErrorCode } from './contract/errors.js';
 export { isWardenError, WardenError } from './contract/errors.js';
+export type {
+  ContentFinding,
+  Observation,
+  ObservationRecord,
+  SessionTaintView,
+  TaintLabel,
+  Trust,
+} from './contract/observation.js';
+export { ObservationError, ObservationSchema } from './contract/observation.js';
 export type { DecisionEvent, PipelineObserver, ResultEvent, StageTiming } from './contract/observer.js';
 export type { AuditSink } from './contract/records.js';
 export type { Risk } from './contract/risk.js';
@@ -108,6 +117,7 @@ export type { SandboxPolicy, SandboxPolicyInput } from './policy/sections/sandbo
 export { SandboxPolicySchema } from './policy/sections/sandbox.js';
 export type { ShellPolicy } from './policy/sections/shell.js';
 export type { SqlDatabaseConfig, SqlPolicy } from './policy/sections/sql.js';
+export type { UntrustedPolicy } from './policy/sections/untrusted.js';
 export { BwrapSandbox, createBwrapSandbox } from './sandbox/bwrap-sandbox.js';
 export type { SandboxChoice } from './sandbox/choose-sandbox.js';
 export { chooseSandbox } from './sandbox/choose-sandbox.js';
@@ -134,4 +144,6 @@ export { Overrides } from './store/overrides.js';
 export { openSqliteStore, SqliteStore } from './store/sqlite/sqlite-store.js';
 export type * from './store/store.js';
 export { StoreConflictError, StoreNotFoundError } from './store/store.js';
+export type { Detector, Observed } from './taint/index.js';
+export { createTaintSessions, patternDetector, TaintSessions } from './taint/index.js';
 export { validateAction } from './validate/validate.js';

@@ -31,6 +31,12 @@ export interface AdapterOptions {
    * out, the call waits for approval through Warden's API (dashboard or CLI) instead.
    */
   approver?: FrameworkApprover;
+  /**
+   * Tell Warden what each tool returned (SPEC §2b), as an observation of source
+   * `tool:<name>` in `session`, so that later calls are judged by what the model read. Default
+   * true when `session` is set (observations need a session).
+   */
+  observeResults?: boolean;
 }
 
 export function defaultToolType(name: string): string {
@@ -109,8 +115,33 @@ export async function runTool<T>(
         process.emitWarning(`casting the ${context.channel} approval in Warden failed: ${String(error)}`),
       );
   };
-  return warden.run<T>(actionOf(options, toolName, input), (_action, { signal }) => execute(signal), {
-    ...(context.signal ? { signal: context.signal } : {}),
-    onApprovalRequested: vote,
-  });
+  const result = await warden.run<T>(
+    actionOf(options, toolName, input),
+    (_action, { signal }) => execute(signal),
+    { ...(context.signal ? { signal: context.signal } : {}), onApprovalRequested: vote },
+  );
+  if (result.status !== 'completed' || !options.session || options.observeResults === false) return result;
+  try {
+    await warden.observe({
+      agent: options.agent,
+      session: options.session,
+      source: `tool:${toolName}`,
+      content: resultText(result.output),
+    });
+    return result;
+  } catch (error) {
+    // INVARIANT: a result Warden could not learn does not reach the model (fail closed).
+    const reason: Reason = {
+      code: 'taint.observe-failed',
+      stage: 'execute',
+      message: `the result of tool \`${toolName}\` could not be recorded as read (${error instanceof Error ? error.message : String(error)}); it is withheld`,
+    };
+    return { decision: result.decision, status: 'failed', reason };
+  }
+}
+
+/** A tool's result as the text a model reads. */
+export function resultText(output: unknown): string {
+  const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? String(output));
+  return text.length > 4_000_000 ? text.slice(0, 4_000_000) : text;
 }

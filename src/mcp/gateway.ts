@@ -211,11 +211,38 @@ export class McpGateway {
     } finally {
       if (others.length > 0) await this.settleAll(others, result?.status === 'completed');
     }
-    if (result.status === 'completed') return result.output as CallToolResult;
+    if (result.status === 'completed') {
+      const output = result.output as CallToolResult;
+      if (!context.session) return output;
+      const learnt = await this.observeResult(agent, context.session, `mcp:${upstream.name}/${tool}`, output);
+      return learnt ? refusal(learnt, result.decision) : output;
+    }
     return refusal(
       result.reason ?? { code: 'execute.failed', stage: 'execute', message: 'the call did not complete' },
       result.decision,
     );
+  }
+
+  /**
+   * Tells Warden what the tool returned (SPEC §2b): later calls of the session are judged by it.
+   * Returns the reason to withhold the result when it could not be learnt (fail closed).
+   */
+  private async observeResult(
+    agent: string,
+    session: string,
+    source: string,
+    output: CallToolResult,
+  ): Promise<Reason | undefined> {
+    try {
+      await this.warden.observe({ agent, session, source, content: resultContent(output) });
+      return undefined;
+    } catch (error) {
+      return {
+        code: 'taint.observe-failed',
+        stage: 'execute',
+        message: `the result of \`${source}\` could not be recorded as read (${(error as Error).message}); it is withheld`,
+      };
+    }
   }
 
   /** Settles the limit holds of actions decided alongside a call's primary action. */
@@ -372,4 +399,15 @@ function pinRefusal(server: string, tool: string, state: PinState, digest: strin
     'mcp.tool-unapproved',
     `tool \`${tool}\` of server \`${server}\` is new and waits for an admin's approval (\`warden mcp pins approve ${server} ${tool}\`)`,
   ];
+}
+
+/** The text a model reads from a tool result: its text and resource parts, and its structured content. */
+function resultContent(output: CallToolResult): string {
+  const parts: string[] = [];
+  for (const item of output.content ?? []) {
+    if (item.type === 'text') parts.push(item.text);
+    else if (item.type === 'resource' && 'text' in item.resource) parts.push(String(item.resource.text));
+  }
+  if (output.structuredContent !== undefined) parts.push(JSON.stringify(output.structuredContent));
+  return parts.join('\n').slice(0, 4_000_000);
 }

@@ -3,6 +3,7 @@ import { auditCases } from './conformance/audit-cases.js';
 import type { Place, WithReopen, WithStore } from './conformance/harness.js';
 import { insightCases } from './conformance/insight-cases.js';
 import { killCases } from './conformance/kill-cases.js';
+import { observationCases } from './conformance/observation-cases.js';
 import { pinCases } from './conformance/pin-cases.js';
 import { recordCases } from './conformance/record-cases.js';
 import type { Store } from './store.js';
@@ -65,4 +66,5 @@ export function storeConformance(
   pinCases(name, withStore, withReopen);
   alertCases(name, withStore, withReopen);
   insightCases(name, withStore);
+  observationCases(name, withStore, withReopen);
 }

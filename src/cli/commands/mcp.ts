@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AuditLog } from '../../audit/audit-log.js';
@@ -12,6 +13,7 @@ import { CliError, loadPolicyOrExit, openStore, printJson, warnWhenNoAgents } fr
 
 interface McpOptions {
   policy?: string;
+  session?: string;
   agent?: string;
   db?: string;
   server?: string;
@@ -36,6 +38,10 @@ export function registerMcp(program: Command): void {
     .option(
       '--server <name>',
       'the upstream’s name in action types (mcp.NAME.tool) and pins; its mappings come from mcp.servers.NAME (default: the policy’s only server, else `upstream`)',
+    )
+    .option(
+      '--session <id>',
+      'the session the calls belong to: what its tools return taints it (SPEC §2b); default a new id per gateway process',
     )
     .option(
       '--preset <preset>',
@@ -105,7 +111,8 @@ export function registerMcp(program: Command): void {
         await shutdown();
         throw new CliError((error as Error).message, 1);
       }
-      const server = gateway.serverFor(agent, { elicitation: true });
+      const session = opts.session ?? `mcp-${randomBytes(6).toString('hex')}`;
+      const server = gateway.serverFor(agent, { elicitation: true, session });
       const observe = upstream.onTools;
       upstream.onTools = async (tools) => {
         await observe?.(tools);
@@ -124,7 +131,7 @@ export function registerMcp(program: Command): void {
       process.once('SIGTERM', stop);
       await server.connect(transport);
       serveToolCallsDirectly(transport, (params, extra) =>
-        gateway.serveCall(server, agent, params, extra, { elicitation: true }),
+        gateway.serveCall(server, agent, params, extra, { elicitation: true, session }),
       );
     });
 

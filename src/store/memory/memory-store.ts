@@ -15,6 +15,7 @@ import type {
   VerifyResult,
 } from '../store.js';
 import { MemoryAlertStore } from './memory-alerts.js';
+import { MemoryObservationStore } from './memory-observations.js';
 import { MemoryActionStore, MemoryApprovalStore } from './memory-records.js';
 
 /**
@@ -34,6 +35,7 @@ export class MemoryStore implements Store {
   readonly pins: PinStore = new MemoryPinStore();
   readonly alerts = new MemoryAlertStore();
   readonly insights = scannedInsights(this.audit);
+  readonly observations = new MemoryObservationStore();
 
   async close(): Promise<void> {
     this.kills.stopAll();

@@ -118,6 +118,19 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
         seq INTEGER NOT NULL,
         PRIMARY KEY (agent, session, seq)
       ) WITHOUT ROWID;
+      `,
+  },
+  {
+    version: 7,
+    // Observations (SPEC §2b): what each session has read, as digests, findings and value hashes.
+    sql: `
+      CREATE TABLE IF NOT EXISTS observations (
+        seq INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        session TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS observations_session ON observations (agent, session, seq);
     `,
   },
 ];

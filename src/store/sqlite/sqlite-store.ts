@@ -8,6 +8,7 @@ import { SqliteAlertStore } from './sqlite-alerts.js';
 import { SqliteAuditStore } from './sqlite-audit.js';
 import { SqliteInsights } from './sqlite-insights.js';
 import { SqliteKillStore } from './sqlite-kills.js';
+import { SqliteObservationStore } from './sqlite-observations.js';
 import { SqlitePinStore } from './sqlite-pins.js';
 import { SqliteActionStore, SqliteApprovalStore } from './sqlite-records.js';
 
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   readonly pins: SqlitePinStore;
   readonly alerts: SqliteAlertStore;
   readonly insights: SqliteInsights;
+  readonly observations: SqliteObservationStore;
   readonly #db: Database.Database;
   readonly sync: AuditSync;
 
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
     this.insights = new SqliteInsights(db);
+    this.observations = new SqliteObservationStore(db);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
