@@ -78,7 +78,6 @@ function canonicalPaths(action: Action): Action {
   return action;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: every byte outside printable ASCII
 const SUSPECT = /[%\\]|[^\x20-\x7e]/g;
 const suspects = (path: string) => path.match(SUSPECT)?.length ?? 0;
 
