@@ -3,7 +3,8 @@
 // in the package for `warden redteam`): cases whose verdict does not hang on the test fixture's
 // tree (symlinks, hard links) or on the test policy's own lists (its HTTP endpoints, its shell
 // allowlist's argument patterns). The other categories' files there are written by hand.
-// Usage: node scripts/redteam-corpus.mjs   (src/redteam/corpus.test.ts fails when it is stale)
+// Usage: node scripts/redteam-corpus.mjs [--check]   (--check: exit 1 when the files are stale;
+// src/redteam/redteam.test.ts runs it)
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
@@ -92,6 +93,14 @@ for (const [name, cases] of Object.entries(out)) {
     ids.add(c.id);
   }
   const text = cases.map((c) => JSON.stringify({ ...c, category: name })).join('\n');
-  writeFileSync(new URL(`src/redteam/corpus/${name}.jsonl`, root), `${text}\n`);
+  const file = new URL(`src/redteam/corpus/${name}.jsonl`, root);
+  if (process.argv.includes('--check')) {
+    if (readFileSync(file, 'utf8') !== `${text}\n`) {
+      console.error(`src/redteam/corpus/${name}.jsonl is stale: run node scripts/redteam-corpus.mjs`);
+      process.exitCode = 1;
+    }
+    continue;
+  }
+  writeFileSync(file, `${text}\n`);
   if (!process.argv.includes('--quiet')) console.log(`${name}: ${cases.length} cases`);
 }
