@@ -279,7 +279,7 @@ export async function policyProtected(ctx: CheckContext): Promise<CheckResult> {
       id,
       title,
       open.join('; '),
-      `fs:\n    protectedExtra: ["${files[0]?.split('/').pop()}", ".warden"]\nor keep the policy and store outside every agent's \`resources.paths\``,
+      `fs:\n    protectedExtra: [${files.map((f) => `"${f.split('/').pop()}"`).join(', ')}]\nor keep the policy and store outside every agent's \`resources.paths\``,
     );
   return pass(id, title, `no agent may write or delete ${files.map((f) => `\`${f}\``).join(' or ')}`);
 }
