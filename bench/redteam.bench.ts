@@ -45,11 +45,14 @@ export async function benchRedteam(): Promise<BenchRow[]> {
   const requests = buildWorkload(1000).map((a) => cedar.translate(a));
   for (let i = 0; i < 2000; i++) cedar.authorize(requests[i % requests.length] as (typeof requests)[number]);
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < CEDAR_CALLS; i++) cedar.authorize(requests[i % requests.length] as (typeof requests)[number]);
+  for (let i = 0; i < CEDAR_CALLS; i++)
+    cedar.authorize(requests[i % requests.length] as (typeof requests)[number]);
   const cedarPerSecond = CEDAR_CALLS / (Number(process.hrtime.bigint() - t0) / 1e9);
 
   log(`${report.checks} red-team decisions (${VARIANTS} variants per attack) in ${report.elapsedMs} ms`);
-  log(`${Math.round(casesPerSecond)} cases/s; Cedar (100 rules, preparsed): ${Math.round(cedarPerSecond)} requests/s`);
+  log(
+    `${Math.round(casesPerSecond)} cases/s; Cedar (100 rules, preparsed): ${Math.round(cedarPerSecond)} requests/s`,
+  );
   return [
     {
       scenario: 'redteam',

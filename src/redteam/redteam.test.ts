@@ -198,7 +198,7 @@ describe('warden redteam', () => {
     assert.match(readFileSync(out, 'utf8'), /Allowed attacks/);
     return openSqliteStore(db).then(async (store) => {
       const [rec] = await store.audit.query({ type: 'redteam.run' });
-      assert.equal((rec?.data as { ok?: boolean }).ok, false);
+      assert.equal((rec?.data as { ok?: boolean } | undefined)?.ok, false);
       await store.close();
     });
   });
