@@ -10,7 +10,7 @@ import { analyzeSql, loadSqlParser } from '../sql/sql-analysis.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { CATEGORIES, loadRedteamCorpus, type RedteamCase } from './corpus.js';
 import { renderRedteamHtml } from './html.js';
-import { runRedteam } from './run.js';
+import { policyDigest, runRedteam } from './run.js';
 import { seeded, variantsOf } from './variants.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -201,5 +201,15 @@ describe('warden redteam', () => {
       assert.equal((rec?.data as { ok?: boolean } | undefined)?.ok, false);
       await store.close();
     });
+  });
+});
+
+describe('the policy digest a run is recorded with', () => {
+  test('ignores whether monitoring runs (the deployment decides) and changes with anything else', () => {
+    const base = policyFromObject(STRONG);
+    const served = policyFromObject({ ...STRONG, monitoring: { enabled: true } });
+    const changed = policyFromObject({ ...STRONG, sql: { ...STRONG.sql, destructive: 'ask' } });
+    assert.equal(policyDigest(served), policyDigest(base));
+    assert.notEqual(policyDigest(changed), policyDigest(base));
   });
 });

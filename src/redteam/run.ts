@@ -143,9 +143,14 @@ export async function runRedteam(
   };
 }
 
-/** SHA-256 of the policy's canonical JSON (its meaning, not its formatting). */
+/**
+ * SHA-256 of the policy's canonical JSON (its meaning, not its formatting). Whether monitoring
+ * runs (`monitoring.enabled`) is left out: that is the deployment's choice (`warden serve` turns
+ * it on), not part of what the red team tests.
+ */
 export function policyDigest(policy: CompiledPolicy): string {
-  return sha256Hex(canonicalJson(policy.config));
+  const { enabled: _deployment, ...monitoring } = policy.config.monitoring;
+  return sha256Hex(canonicalJson({ ...policy.config, monitoring }));
 }
 
 function scratchWarden(policy: CompiledPolicy): Promise<Warden> {
