@@ -29,6 +29,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'monitoring', load: async () => (await import('./monitoring.bench.js')).benchMonitoring },
   { name: 'globs', load: async () => (await import('./globs.bench.js')).benchGlobs },
   { name: 'taint', load: async () => (await import('./taint.bench.js')).benchTaint },
+  { name: 'redteam', load: async () => (await import('./redteam.bench.js')).benchRedteam },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

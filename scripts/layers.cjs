@@ -49,8 +49,8 @@ const LAYERS = [
   },
   {
     name: 'entries',
-    folders: ['server', 'mcp', 'adapters', 'cli', 'demo', 'testing', 'index.ts'],
-    says: 'HTTP server, MCP gateway, adapters, CLI, the root export',
+    folders: ['server', 'mcp', 'adapters', 'cli', 'demo', 'testing', 'redteam', 'check', 'index.ts'],
+    says: 'HTTP server, MCP gateway, adapters, CLI, red team, the root export',
   },
 ];
 

@@ -3,12 +3,14 @@ import { Command, CommanderError } from 'commander';
 import { LimitsConfigError } from '../limits/open-backend.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCheck } from './commands/check.js';
 import { registerEval } from './commands/eval.js';
 import { registerIncident } from './commands/incident.js';
 import { registerKillSwitch } from './commands/killswitch.js';
 import { registerLimits } from './commands/limits.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerRedteam } from './commands/redteam.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerServe } from './commands/serve.js';
@@ -33,6 +35,8 @@ registerLimits(program);
 registerRun(program);
 registerSandbox(program);
 registerIncident(program);
+registerRedteam(program);
+registerCheck(program);
 
 try {
   await program.parseAsync(process.argv);

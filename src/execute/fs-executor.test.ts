@@ -292,6 +292,42 @@ describe('file executor: the world changing between check and use', () => {
   });
 });
 
+describe('file guard and executor: dangling symlinks', () => {
+  test('denies a write through a dangling symlink whose target would be created outside the root', async () => {
+    symlinkSync(join(outside, 'planted.sh'), join(root, 'tmp', 'dangling'));
+    symlinkSync(join(outside, 'newdir'), join(root, 'tmp', 'dangling-dir'));
+    const w = await make();
+    for (const path of [`${root}/tmp/dangling`, `${root}/tmp/dangling-dir/x/y.txt`]) {
+      const d = await w.check({ agent: 'coder', type: 'fs.write', params: { path, content: 'x' } });
+      assert.deepEqual([d.effect, d.reasons[0]?.code], ['deny', 'fs.symlink-escape'], path);
+    }
+  });
+
+  test('a dangling symlink whose target stays inside the root is written like any new file', async () => {
+    symlinkSync('fresh.txt', join(root, 'tmp', 'dangling-inside'));
+    const w = await make();
+    const d = await w.check({
+      agent: 'coder',
+      type: 'fs.write',
+      params: { path: `${root}/tmp/dangling-inside`, content: 'x' },
+    });
+    assert.equal(d.effect, 'allow', JSON.stringify(d.reasons));
+  });
+
+  test('at use, a dangling symlink swapped in after the check is replaced, never written through', () => {
+    const policy = policyFromObject(policyFor());
+    const run = fsExecutors(new FsScope(policy.config.fs), policy);
+    symlinkSync(join(outside, 'late.sh'), join(root, 'tmp', 'late-link'));
+    const ctx = { signal: new AbortController().signal, deadline: Date.now() + 5000 };
+    run['fs.write']?.(
+      { id: 'l', agent: 'coder', type: 'fs.write', params: { path: `${root}/tmp/late-link`, content: 'x' } },
+      ctx,
+    );
+    assert.equal(existsSync(join(outside, 'late.sh')), false);
+    assert.equal(lstatSync(join(root, 'tmp', 'late-link')).isFile(), true);
+  });
+});
+
 describe('file guard and executor: hard links', () => {
   const ctx = () => ({ signal: new AbortController().signal, deadline: Date.now() + 5000 });
 

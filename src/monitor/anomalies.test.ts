@@ -148,3 +148,64 @@ describe('failure rate, denial bursts, novelty and loops', () => {
     assert.deepEqual(found, []);
   });
 });
+
+describe('absolute cost thresholds', () => {
+  const base = { costSpike: { enabled: false }, loop: { enabled: false }, novelty: { enabled: false } };
+  const paid = (ms: number, id: string, session?: string): AuditRecord[] => [
+    {
+      seq: ++seq,
+      ts: at(ms),
+      type: 'decision',
+      agent: 'bot',
+      actionId: id,
+      data: {
+        action: { type: 'llm.call', params: {}, ...(session ? { session } : {}) },
+        decision: { effect: 'allow', risk: 'low', reasons: [] },
+      },
+      hash: '',
+    },
+    {
+      seq: ++seq,
+      ts: at(ms),
+      type: 'result',
+      agent: 'bot',
+      actionId: id,
+      data: { status: 'completed' },
+      hash: '',
+    },
+  ];
+  const feed = (d: AnomalyDetector, records: AuditRecord[], usd: number) =>
+    records.flatMap((r) => d.observe(r, r.type === 'result' ? usd : undefined));
+
+  test('one action over `perActionUsd` raises anomaly.cost-threshold; one under it does not', () => {
+    const d = detector({ ...base, costThreshold: { perActionUsd: 5 } });
+    assert.deepEqual(codes(feed(d, paid(0, 'x1'), 4.99)), []);
+    const found = feed(d, paid(1000, 'x2'), 5.5);
+    assert.deepEqual(codes(found), ['anomaly.cost-threshold']);
+    assert.equal(found[0]?.details.scope, 'action');
+    assert.match(found[0]?.message ?? '', /cost \$5\.50, over the \$5\.00 per action/);
+  });
+
+  test('a session passing `perSessionUsd` raises it once; another session keeps its own count', () => {
+    const d = detector({ ...base, costThreshold: { perSessionUsd: 10 } });
+    assert.deepEqual(codes(feed(d, paid(0, 's1', 'alpha'), 6)), []);
+    const crossed = feed(d, paid(1000, 's2', 'alpha'), 6);
+    assert.deepEqual(codes(crossed), ['anomaly.cost-threshold']);
+    assert.equal(crossed[0]?.details.session, 'alpha');
+    assert.deepEqual(codes(feed(d, paid(2000, 's3', 'alpha'), 6)), [], 'once per session');
+    assert.deepEqual(codes(feed(d, paid(3000, 's4', 'beta'), 6)), []);
+  });
+
+  test('more than `perHourUsd` within an hour raises it; the same spend spread over hours does not', () => {
+    const d = detector({ ...base, costThreshold: { perHourUsd: 20 } });
+    for (let h = 0; h < 5; h++) assert.deepEqual(codes(feed(d, paid(h * 3_700_000, `h${h}`), 15)), []);
+    const busy = detector({ ...base, costThreshold: { perHourUsd: 20 } });
+    assert.deepEqual(codes(feed(busy, paid(0, 'b1'), 15)), []);
+    assert.deepEqual(codes(feed(busy, paid(30 * 60_000, 'b2'), 15)), ['anomaly.cost-threshold']);
+  });
+
+  test('with no threshold set nothing fires, however much is spent', () => {
+    const d = detector(base);
+    assert.deepEqual(codes(feed(d, paid(0, 'n1', 's'), 1000)), []);
+  });
+});

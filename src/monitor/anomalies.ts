@@ -1,13 +1,15 @@
-// One file because the six detectors share one per-agent state and one quiet-period rule.
+// One file because the seven detectors share one per-agent state and one quiet-period rule.
 import { posix } from 'node:path';
 import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import { durationMs } from '../policy/schema.js';
 import type { AnomaliesConfig, AnomalyResponse } from '../policy/sections/monitor.js';
 import type { AuditRecord } from '../store/store.js';
+import { CostThresholds, crossingMessage } from './cost-thresholds.js';
 import type { DecisionData } from './spend.js';
 
 export type AnomalyCode =
   | 'anomaly.cost-spike'
+  | 'anomaly.cost-threshold'
   | 'anomaly.failure-rate'
   | 'anomaly.denial-burst'
   | 'anomaly.novel-action'
@@ -92,8 +94,12 @@ export class AnomalyDetector {
   readonly #failureMs: number;
   readonly #denialMs: number;
   readonly #loopMs: number;
+  readonly #thresholds: CostThresholds;
+  /** Action id → session, for the per-session threshold (results carry no session). */
+  readonly #sessions = new Map<string, string>();
 
   constructor(private readonly config: AnomaliesConfig) {
+    this.#thresholds = new CostThresholds(config.costThreshold);
     const c = config.costSpike;
     this.#cost = {
       factor: c.factor,
@@ -168,6 +174,11 @@ export class AnomalyDetector {
           );
         }
       }
+    }
+
+    if (action.session && record.actionId && cfg.costThreshold.perSessionUsd !== undefined) {
+      this.#sessions.set(record.actionId, action.session);
+      if (this.#sessions.size > MAX_SET) this.#sessions.delete(this.#sessions.keys().next().value as string);
     }
 
     state.decisions++;
@@ -252,6 +263,21 @@ export class AnomalyDetector {
   }
 
   #spend(record: AuditRecord, state: AgentState, t: number, usd: number, found: Anomaly[]): void {
+    const agent = record.agent as string;
+    const session = record.actionId ? this.#sessions.get(record.actionId) : undefined;
+    if (record.type === 'result' && record.actionId) this.#sessions.delete(record.actionId);
+    for (const c of this.#thresholds.spent(agent, t, usd, session))
+      found.push(
+        this.#anomaly('anomaly.cost-threshold', agent, record, this.config.costThreshold, {
+          message: crossingMessage(agent, c),
+          details: {
+            scope: c.scope,
+            usd: round(c.usd),
+            limitUsd: c.limitUsd,
+            ...(c.session ? { session: c.session } : {}),
+          },
+        }),
+      );
     const cfg = this.config.costSpike;
     if (!cfg.enabled) return;
     const { windowMs, windows, floor, factor } = this.#cost;

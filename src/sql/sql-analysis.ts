@@ -34,6 +34,7 @@ export function analyzeSql(sql: string, dialect: SqlDialect = 'postgres'): SqlAn
     functions: new Set(),
     findings: [],
     unnarrowed: [],
+    destroying: [],
     worst: 'read',
     depth: 0,
   };
@@ -88,6 +89,7 @@ function finish(c: Collector, statements: number): SqlAnalysis {
     functions: c.functions,
     findings: c.findings,
     unnarrowed: c.unnarrowed,
+    destroying: c.destroying,
   };
 }
 
@@ -147,6 +149,7 @@ function walkStatement(root: Node, c: Collector, textOf: () => string): void {
         }
         if (verdict.finding) c.findings.push(verdict.finding);
         if (verdict.unnarrowed) c.unnarrowed.push(verdict.unnarrowed);
+        if (verdict.destroys) c.destroying.push(verdict.destroys);
         if (key === 'CallStmt') noteFunction((stmt.funccall as Node | undefined)?.funcname, c);
         if (verdict.body) analyzeBodies(verdict.body, textOf, c, walkSql);
       }

@@ -26,6 +26,8 @@ export interface Verdict {
   namedTargets: string[];
   finding?: SqlFinding;
   unnarrowed?: string;
+  /** What a schema change destroys (`ALTER TABLE t DROP COLUMN a`). */
+  destroys?: string;
   body?: Body;
 }
 
@@ -190,6 +192,8 @@ export function classifyStatement(kind: string, stmt: Node): Verdict {
     }
     case 'CopyStmt':
       return copyVerdict(stmt);
+    case 'AlterTableStmt':
+      return alterTableVerdict(stmt);
     case 'VariableSetStmt': {
       const name = String(stmt.name ?? '').toLowerCase();
       if (ROLE_SETTINGS.has(name))
@@ -244,6 +248,37 @@ export function classifyStatement(kind: string, stmt: Node): Verdict {
     message: `\`${kind.replace(/Stmt$/, '')}\` statements are not among those Warden classifies; treated as administrative`,
   };
   return { class: 'admin', op: kind.replace(/Stmt$/, '').toLowerCase(), ...none, finding };
+}
+
+/**
+ * `ALTER TABLE` forms that destroy stored values, whatever the rest of the statement does:
+ * `DROP COLUMN` (also `ALTER TYPE … DROP ATTRIBUTE`) removes every value of the column, and
+ * `ALTER COLUMN … TYPE` rewrites every value (a `USING` expression may replace them all; a
+ * narrower type truncates). Other forms (`ADD COLUMN`, `DROP CONSTRAINT`, `DROP DEFAULT`,
+ * `RENAME`, `DETACH PARTITION`) change the schema but keep the rows, and stay DDL.
+ */
+const DESTROYING_ALTERS: Readonly<Record<string, string>> = {
+  AT_DropColumn: 'DROP COLUMN',
+  AT_AlterColumnType: 'ALTER COLUMN … TYPE',
+};
+
+function alterTableVerdict(stmt: Node): Verdict {
+  const targets = rel(stmt.relation);
+  const table = stmt.relation ? String((stmt.relation as Node).relname).toLowerCase() : 'a table';
+  const cmds = Array.isArray(stmt.cmds) ? stmt.cmds : [];
+  for (const c of cmds) {
+    const cmd = (c as { AlterTableCmd?: Node }).AlterTableCmd;
+    const form = cmd ? DESTROYING_ALTERS[String(cmd.subtype)] : undefined;
+    if (form && cmd)
+      return {
+        class: 'destructive',
+        op: 'alter',
+        targets,
+        namedTargets: [],
+        destroys: `ALTER TABLE ${table} ${form.replace('COLUMN', `COLUMN ${String(cmd.name ?? '')}`.trim())}`,
+      };
+  }
+  return { class: 'ddl', op: 'alter', targets, namedTargets: [] };
 }
 
 function rel(node: unknown): object[] {

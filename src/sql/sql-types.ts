@@ -37,6 +37,8 @@ export interface SqlAnalysis {
   findings: readonly SqlFinding[];
   /** `DELETE FROM users`, `UPDATE t`: writes whose WHERE does not narrow (missing, constant, `OR 1=1`). */
   unnarrowed: readonly string[];
+  /** `ALTER TABLE t DROP COLUMN a`: schema changes that destroy stored values (optional for older callers). */
+  destroying?: readonly string[];
 }
 
 /** What the walk collects; shared with nested bodies (SQL functions, DO blocks). */
@@ -47,6 +49,7 @@ export interface Collector {
   functions: Set<string>;
   findings: SqlFinding[];
   unnarrowed: string[];
+  destroying: string[];
   worst: SqlClass;
   depth: number;
 }

@@ -69,10 +69,17 @@ function canonicalPaths(action: Action): Action {
   if (!action.type.startsWith('fs.') || typeof action.params.path !== 'string') return action;
   const normalized = normalizeGrantPath(action.params.path);
   if (typeof normalized === 'string' && normalized !== action.params.path) {
+    // INVARIANT: normalising never erases a character the file guard refuses as encoded or
+    // look-alike (`/root/．/../x` is `/root/x` lexically, but `/x` to anything that decodes `．`):
+    // such a path is left as written, for the file guard to refuse.
+    if (suspects(normalized) !== suspects(action.params.path)) return action;
     action.params = { ...action.params, path: normalized };
   }
   return action;
 }
+
+const SUSPECT = /[%\\]|[^\x20-\x7e]/g;
+const suspects = (path: string) => path.match(SUSPECT)?.length ?? 0;
 
 function fullValidation(input: unknown): Validation {
   const base = ActionSchema.safeParse(input, { reportInput: true });

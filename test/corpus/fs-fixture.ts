@@ -60,6 +60,10 @@ export const LINKS: Array<[string, string]> = [
   ['docs-link', 'docs'],
   ['rootfs', '/'],
   ['hardlink-alias', 'hardlink'],
+  ['dangling-out', '{outside}/planted.sh'],
+  ['dangling-dir', '{outside}/new-dir'],
+  ['dangling-rel', '../outside/planted-rel.sh'],
+  ['dangling-in', 'out/from-link.txt'],
 ];
 
 /** Hard links inside the root to `{outside}/secret.txt`. */

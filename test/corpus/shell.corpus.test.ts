@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Warden } from '../../src/pipeline/warden.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { testWarden } from '../../src/testing/index.js';
-import { readJsonl } from './corpus.js';
+import { fill, readJsonl } from './corpus.js';
 
 /**
  * The shell corpus (`test/corpus/shell/*.jsonl`). Until a sandbox exists the rules stage denies
@@ -102,4 +112,62 @@ describe('shell.exec without a sandbox', () => {
       await bare.close();
     }
   });
+});
+
+/**
+ * Recursive commands and globs over a real tree (`attacks-tree.jsonl`, `benign-tree.jsonl`):
+ * `config/.env` and `keys/server.pem` are protected, `linked/pem` is a symlink to the key, and
+ * `src`, `docs`, `notes` hold ordinary files. A command that walks a tree holding a protected file
+ * is refused; one that walks a clean tree is allowed.
+ */
+describe('shell corpus: protected files in the trees commands walk', () => {
+  let root: string;
+  let tree: Warden;
+  before(async () => {
+    root = join(realpathSync(mkdtempSync(join(tmpdir(), 'warden-shell-tree-'))), 'ws');
+    for (const f of [
+      'src/main.ts',
+      'src/util/strings.ts',
+      'docs/readme.md',
+      'config/.env',
+      'config/app.yaml',
+      'keys/server.pem',
+      'notes/a.txt',
+    ]) {
+      mkdirSync(dirname(join(root, f)), { recursive: true });
+      writeFileSync(join(root, f), 'x');
+    }
+    mkdirSync(join(root, 'linked'));
+    symlinkSync('../keys/server.pem', join(root, 'linked', 'pem'));
+    const policy = structuredClone(SHELL_CORPUS_POLICY);
+    policy.agents = { dev: { allow: ['shell.exec'], resources: { paths: [`${root}/**`] } } };
+    const shell = policy.shell as { cwd: string; commands: Record<string, unknown> };
+    shell.cwd = root;
+    Object.assign(shell.commands, {
+      cp: { paths: true },
+      mv: { paths: true },
+      tar: true,
+      rsync: true,
+      chmod: true,
+      rm: true,
+      zip: true,
+      rg: true,
+    });
+    tree = await testWarden(policy, { sandboxAvailable: true });
+  });
+  after(async () => {
+    await tree.close();
+    rmSync(dirname(root), { recursive: true, force: true });
+  });
+
+  for (const c of load('attacks-tree.jsonl'))
+    it(`denies ${c.id} with ${c.code}`, async () => {
+      const d = await tree.check(fill(action(c), { root }));
+      assert.deepEqual([d.effect, d.reasons[0]?.code], ['deny', c.code], d.reasons[0]?.message);
+    });
+  for (const c of load('benign-tree.jsonl'))
+    it(`allows ${c.id}`, async () => {
+      const d = await tree.check(fill(action(c), { root }));
+      assert.equal(d.effect, 'allow', JSON.stringify(d.reasons));
+    });
 });

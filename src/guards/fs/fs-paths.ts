@@ -1,4 +1,4 @@
-import { realpathSync, type Stats, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { PathProblemCode } from '../../contract/errors.js';
 import { compileGlob, compileGlobSet, type GlobSet } from '../../lib/path-glob.js';
@@ -78,10 +78,15 @@ export function realLocation(path: string): string {
 /**
  * `realLocation`, plus the `stat` of the path when it exists. The stat is the one the resolution
  * makes anyway to learn whether the path exists, so callers get the link count for free.
+ *
+ * A dangling symlink along the way (one whose target does not exist yet) is followed too: the
+ * resolution restarts from its target, so a write through `link -> /elsewhere/new` is located at
+ * `/elsewhere/new`, where the write would create it (at most 40 links, as Linux allows).
  */
 export function locate(path: string): Location {
   let existing = path;
-  const rest: string[] = [];
+  let rest: string[] = [];
+  let links = 0;
   for (;;) {
     // stat() with throwIfNoEntry answers "not there" without building an Error (the common case for
     // a file about to be written); realpath(3) then resolves the existing prefix in one call.
@@ -97,8 +102,28 @@ export function locate(path: string): Location {
       }
     }
     if (existing === '/') return { real: path, stat: undefined };
+    const target = danglingTarget(existing);
+    if (target !== undefined) {
+      if (++links > 40) throw Object.assign(new Error(`too many symlinks at ${path}`), { code: 'ELOOP' });
+      // INVARIANT: the link's directory exists (lstat found the link in it), so it resolves.
+      const next = posix.resolve(realpathSync.native(posix.dirname(existing)), target);
+      existing = rest.length === 0 ? next : posix.join(next, ...[...rest].reverse());
+      rest = [];
+      continue;
+    }
     rest.push(posix.basename(existing));
     existing = posix.dirname(existing);
+  }
+}
+
+/** The target of `path` when it is a symlink (stat already said it leads nowhere), else undefined. */
+function danglingTarget(path: string): string | undefined {
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st?.isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
   }
 }
 

@@ -6,6 +6,7 @@ import { compileNamePatterns, type NameMatcher } from '../../lib/glob.js';
 import { compileLinearRegex } from '../../lib/linear-regex.js';
 import type { CompiledPolicy, ResourceMatcher } from '../../policy/compile.js';
 import type { ShellCommandEntry, ShellPolicy } from '../../policy/sections/shell.js';
+import { FsScope } from '../fs/fs-paths.js';
 import type { Guard, GuardFinding } from '../guard.js';
 import {
   awkProblem,
@@ -17,6 +18,7 @@ import {
   unwrap,
 } from './shell-commands.js';
 import { parseShell } from './shell-parser.js';
+import { fileOperands, isRecursive, literalPrefix, ProtectedNames, TREE_LIMIT } from './shell-protected.js';
 import {
   type Placement,
   type Redirect,
@@ -86,12 +88,13 @@ const DEVICES = new Set([
  * actions are checked the same way, as one command. Anything it cannot account for is denied.
  */
 export function createShellGuard(shell: CompiledShell, policy: CompiledPolicy): Guard {
+  const names = new ProtectedNames(new FsScope(policy.config.fs));
   return {
     name: 'shell',
     appliesTo: (type) => type === 'shell.exec',
     inspect: function shellGuard(action: Action): GuardFinding[] {
       const roots = policy.agents.get(action.agent)?.paths;
-      const check = new ShellCheck(shell, roots);
+      const check = new ShellCheck(shell, roots, names);
       const argv = action.params.argv;
       if (Array.isArray(argv)) {
         const words = argv.map((a) => literal(String(a)));
@@ -128,6 +131,7 @@ class ShellCheck implements ShellVisitor {
   constructor(
     private readonly shell: CompiledShell,
     private readonly roots: ResourceMatcher | undefined,
+    private readonly names: ProtectedNames,
   ) {
     this.cwds = new Set([shell.cwd]);
   }
@@ -184,6 +188,14 @@ class ShellCheck implements ShellVisitor {
         `\`${op} ${target.text}\` ${what} a file only known at run time; write to a literal path inside the allowed roots`,
       );
     if (DEVICES.has(path)) return;
+    for (const cwd of this.cwds) {
+      const hit = this.names.named(posix.resolve(cwd, path), false);
+      if (hit)
+        return this.problem(
+          'shell.protected',
+          `\`${op} ${target.text}\` ${what} a protected file (\`${hit}\` in \`fs.protected\`)`,
+        );
+    }
     const outside = this.outside(path, target.expands);
     if (outside)
       this.problem(
@@ -317,6 +329,7 @@ class ShellCheck implements ShellVisitor {
       for (const inner of execs) this.command({ ...cmd, name: inner.name, args: inner.args }, depth + 1);
     }
     if (base === 'tee') this.teeTargets(args);
+    this.protectedOperands(n, base, args);
   }
 
   /** Builtins allowed without listing: `cd` moves the tracked directory; others assign variables. */
@@ -396,6 +409,45 @@ class ShellCheck implements ShellVisitor {
           'shell.path-outside',
           `\`${n}\` is given \`${outside}\`, outside the agent's allowed paths`,
         );
+    }
+  }
+
+  /**
+   * The file guard's protected names, applied to every file operand of an allowed command: a
+   * literal path, a glob that can expand to a protected name, and, for a command that walks a
+   * tree (`grep -r`, `find`, `cp -r`, `tar` …), any protected file in that tree.
+   */
+  private protectedOperands(n: string, base: string, args: readonly Word[]) {
+    const operands = fileOperands(base, args);
+    const recursive = isRecursive(base, args);
+    if (recursive && operands.length === 0) operands.push(literal('.'));
+    for (const arg of operands) {
+      const v = arg.value;
+      if (v === undefined) continue; // only known at run time: the path checks decide
+      const words = arg.expands && /[{}]/.test(v) ? (expandBraces(v) ?? [v]) : [v];
+      for (const word of words)
+        for (const cwd of this.cwds) {
+          const full = posix.resolve(cwd, word);
+          const hit = this.names.named(full, arg.expands);
+          if (hit)
+            return this.problem(
+              'shell.protected',
+              `\`${n}\` is given \`${arg.text}\`, which ${arg.expands ? 'can expand to' : 'names'} a protected file (\`${hit}\` in \`fs.protected\`)`,
+            );
+          if (!recursive) continue;
+          const dir = arg.expands ? literalPrefix(full) : full;
+          const found = this.names.inTree(dir);
+          if (found === 'too-large')
+            return this.problem(
+              'shell.protected',
+              `\`${n}\` walks \`${dir}\`, which holds more than ${TREE_LIMIT} entries, too many to make sure none is protected; name a smaller directory`,
+            );
+          if (found)
+            return this.problem(
+              'shell.protected',
+              `\`${n}\` walks \`${dir}\`, which contains the protected file \`${found}\`; name a directory without protected files`,
+            );
+        }
     }
   }
 

@@ -140,3 +140,42 @@ describe('obfuscation does not hide a DROP', () => {
     );
   });
 });
+
+describe('SQL guard: ALTER forms that destroy data', () => {
+  const policy: PolicyInput['sql'] = { ddl: 'allow', destructive: 'deny' };
+
+  test('`ALTER TABLE … DROP COLUMN` and `ALTER COLUMN … TYPE` are destructive, not ordinary DDL', async () => {
+    const w = await make(policy);
+    for (const sql of [
+      'ALTER TABLE users DROP COLUMN email',
+      'alter table public.users drop email cascade',
+      'ALTER TABLE users ADD COLUMN note text, DROP COLUMN IF EXISTS email',
+      'ALTER TABLE orders ALTER COLUMN total TYPE int USING 0',
+      'ALTER TYPE address DROP ATTRIBUTE street',
+      'WITH x AS (SELECT 1) SELECT 1; ALTER TABLE t DROP COLUMN a',
+    ]) {
+      const d = await w.check(q(sql));
+      assert.deepEqual([d.effect, d.reasons[0]?.code], ['deny', 'sql.destructive'], sql);
+      assert.match(d.reasons[0]?.message ?? '', /destroys stored values/, sql);
+    }
+  });
+
+  test('ALTER forms that keep every row and value stay ordinary DDL (benign neighbours)', async () => {
+    const w = await make(policy);
+    for (const sql of [
+      'ALTER TABLE users ADD COLUMN note text',
+      'ALTER TABLE users ALTER COLUMN note SET DEFAULT $$x$$',
+      'ALTER TABLE users DROP CONSTRAINT users_email_key',
+      'ALTER TABLE users ALTER COLUMN note DROP DEFAULT',
+      'ALTER TABLE users RENAME COLUMN note TO remark',
+      'ALTER TABLE users RENAME TO members',
+    ]) {
+      // DDL is critical risk (it asks by default); what matters is that it is not called destructive.
+      const d = await w.check(q(sql));
+      assert.notEqual(d.effect, 'deny', `${sql}: ${JSON.stringify(d.reasons)}`);
+      assert.ok(!d.reasons.some((r) => r.code === 'sql.destructive'), sql);
+      await loadSqlParser();
+      assert.equal(analyzeSql(sql).worst, 'ddl', sql);
+    }
+  });
+});

@@ -104,7 +104,9 @@ function verdicts(
       ? finding.message
       : cls === 'destructive' && a.unnarrowed.length > 0
         ? `\`${a.unnarrowed.join('`, `')}\` has no WHERE that narrows the rows`
-        : `the SQL ${CLASS_WORDS[cls]} (${[...a.kinds].join(', ')})`;
+        : cls === 'destructive' && a.destroying && a.destroying.length > 0
+          ? `\`${a.destroying.join('`, `')}\` destroys stored values`
+          : `the SQL ${CLASS_WORDS[cls]} (${[...a.kinds].join(', ')})`;
   const code = cls === 'admin' && finding ? finding.code : `sql.${cls}`;
   if (verdict === 'deny') return [deny(code, `${detail}; refused by \`sql.${field}: deny\``)];
   if (verdict === 'ask')

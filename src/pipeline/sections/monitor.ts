@@ -11,6 +11,7 @@ import type { Assembly } from '../assembly.js';
  */
 export function assembleMonitor(parts: Assembly, policy: CompiledPolicy, store: Store): void {
   const config = policy.config.monitoring;
+  if (config.enabled === undefined) warnMonitoringOff();
   if (config.enabled !== true) return;
   const monitor = new Monitor(config, store);
   parts.monitor = monitor;
@@ -22,4 +23,20 @@ export function assembleMonitor(parts: Assembly, policy: CompiledPolicy, store: 
     return monitor.attach(warden);
   });
   parts.closers.push(() => monitor.close());
+}
+
+let warned = false;
+
+/**
+ * An embedded Warden (`createWarden`) has monitoring off unless the policy turns it on: no cost
+ * alerts, anomaly detection or alert sinks. Said once per process, on stderr, so it is seen; a
+ * policy that sets `monitoring.enabled` either way has decided and is not warned. `warden check`
+ * reports the same as a failure with `--embedded`.
+ */
+function warnMonitoringOff(): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', msg: 'warden: monitoring is off in this embedded Warden: no cost alerts (monitoring.anomalies.costThreshold), anomaly detection or alert sinks; set `monitoring.enabled: true` in the policy (or `false` to silence this)' })}\n`,
+  );
 }

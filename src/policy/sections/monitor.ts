@@ -100,6 +100,30 @@ const AnomaliesSchema = z
       })
       .strict()
       .prefault({}),
+    costThreshold: z
+      .object({
+        ...common('none', 'critical'),
+        perActionUsd: z
+          .number()
+          .positive()
+          .optional()
+          .describe('alert when one action costs more than this many dollars; default no threshold'),
+        perSessionUsd: z
+          .number()
+          .positive()
+          .optional()
+          .describe("alert when a session's spend passes this many dollars (once per session)"),
+        perHourUsd: z
+          .number()
+          .positive()
+          .optional()
+          .describe(
+            "alert when an agent's spend within the last hour passes this many dollars (at most hourly)",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('absolute spend thresholds (`cost > $5`), beside the relative `costSpike`'),
     failureRate: z
       .object({
         ...common('none', 'warning'),

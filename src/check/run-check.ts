@@ -1,0 +1,82 @@
+import type { Warden } from '../pipeline/warden.js';
+import { createWarden } from '../pipeline/warden.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
+import type { CheckContext, CheckItem, CheckResult } from './check-types.js';
+import {
+  alertSinks,
+  auditVerifies,
+  killSwitchWorks,
+  recentCheckpoint,
+  redteamOnRecord,
+  sandboxWorks,
+} from './deployment-items.js';
+import {
+  approvalGates,
+  costAlerts,
+  leastPrivilege,
+  limitsSet,
+  monitoringOn,
+  policyProtected,
+} from './policy-items.js';
+import { noSecretsInRepo } from './secrets-item.js';
+
+/** The guide's pre-launch checklist, in its order. */
+export const CHECK_ITEMS: readonly CheckItem[] = [
+  leastPrivilege,
+  sandboxWorks,
+  approvalGates,
+  limitsSet,
+  monitoringOn,
+  costAlerts,
+  alertSinks,
+  killSwitchWorks,
+  auditVerifies,
+  recentCheckpoint,
+  redteamOnRecord,
+  noSecretsInRepo,
+  policyProtected,
+];
+
+/**
+ * Runs every item (or those given) and returns their results in order. An item that crashes is a
+ * `fail` naming the crash: a checklist that cannot check something does not pass it.
+ */
+export async function runCheck(
+  ctx: Omit<CheckContext, 'scratch'>,
+  items: readonly CheckItem[] = CHECK_ITEMS,
+): Promise<CheckResult[]> {
+  let scratch: Promise<Warden> | undefined;
+  const full: CheckContext = {
+    ...ctx,
+    scratch: () => {
+      // A probe of decisions only: the policy's monitoring is not what it is about (nor its warning).
+      const monitoring = { ...ctx.policy.config.monitoring, enabled: false };
+      scratch ??= createWarden({
+        policy: { ...ctx.policy, config: { ...ctx.policy.config, monitoring } },
+        store: new MemoryStore(),
+        sandboxAvailable: true,
+        killPollMs: 60_000,
+      });
+      return scratch;
+    },
+  };
+  const results: CheckResult[] = [];
+  try {
+    for (const item of items) {
+      try {
+        results.push(await item(full));
+      } catch (error) {
+        results.push({
+          id: item.name,
+          title: item.name,
+          status: 'fail',
+          why: `the check itself failed: ${(error as Error).message}`,
+          fix: 'report this with the policy that caused it',
+        });
+      }
+    }
+  } finally {
+    if (scratch) await (await scratch).close();
+  }
+  return results;
+}
