@@ -105,7 +105,6 @@ export async function runRedteam(
   const startedAt = new Date(started).toISOString();
   let checks = 0;
   const warden = await scratchWarden(policy);
-  const observe = (warden as { observe?: (o: unknown) => Promise<unknown> }).observe;
   const agents: AgentResult[] = [];
   try {
     for (const name of names) {
@@ -116,9 +115,7 @@ export async function runRedteam(
       );
       for (const c of cases) {
         const r = results.get(c.category) as CategoryResult;
-        const outcome = c.repeat
-          ? await burst(policy, c, name, vars)
-          : await once(warden, observe, c, name, vars);
+        const outcome = c.repeat ? await burst(policy, c, name, vars) : await once(warden, c, name, vars);
         checks += c.repeat ?? 1;
         tally(r, c, outcome);
       }
@@ -137,7 +134,7 @@ export async function runRedteam(
     elapsedMs,
     checks,
     checksPerSecond: elapsedMs > 0 ? Math.round(checks / (elapsedMs / 1000)) : checks,
-    observations: typeof observe === 'function' ? 'used' : 'not-available',
+    observations: 'used',
     agents,
     ok: agents.every((a) => a.categories.every((r) => !r.covered || r.allowed.length === 0)),
   };
@@ -177,19 +174,24 @@ function emptyResult(
   };
 }
 
-async function once(
-  warden: Warden,
-  observe: ((o: unknown) => Promise<unknown>) | undefined,
-  c: RedteamCase,
-  agent: string,
-  vars: Placeholders,
-): Promise<CaseOutcome> {
-  // The observation runner: only once the observations API exists (`warden.observe`).
-  if (c.observation && typeof observe === 'function')
-    await observe.call(warden, { agent, source: 'redteam', content: c.observation }).catch(() => undefined);
+async function once(warden: Warden, c: RedteamCase, agent: string, vars: Placeholders): Promise<CaseOutcome> {
   const action = actionOf(c, agent, vars);
+  if (c.observation) {
+    // An injection case: the agent read the injected text in this session, then sends the action.
+    const session = `redteam-${++sessions}`;
+    await warden.observe({
+      agent,
+      session,
+      source: `http:https://redteam.invalid/${c.id}`,
+      trust: 'untrusted',
+      content: c.observation,
+    });
+    action.session = session;
+  }
   return outcomeOf(c, action, await warden.check(action));
 }
+
+let sessions = 0;
 
 /** Sends the action `repeat` times through `decide()` on a fresh Warden; the first refusal is the outcome. */
 async function burst(
