@@ -168,6 +168,18 @@ export class StoreNotFoundError extends WardenError {
   }
 }
 
+/**
+ * Thrown by a networked backend (PostgreSQL) that cannot be reached or did not answer in time
+ * (`store.unavailable`): nothing was written, and the caller fails closed.
+ */
+export class StoreUnavailableError extends WardenError {
+  override readonly name = 'StoreUnavailableError';
+  declare readonly code: 'store.unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store.unavailable', message, options);
+  }
+}
+
 // ---------------------------------------------------------------- MCP tool pins
 
 /** One tool definition as pinned: its digest and the definition itself (for review). */
