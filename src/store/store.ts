@@ -28,6 +28,11 @@ export interface Store {
   readonly pins?: PinStore;
   /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
   readonly alerts?: AlertStore;
+  /**
+   * For a store reached over the network: resolves when it answers, rejects (`store.unavailable`)
+   * when it does not. `/healthz` asks it; an embedded store has none.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
+import { checkpointSigner } from '../../audit/checkpoint.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
+import { startCheckpoints } from '../../store/checkpoints.js';
 import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
+import { readKey } from './audit-checkpoints.js';
 
 interface ServeOptions {
   policy?: string;
@@ -18,6 +21,9 @@ interface ServeOptions {
   headersTimeout: string;
   requestTimeout: string;
   maxConnections: string;
+  checkpointKey?: string;
+  checkpointEvery: string;
+  checkpointFile?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -25,7 +31,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the control plane HTTP API on the embedded SQLite store (or the store named by --db)')
     .option('--policy <file>', 'policy file (default: ./warden.yaml)')
-    .option('--db <file>', 'SQLite store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option(
       '--host <host>',
       'address to bind; keep the default unless a proxy with TLS stands in front',
@@ -38,6 +47,12 @@ export function registerServe(program: Command): void {
       DEFAULT_TOKENS,
     )
     .option('--demo', 'also run a scripted demo agent against the server')
+    .option(
+      '--checkpoint-key <file>',
+      'sign a checkpoint of the audit head periodically with this key (`warden audit keygen`)',
+    )
+    .option('--checkpoint-every <seconds>', 'how often to checkpoint, with --checkpoint-key', '60')
+    .option('--checkpoint-file <file>', 'also append each checkpoint here (keep it off the store host)')
     .option(
       '--headers-timeout <seconds>',
       'a client must send its request headers within this',
@@ -61,6 +76,7 @@ export function registerServe(program: Command): void {
         requestTimeoutMs: positive('--request-timeout', opts.requestTimeout, 3600) * 1000,
         maxConnections: Math.floor(positive('--max-connections', opts.maxConnections, 1_000_000)),
       };
+      const checkpointKey = opts.checkpointKey ? readKey(opts.checkpointKey, checkpointSigner) : undefined;
       const policy = loadPolicyOrExit(policyFile);
       warnWhenNoAgents(policy, policyFile);
       // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
@@ -82,6 +98,16 @@ export function registerServe(program: Command): void {
         throw new CliError(`cannot start with policy ${policyFile}: ${(error as Error).message}`, 2);
       }
       const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
+      const stopCheckpoints = checkpointKey
+        ? startCheckpoints(store.audit, checkpointKey, {
+            everyMs: positive('--checkpoint-every', opts.checkpointEvery, 86_400) * 1000,
+            ...(opts.checkpointFile ? { file: opts.checkpointFile } : {}),
+            onError: (error) =>
+              process.stderr.write(
+                `${JSON.stringify({ level: 'error', msg: 'audit checkpoint failed; trying again at the next tick', error: String(error) })}\n`,
+              ),
+          })
+        : undefined;
 
       process.stdout.write(
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
@@ -132,6 +158,7 @@ export function registerServe(program: Command): void {
       const shutdown = async (signal: string) => {
         process.stdout.write(`\n${signal}: stopping; flushing the audit log\n`);
         await stopDemo?.();
+        stopCheckpoints?.();
         await server.close();
         await warden.close();
         await store.close();

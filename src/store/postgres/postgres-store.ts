@@ -38,6 +38,11 @@ export class PostgresStore implements Store {
     this.alerts = new PgAlertStore(client);
   }
 
+  /** Resolves when the server answers; rejects with `store.unavailable` when it does not. */
+  async ping(): Promise<void> {
+    await this.pg.query('SELECT 1');
+  }
+
   /** The schema holding the tables. */
   get schema(): string {
     return this.pg.schema;
@@ -63,13 +68,33 @@ export function isPostgresUrl(db: string): boolean {
  * await store.audit.append([{ type: 'decision', agent: 'bot', data: { effect: 'deny' } }]);
  * await store.close();
  */
-export async function openPostgresStore(options: PgStoreOptions): Promise<PostgresStore> {
+export async function openPostgresStore(
+  options: PgStoreOptions & {
+    /**
+     * `false`: refuse a schema that holds no Warden store (for commands that operate on an
+     * existing deployment: a mistyped URL must not create an empty store no server reads). Default true.
+     */
+    create?: boolean;
+  },
+): Promise<PostgresStore> {
   const client = new PgClient(options);
   try {
+    if (options.create === false) await mustExist(client);
     await migratePg(client);
   } catch (error) {
     await client.end();
     throw error;
   }
   return new PostgresStore(client);
+}
+
+async function mustExist(client: PgClient): Promise<void> {
+  const [row] = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+    `"${client.schema}".warden_schema`,
+  ]);
+  if (!row?.found) {
+    throw new Error(
+      `schema \`${client.schema}\` holds no Warden store: pass the --db that \`warden serve\` uses (its ?schema= included), or start \`warden serve\` once to create it`,
+    );
+  }
 }
