@@ -18,7 +18,10 @@ export class LimitsConfigError extends WardenError {
 }
 
 /** What a store may offer its limits: its SQLite file, or its PostgreSQL server and schema. */
-export type LimitsHome = Pick<Store, 'kind'> & { file?: string; pg?: { url: string; schema: string } };
+export type LimitsHome = Pick<Store, 'kind'> & {
+  file?: string;
+  pg?: { url: string; schema: string; timeoutMs: number };
+};
 
 /** Which backend the section names, or the one that follows the store (SPEC §7). */
 export function backendKind(config: LimitsConfig, store: Pick<Store, 'kind'>): LimitsBackend['kind'] {
@@ -92,7 +95,9 @@ export async function openLimitsBackend(config: LimitsConfig, store: LimitsHome)
       return postgresBackend({
         url: follow ? follow.url : resolveUrl('postgres', config.postgres),
         schema: config.postgres?.prefix ?? follow?.schema ?? 'warden',
-        timeoutMs: durationMs(config.postgres?.timeout ?? '500ms'),
+        timeoutMs: config.postgres?.timeout
+          ? durationMs(config.postgres.timeout)
+          : (follow?.timeoutMs ?? durationMs('500ms')),
       });
     }
   }

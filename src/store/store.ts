@@ -28,6 +28,8 @@ export interface Store {
   readonly pins?: PinStore;
   /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
   readonly alerts?: AlertStore;
+  /** Bearer tokens (their hashes) shared by every server; a store without them leaves tokens to the tokens file. */
+  readonly tokens?: TokenStore;
   /**
    * For a store reached over the network: resolves when it answers, rejects (`store.unavailable`)
    * when it does not. `/healthz` asks it; an embedded store has none.
@@ -218,4 +220,29 @@ export interface PinStore {
     tool: string,
     change: (current: ToolPin | undefined) => ToolPin | undefined,
   ): Promise<ToolPin | undefined>;
+}
+
+// ---------------------------------------------------------------- bearer tokens
+
+/** A bearer token as stored: its SHA-256 (hex), never the token itself. */
+export interface StoredToken {
+  sha256: string;
+  name: string;
+  role: 'agent' | 'approver' | 'admin' | 'viewer';
+  agent?: string;
+  createdAt: string;
+}
+
+export interface TokenStore {
+  /** Rejects with a `StoreConflictError` when the hash is stored already. */
+  create(token: StoredToken): Promise<void>;
+  /** Revokes the tokens named `name` (or the one whose hash is `sha256`); resolves to how many. */
+  revoke(which: { name?: string; sha256?: string }): Promise<number>;
+  /** Tokens not revoked, oldest first. */
+  list(): Promise<StoredToken[]>;
+  /**
+   * Calls `onChange` with the whole list when it changes here or on another server (within
+   * `intervalMs`, default 1000). Returns a function that stops watching.
+   */
+  watch(onChange: (tokens: StoredToken[]) => void, intervalMs?: number): () => void;
 }

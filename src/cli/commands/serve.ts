@@ -97,6 +97,7 @@ export function registerServe(program: Command): void {
         await store.close();
         throw new CliError(`cannot start with policy ${policyFile}: ${(error as Error).message}`, 2);
       }
+      const unfollowTokens = store.tokens ? tokens.follow(store.tokens) : undefined;
       const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
       const stopCheckpoints = checkpointKey
         ? startCheckpoints(store.audit, checkpointKey, {
@@ -159,6 +160,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`\n${signal}: stopping; flushing the audit log\n`);
         await stopDemo?.();
         stopCheckpoints?.();
+        unfollowTokens?.();
         await server.close();
         await warden.close();
         await store.close();

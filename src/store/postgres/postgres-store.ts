@@ -6,6 +6,7 @@ import { PgEvents } from './pg-events.js';
 import { PgKillStore } from './pg-kills.js';
 import { PgAlertStore, PgPinStore } from './pg-outbox.js';
 import { PgActionStore, PgApprovalStore } from './pg-records.js';
+import { PgTokenStore } from './pg-tokens.js';
 
 export type { PgStoreOptions } from './pg-client.js';
 
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   readonly actions: PgActionStore;
   readonly pins: PgPinStore;
   readonly alerts: PgAlertStore;
+  readonly tokens: PgTokenStore;
 
   constructor(client: PgClient) {
     this.pg = client;
@@ -36,6 +38,7 @@ export class PostgresStore implements Store {
     this.actions = new PgActionStore(client, this.approvals);
     this.pins = new PgPinStore(client);
     this.alerts = new PgAlertStore(client);
+    this.tokens = new PgTokenStore(client, this.events);
   }
 
   /** Resolves when the server answers; rejects with `store.unavailable` when it does not. */
@@ -50,6 +53,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     this.kills.stopAll();
+    this.tokens.stopAll();
     await this.events.close();
     await this.pg.end();
   }
