@@ -27,6 +27,7 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'sandbox', load: async () => (await import('./sandbox.bench.js')).benchSandbox },
   { name: 'monitoring', load: async () => (await import('./monitoring.bench.js')).benchMonitoring },
+  { name: 'fleet', load: async () => (await import('./fleet.bench.js')).benchFleet },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

@@ -32,20 +32,25 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       DECLARE
         h_seq bigint;
         h_hash bytea;
-        n int := coalesce(array_length(heads, 1), 0);
+        i int := 0;
+        part record;
         seqs bigint[] := '{}';
         hashes bytea[] := '{}';
         payloads bytea[] := '{}';
         p bytea;
       BEGIN
         SELECT h.seq, h.hash INTO h_seq, h_hash FROM audit_head h FOR UPDATE;
-        FOR i IN 1 .. n LOOP
+        -- Read through unnest, not heads[i]: subscripting a flat array of bytea walks it from the
+        -- start each time (quadratic in the batch); element assignment works in place on
+        -- PL/pgSQL's expanded arrays.
+        FOR part IN SELECT u.h, u.t FROM unnest(heads, tails) AS u(h, t) LOOP
+          i := i + 1;
           h_seq := h_seq + 1;
-          p := heads[i] || convert_to(h_seq::text, 'UTF8') || tails[i];
+          p := part.h || convert_to(h_seq::text, 'UTF8') || part.t;
           h_hash := sha256(h_hash || p);
-          seqs := array_append(seqs, h_seq);
-          hashes := array_append(hashes, h_hash);
-          payloads := array_append(payloads, p);
+          seqs[i] := h_seq;
+          hashes[i] := h_hash;
+          payloads[i] := p;
         END LOOP;
         INSERT INTO audit (seq, hash, payload, type, agent, action_id)
           SELECT * FROM unnest(seqs, hashes, payloads, types, agents, action_ids);
