@@ -9,8 +9,8 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
     version: 1,
     sql: `
-      -- The audit chain. Query columns are written by audit_append from the same entry that the
-      -- payload is built from; the payload alone is hashed and verified.
+      -- The audit chain. Query columns are written from the same entry the payload is built
+      -- from; the payload alone is hashed and verified.
       CREATE TABLE audit (
         seq bigint PRIMARY KEY,
         hash bytea NOT NULL,
@@ -26,38 +26,6 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       -- chain in one order. Also an anchor: a head beyond the last stored record is a cut tail.
       CREATE TABLE audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL, hash bytea NOT NULL);
       INSERT INTO audit_head (seq, hash) VALUES (0, '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
-      -- Appends a batch in one statement: payload = head_i || seq || tail_i, hash_i = sha256(hash_{i-1} || payload_i).
-      CREATE FUNCTION audit_append(heads bytea[], tails bytea[], types text[], agents text[], action_ids text[])
-      RETURNS TABLE (r_seq bigint, r_hash bytea) LANGUAGE plpgsql AS $fn$
-      DECLARE
-        h_seq bigint;
-        h_hash bytea;
-        i int := 0;
-        part record;
-        seqs bigint[] := '{}';
-        hashes bytea[] := '{}';
-        payloads bytea[] := '{}';
-        p bytea;
-      BEGIN
-        SELECT h.seq, h.hash INTO h_seq, h_hash FROM audit_head h FOR UPDATE;
-        -- Read through unnest, not heads[i]: subscripting a flat array of bytea walks it from the
-        -- start each time (quadratic in the batch); element assignment works in place on
-        -- PL/pgSQL's expanded arrays.
-        FOR part IN SELECT u.h, u.t FROM unnest(heads, tails) AS u(h, t) LOOP
-          i := i + 1;
-          h_seq := h_seq + 1;
-          p := part.h || convert_to(h_seq::text, 'UTF8') || part.t;
-          h_hash := sha256(h_hash || p);
-          seqs[i] := h_seq;
-          hashes[i] := h_hash;
-          payloads[i] := p;
-        END LOOP;
-        INSERT INTO audit (seq, hash, payload, type, agent, action_id)
-          SELECT * FROM unnest(seqs, hashes, payloads, types, agents, action_ids);
-        UPDATE audit_head SET seq = h_seq, hash = h_hash;
-        RETURN QUERY SELECT * FROM unnest(seqs, hashes);
-      END
-      $fn$;
       CREATE TABLE kills (agent text PRIMARY KEY, reason text NOT NULL, by text NOT NULL, at text NOT NULL);
       CREATE TABLE approvals (id text PRIMARY KEY, status text NOT NULL, created_at text NOT NULL, record text NOT NULL);
       CREATE INDEX approvals_status ON approvals (status, created_at);

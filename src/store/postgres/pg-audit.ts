@@ -1,5 +1,6 @@
-import { ChainVerifier } from '../../audit/hash-chain.js';
+import { ChainVerifier, GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
 import {
+  type Appended,
   type PreparedEntry,
   payloadOf,
   prepareEntry,
@@ -12,19 +13,10 @@ import type { PgClient } from './pg-client.js';
 
 interface Queued {
   entries: readonly AuditEntry[];
-  parts: Parts;
+  prepared: PreparedEntry[];
+  now: string;
   resolve: (records: AuditRecord[]) => void;
   reject: (error: unknown) => void;
-}
-
-/** Column arrays for `audit_append`: each payload split around its seq, which the database assigns. */
-interface Parts {
-  heads: Buffer[];
-  tails: Buffer[];
-  types: string[];
-  agents: (string | null)[];
-  actionIds: (string | null)[];
-  ts: string[];
 }
 
 const PAGE = 5000;
@@ -32,11 +24,13 @@ const PAGE = 5000;
 /**
  * The audit log in PostgreSQL: one chain for every server on the schema.
  *
- * INVARIANT: seq and hash order are assigned inside the database, by `audit_append`, under the
- * row lock of `audit_head`: appenders on every server queue on that one lock and each batch
- * extends the head the previous one left. Within a process, batches are group-committed: while
- * one statement is in flight, every batch queued behind it goes into the next one, so a server
- * holds the lock once per round trip, not once per record.
+ * INVARIANT: a batch reads the chain head under the row lock of `audit_head` (`FOR UPDATE`),
+ * and inserts its records and moves the head in the same transaction: appenders on every server
+ * queue on that one lock and each batch extends the head the previous one left. Hashing happens
+ * here, between the two statements (node's SHA-256 is far cheaper than PostgreSQL's per call).
+ * Within a process, batches are group-committed: while one transaction is in flight, every batch
+ * queued behind it goes into the next one, so a server takes the lock once per commit, not once
+ * per record.
  */
 export class PgAuditStore implements AuditStore {
   readonly #pg: PgClient;
@@ -49,15 +43,15 @@ export class PgAuditStore implements AuditStore {
 
   append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return Promise.resolve([]);
-    let parts: Parts;
+    let prepared: PreparedEntry[];
     try {
       // Everything is checked and encoded before anything is queued: a bad entry fails its batch alone.
-      parts = split(entries.map(prepareEntry), new Date().toISOString());
+      prepared = entries.map(prepareEntry);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entries, parts, resolve, reject });
+      this.#queue.push({ entries, prepared, now: new Date().toISOString(), resolve, reject });
       this.#pump();
     });
   }
@@ -67,32 +61,12 @@ export class PgAuditStore implements AuditStore {
     this.#busy = true;
     const batch = this.#queue;
     this.#queue = [];
-    const all: Parts = { heads: [], tails: [], types: [], agents: [], actionIds: [], ts: [] };
-    for (const q of batch) {
-      for (const key of Object.keys(all) as (keyof Parts)[]) (all[key] as unknown[]).push(...q.parts[key]);
-    }
-    this.#pg
-      .query<{ r_seq: string; r_hash: Buffer }>(
-        'SELECT r_seq, r_hash FROM audit_append($1::bytea[], $2::bytea[], $3::text[], $4::text[], $5::text[])',
-        [all.heads, all.tails, all.types, all.agents, all.actionIds],
-      )
+    this.#commit(batch)
       .then(
-        (rows) => {
+        (appended) => {
           let i = 0;
-          for (const q of batch) {
-            q.resolve(
-              q.entries.map((entry) => {
-                const row = rows[i] as { r_seq: string; r_hash: Buffer };
-                const appended = {
-                  seq: Number(row.r_seq),
-                  ts: all.ts[i] as string,
-                  hash: row.r_hash.toString('hex'),
-                };
-                i++;
-                return recordOf(entry, appended);
-              }),
-            );
-          }
+          for (const q of batch)
+            q.resolve(q.entries.map((entry) => recordOf(entry, appended[i++] as Appended)));
         },
         (error: unknown) => {
           for (const q of batch) q.reject(error);
@@ -102,6 +76,48 @@ export class PgAuditStore implements AuditStore {
         this.#busy = false;
         this.#pump();
       });
+  }
+
+  #commit(batch: readonly Queued[]): Promise<Appended[]> {
+    return this.#pg.transaction(async (tx) => {
+      const [head] = await tx.query<{ seq: string; hash: Buffer }>(
+        'SELECT seq, hash FROM audit_head FOR UPDATE',
+      );
+      let seq = Number(head?.seq ?? 0);
+      let prev = head?.hash ?? GENESIS_HASH;
+      const columns = { seqs: [] as number[], hashes: [] as Buffer[], payloads: [] as Buffer[] };
+      const meta = {
+        types: [] as string[],
+        agents: [] as (string | null)[],
+        actionIds: [] as (string | null)[],
+      };
+      const appended: Appended[] = [];
+      for (const q of batch) {
+        for (const entry of q.prepared) {
+          seq++;
+          const payload = payloadOf(entry, seq, q.now);
+          prev = linkHash(prev, payload);
+          columns.seqs.push(seq);
+          columns.hashes.push(prev);
+          columns.payloads.push(payload);
+          // PostgreSQL text cannot hold NUL: the query columns get U+FFFD instead (the payload,
+          // which is hashed, keeps the entry exactly), so one odd name cannot fail its batch.
+          meta.types.push(column(entry.type) as string);
+          meta.agents.push(column(entry.agent));
+          meta.actionIds.push(column(entry.actionId));
+          appended.push({ seq, ts: entry.ts ?? q.now, hash: prev.toString('hex') });
+        }
+      }
+      await tx.query(
+        `WITH added AS (
+           INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+           SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[])
+         )
+         UPDATE audit_head SET seq = $7, hash = $8`,
+        [columns.seqs, columns.hashes, columns.payloads, meta.types, meta.agents, meta.actionIds, seq, prev],
+      );
+      return appended;
+    });
   }
 
   async query(query: AuditQuery): Promise<AuditRecord[]> {
@@ -190,27 +206,6 @@ export class PgAuditStore implements AuditStore {
       return result;
     });
   }
-}
-
-const SEQ_MARK = ',"seq":0,"ts":';
-
-/** Splits each entry's payload (built with seq 0) around its seq: the database puts the real one between. */
-function split(entries: readonly PreparedEntry[], now: string): Parts {
-  const parts: Parts = { heads: [], tails: [], types: [], agents: [], actionIds: [], ts: [] };
-  for (const entry of entries) {
-    const bytes = payloadOf(entry, 0, now);
-    // After `data`, the envelope holds only seq, ts, type and v, whose strings cannot hold a raw quote.
-    const at = bytes.lastIndexOf(SEQ_MARK);
-    parts.heads.push(bytes.subarray(0, at + ',"seq":'.length));
-    parts.tails.push(bytes.subarray(at + ',"seq":0'.length));
-    // PostgreSQL text cannot hold NUL: the query columns get U+FFFD instead (the payload, which is
-    // hashed, keeps the entry exactly), so one odd name cannot fail the batch it is committed with.
-    parts.types.push(column(entry.type) as string);
-    parts.agents.push(column(entry.agent));
-    parts.actionIds.push(column(entry.actionId));
-    parts.ts.push(entry.ts ?? now);
-  }
-  return parts;
 }
 
 function column(value: string | undefined): string | null {
