@@ -30,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'globs', load: async () => (await import('./globs.bench.js')).benchGlobs },
   { name: 'taint', load: async () => (await import('./taint.bench.js')).benchTaint },
   { name: 'redteam', load: async () => (await import('./redteam.bench.js')).benchRedteam },
+  { name: 'fleet', load: async () => (await import('./fleet.bench.js')).benchFleet },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

@@ -51,7 +51,9 @@ export function warnWhenNoAgents(policy: CompiledPolicy, file: string): void {
 }
 
 /**
- * Opens the SQLite store. Commands that operate on an existing deployment (kill, audit,
+ * Opens the store `db` names (else `$WARDEN_DB`, else the default file): a `postgres://` URL opens
+ * the PostgreSQL store (its `schema` parameter picks the schema, default `warden`), anything else
+ * the SQLite file. Commands that operate on an existing deployment (kill, audit,
  * approvals) pass `mustExist`: a mistyped --db must not silently create an empty store that no
  * server reads — a kill written there would stop nothing. Commands that load a policy pass its
  * `audit.sync`; the others (no policy) commit with the default, `full`.
@@ -60,7 +62,9 @@ export async function openStore(
   db: string | undefined,
   options: { mustExist?: boolean; sync?: AuditSync } = {},
 ): Promise<Store> {
-  const path = resolve(db ?? process.env.WARDEN_DB ?? DEFAULT_DB);
+  const named = db ?? process.env.WARDEN_DB ?? DEFAULT_DB;
+  if (/^postgres(ql)?:\/\//i.test(named)) return openPostgres(named, options.mustExist ?? false);
+  const path = resolve(named);
   if (options.mustExist && !existsSync(path)) {
     throw new CliError(
       `no store at \`${path}\`: pass the --db that \`warden serve\` uses (or set WARDEN_DB), or start \`warden serve\` once to create it`,
@@ -71,6 +75,16 @@ export async function openStore(
     return await openSqliteStore(path, options.sync ? { sync: options.sync } : {});
   } catch (error) {
     throw new CliError(`cannot open the store \`${path}\`: ${(error as Error).message}`, 1);
+  }
+}
+
+async function openPostgres(url: string, mustExist: boolean): Promise<Store> {
+  const { openPostgresStore } = await import('../store/postgres/postgres-store.js');
+  const { redact } = await import('../store/postgres/pg-client.js');
+  try {
+    return await openPostgresStore({ url, create: !mustExist });
+  } catch (error) {
+    throw new CliError(`cannot open the store \`${redact(url)}\`: ${(error as Error).message}`, 1);
   }
 }
 

@@ -80,8 +80,8 @@ export type FsErrorCode =
 /** A limits backend that cannot answer (`limits.unavailable`) or cannot be opened as configured. */
 export type LimitsErrorCode = 'limits.unavailable' | 'limits.invalid-config';
 
-/** A record store write that contradicts what is stored. */
-export type StoreErrorCode = 'store.conflict' | 'store.not-found';
+/** A record store write that contradicts what is stored, or a store that cannot be reached. */
+export type StoreErrorCode = 'store.conflict' | 'store.not-found' | 'store.unavailable';
 
 /** Every code a `WardenError` can carry. */
 export type WardenErrorCode =

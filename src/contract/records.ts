@@ -46,8 +46,13 @@ export interface AuditQuery {
 
 export interface VerifyProblem {
   seq: number;
-  /** `hash-mismatch` (the record was changed) or `broken-link` (a record before it was removed, inserted or moved). */
-  problem: 'hash-mismatch' | 'broken-link' | 'seq-gap' | 'unreadable';
+  /**
+   * `hash-mismatch` (the record was changed) or `broken-link` (a record before it was removed,
+   * inserted or moved); `tail-cut` (records at the end were removed: an anchor — the store's chain
+   * head or a signed checkpoint — names a record that is not there); `forged-checkpoint` (a
+   * checkpoint whose signature does not verify, or whose hash is not the chain's at its seq).
+   */
+  problem: 'hash-mismatch' | 'broken-link' | 'seq-gap' | 'unreadable' | 'tail-cut' | 'forged-checkpoint';
   message: string;
 }
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuditLog } from '../audit/audit-log.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
-import type { KillStore } from '../store/store.js';
-import { KillSwitch } from './kill-switch.js';
+import type { KillState, KillStore } from '../store/store.js';
+import { KillSwitch, killReason } from './kill-switch.js';
 
 test('when the stop list cannot be read for a second, every agent is denied until it can', async () => {
   const memory = new MemoryStore();
@@ -25,6 +25,7 @@ test('when the stop list cannot be read for a second, every agent is denied unti
   assert.equal(ks.stateOf('bot'), undefined, 'one failed read is tolerated');
   for (let i = 0; i < 3; i++) health?.(new Error('disk I/O error'));
   assert.match(ks.stateOf('bot')?.reason ?? '', /cannot be read/);
+  assert.equal(killReason('bot', ks.stateOf('bot') as KillState).code, 'store.unavailable');
   health?.(undefined);
   assert.equal(ks.stateOf('bot'), undefined, 'a good read restores normal operation');
   ks.stop();

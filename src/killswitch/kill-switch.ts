@@ -8,6 +8,9 @@ export interface Abortable {
   abort(reason: unknown): void;
 }
 
+/** The deny-everyone states taken while the kill list cannot be read (their reason is `store.unavailable`). */
+const UNREADABLE = new WeakSet<KillState>();
+
 /** The name that stands for every agent. */
 export const ALL_AGENTS = '*';
 
@@ -55,6 +58,7 @@ export class KillSwitch {
         at: new Date().toISOString(),
         reason: `the kill-switch state cannot be read from the store (${String(error)}); every action is denied until it can`,
       };
+      UNREADABLE.add(this.unknown);
       process.stderr.write(
         `${JSON.stringify({ level: 'error', msg: 'kill-switch state unreadable; failing closed', error: String(error) })}\n`,
       );
@@ -147,6 +151,7 @@ export class KillSwitch {
 }
 
 export function killReason(agent: string, stop: KillState): Reason {
+  if (UNREADABLE.has(stop)) return { code: 'store.unavailable', stage: 'killswitch', message: stop.reason };
   const scope = stop.agent === ALL_AGENTS ? 'all agents are stopped' : `agent \`${agent}\` is stopped`;
   return {
     code: stop.agent === ALL_AGENTS ? 'killswitch.all-killed' : 'killswitch.agent-killed',

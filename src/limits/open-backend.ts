@@ -17,9 +17,16 @@ export class LimitsConfigError extends WardenError {
   }
 }
 
+/** What a store may offer its limits: its SQLite file, or its PostgreSQL server and schema. */
+export type LimitsHome = Pick<Store, 'kind'> & {
+  file?: string;
+  pg?: { url: string; schema: string; timeoutMs: number };
+};
+
 /** Which backend the section names, or the one that follows the store (SPEC §7). */
 export function backendKind(config: LimitsConfig, store: Pick<Store, 'kind'>): LimitsBackend['kind'] {
-  return config.backend ?? (store.kind === 'sqlite' ? 'sqlite' : 'memory');
+  if (config.backend) return config.backend;
+  return store.kind === 'sqlite' ? 'sqlite' : store.kind === 'postgres' ? 'postgres' : 'memory';
 }
 
 /**
@@ -57,10 +64,7 @@ export function resolveUrl(
  * Opens the backend the policy names. `sqliteFile` is the store's file (required for `sqlite`).
  * Drivers are imported only when used.
  */
-export async function openLimitsBackend(
-  config: LimitsConfig,
-  store: Pick<Store, 'kind'> & { file?: string },
-): Promise<LimitsBackend> {
+export async function openLimitsBackend(config: LimitsConfig, store: LimitsHome): Promise<LimitsBackend> {
   const kind = backendKind(config, store);
   switch (kind) {
     case 'memory':
@@ -86,10 +90,14 @@ export async function openLimitsBackend(
     }
     case 'postgres': {
       const { postgresBackend } = await import('./backends/postgres-backend.js');
+      // With no `limits.postgres`, limits follow a PostgreSQL store: same server, same schema.
+      const follow = !config.postgres && store.pg ? store.pg : undefined;
       return postgresBackend({
-        url: resolveUrl('postgres', config.postgres),
-        schema: config.postgres?.prefix ?? 'warden',
-        timeoutMs: durationMs(config.postgres?.timeout ?? '500ms'),
+        url: follow ? follow.url : resolveUrl('postgres', config.postgres),
+        schema: config.postgres?.prefix ?? follow?.schema ?? 'warden',
+        timeoutMs: config.postgres?.timeout
+          ? durationMs(config.postgres.timeout)
+          : (follow?.timeoutMs ?? durationMs('500ms')),
       });
     }
   }
@@ -100,10 +108,7 @@ export async function openLimitsBackend(
  * emergency limit of a policy that sets no other limit, which counts only once an agent is
  * tightened. An open that fails is retried on the next use (the limit denies meanwhile).
  */
-export function openLimitsBackendOnUse(
-  config: LimitsConfig,
-  store: Pick<Store, 'kind'> & { file?: string },
-): LimitsBackend {
+export function openLimitsBackendOnUse(config: LimitsConfig, store: LimitsHome): LimitsBackend {
   let opening: Promise<LimitsBackend> | undefined;
   let closed = false;
   const open = (): Promise<LimitsBackend> => {

@@ -36,8 +36,10 @@ export class Recorder {
       return undefined;
     } catch (error) {
       this.onCrash({ name: 'record' }, error);
+      // A store that cannot be reached says so (`store.unavailable`): it is not this record's fault.
+      const unreachable = (error as { code?: unknown } | null)?.code === 'store.unavailable';
       return {
-        code: 'record.unavailable',
+        code: unreachable ? 'store.unavailable' : 'record.unavailable',
         stage: 'record',
         message: `the audit record could not be written (${String(error)}); nothing was executed`,
       };

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { TokenStore } from '../store/store.js';
 
 export const ROLES = ['agent', 'approver', 'admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -43,6 +44,8 @@ export function hashToken(token: string): string {
 /** Looks tokens up by their SHA-256, so the file need not hold them in clear. */
 export class TokenRegistry {
   private readonly byHash = new Map<string, Principal>();
+  /** Tokens kept in the store (`warden token create --db`), replaced whenever the store's list changes. */
+  private stored = new Map<string, Principal>();
 
   constructor(entries: ReadonlyArray<z.infer<typeof TokenEntrySchema>>) {
     for (const e of entries) {
@@ -58,11 +61,24 @@ export class TokenRegistry {
 
   authenticate(bearer: string | undefined): Principal | undefined {
     if (!bearer) return undefined;
-    return this.byHash.get(hashToken(bearer));
+    const hash = hashToken(bearer);
+    return this.byHash.get(hash) ?? this.stored.get(hash);
+  }
+
+  /**
+   * Follows the store's tokens: created and revoked ones are seen without a restart (a revoked
+   * token stops working as soon as this server hears of it). Returns a function that stops.
+   */
+  follow(store: TokenStore): () => void {
+    return store.watch((tokens) => {
+      this.stored = new Map(
+        tokens.map((t) => [t.sha256, { name: t.name, role: t.role, ...(t.agent ? { agent: t.agent } : {}) }]),
+      );
+    });
   }
 
   get size(): number {
-    return this.byHash.size;
+    return this.byHash.size + this.stored.size;
   }
 }
 

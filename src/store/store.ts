@@ -38,6 +38,13 @@ export interface Store {
   readonly insights?: AuditInsights;
   /** What sessions have read (SPEC §2b); a backend without it keeps observations in process memory only. */
   readonly observations?: ObservationStore;
+  /** Bearer tokens (their hashes) shared by every server; a store without them leaves tokens to the tokens file. */
+  readonly tokens?: TokenStore;
+  /**
+   * For a store reached over the network: resolves when it answers, rejects (`store.unavailable`)
+   * when it does not. `/healthz` asks it; an embedded store has none.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -201,6 +208,18 @@ export class StoreNotFoundError extends WardenError {
   }
 }
 
+/**
+ * Thrown by a networked backend (PostgreSQL) that cannot be reached or did not answer in time
+ * (`store.unavailable`): nothing was written, and the caller fails closed.
+ */
+export class StoreUnavailableError extends WardenError {
+  override readonly name = 'StoreUnavailableError';
+  declare readonly code: 'store.unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store.unavailable', message, options);
+  }
+}
+
 // ---------------------------------------------------------------- MCP tool pins
 
 /** One tool definition as pinned: its digest and the definition itself (for review). */
@@ -234,4 +253,29 @@ export interface PinStore {
     tool: string,
     change: (current: ToolPin | undefined) => ToolPin | undefined,
   ): Promise<ToolPin | undefined>;
+}
+
+// ---------------------------------------------------------------- bearer tokens
+
+/** A bearer token as stored: its SHA-256 (hex), never the token itself. */
+export interface StoredToken {
+  sha256: string;
+  name: string;
+  role: 'agent' | 'approver' | 'admin' | 'viewer';
+  agent?: string;
+  createdAt: string;
+}
+
+export interface TokenStore {
+  /** Rejects with a `StoreConflictError` when the hash is stored already. */
+  create(token: StoredToken): Promise<void>;
+  /** Revokes the tokens named `name` (or the one whose hash is `sha256`); resolves to how many. */
+  revoke(which: { name?: string; sha256?: string }): Promise<number>;
+  /** Tokens not revoked, oldest first. */
+  list(): Promise<StoredToken[]>;
+  /**
+   * Calls `onChange` with the whole list when it changes here or on another server (within
+   * `intervalMs`, default 1000). Returns a function that stops watching.
+   */
+  watch(onChange: (tokens: StoredToken[]) => void, intervalMs?: number): () => void;
 }

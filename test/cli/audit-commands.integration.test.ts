@@ -103,3 +103,42 @@ test('commands on an existing deployment refuse a store that does not exist, and
   }
   assert.equal(existsSync(missing), false);
 });
+
+describe('warden audit keygen, checkpoint and verify --public-key', () => {
+  test('a tail cut after a checkpoint fails verify with the checkpoint file, and exits 1', async () => {
+    const db = tampered(() => undefined);
+    const key = join(tmp.dir, 'checkpoint.key');
+    const anchors = join(tmp.dir, 'anchors.jsonl');
+    assert.equal((await runCli(['audit', 'keygen', '--out', key])).code, 0);
+    const cp = await runCli(['audit', 'checkpoint', '--key', key, '--file', anchors, '--db', db]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.match(cp.stdout, /checkpoint of record 100 .* stored as record 101/);
+    const good = await runCli([
+      'audit',
+      'verify',
+      '--db',
+      db,
+      '--public-key',
+      `${key}.pub`,
+      '--checkpoints',
+      anchors,
+    ]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /2 signed checkpoints hold/);
+    const cut = new Database(db);
+    cut.prepare('DELETE FROM audit WHERE seq > 90').run();
+    cut.close();
+    const bad = await runCli([
+      'audit',
+      'verify',
+      '--db',
+      db,
+      '--public-key',
+      `${key}.pub`,
+      '--checkpoints',
+      anchors,
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /TAMPERED: record 91: tail-cut/);
+  });
+});

@@ -25,7 +25,10 @@ export function registerApprovals(program: Command): void {
     .command('list')
     .description('pending requests (or --status approved|denied|expired|cancelled)')
     .option('--status <status>', 'which requests', 'pending')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'print as JSON')
     .action(async (opts: { status: ApprovalRecord['status']; db?: string; json?: boolean }) => {
       const list = await withApprovals(opts.db, (a) => a.list(opts.status));
@@ -38,7 +41,10 @@ export function registerApprovals(program: Command): void {
   approvals
     .command('show <id>')
     .description('one request in full: the action, its digest, the reasons and the votes')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .action(async (id: string, opts: { db?: string }) => {
       const record = await withApprovals(opts.db, (a) => a.get(id));
       if (!record)
@@ -50,7 +56,10 @@ export function registerApprovals(program: Command): void {
     .description('withdraw a pending request: its action is denied with approval.cancelled')
     .option('--as <name>', 'who cancels, as recorded in the audit log (default: cli:$USER)')
     .option('--reason <text>', 'recorded with the cancellation', 'cancelled from the command line')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { as?: string; reason: string; db?: string; json?: boolean }) => {
       const record = await withApprovals(opts.db, (a) =>
@@ -70,7 +79,10 @@ export function registerApprovals(program: Command): void {
       .option('--role <role>', 'approver role', 'admin')
       .option('--digest <sha256>', 'the digest you reviewed; refused if the action differs')
       .option('--comment <text>', 'recorded with the vote')
-      .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+      .option(
+        '--db <file|url>',
+        'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+      )
       .option('--json', 'print as JSON')
       .action(
         async (

@@ -1,7 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
+import { verifyWithCheckpoints } from '../../store/checkpoints.js';
 import type { AuditRecord } from '../../store/store.js';
 import { CliError, openStore, printJson } from '../common.js';
+import { checkpointInputs, registerCheckpointCommands } from './audit-checkpoints.js';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('inspect and verify the tamper-evident audit log');
@@ -11,19 +13,34 @@ export function registerAudit(program: Command): void {
     .description(
       're-hash the whole chain; names the first record that was changed, removed, inserted or moved',
     )
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
+    .option(
+      '--public-key <file>',
+      'also check every signed checkpoint in the chain with this key (from `warden audit keygen`)',
+    )
+    .option(
+      '--checkpoints <file>',
+      "a checkpoint file (`warden audit checkpoint --file`): a checkpoint past the chain's end is a cut tail",
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExit status: 0 when the log verifies, 1 when it does not.')
-    .action(async (opts: { db?: string; json?: boolean }) => {
+    .action(async (opts: { db?: string; json?: boolean; publicKey?: string; checkpoints?: string }) => {
+      const anchors = checkpointInputs(opts);
       const store = await openStore(opts.db, { mustExist: true });
       try {
-        const result = await store.audit.verify();
+        const result = anchors
+          ? await verifyWithCheckpoints(store.audit, anchors.key, anchors.lines)
+          : await store.audit.verify();
+        const checked = 'checkpoints' in result ? `; ${result.checkpoints} signed checkpoints hold` : '';
         if (opts.json) printJson(result);
         else if (result.ok) {
           const rate =
             result.elapsedMs > 0 ? Math.round(result.records / (result.elapsedMs / 1000)) : result.records;
           process.stdout.write(
-            `ok: ${result.records} records verified in ${result.elapsedMs.toFixed(1)} ms (${rate.toLocaleString('en-US')}/s); head ${result.headSeq ?? 0} ${result.headHash ?? ''}\n`,
+            `ok: ${result.records} records verified in ${result.elapsedMs.toFixed(1)} ms (${rate.toLocaleString('en-US')}/s); head ${result.headSeq ?? 0} ${result.headHash ?? ''}${checked}\n`,
           );
         } else {
           const bad = result.firstBad;
@@ -35,6 +52,8 @@ export function registerAudit(program: Command): void {
       }
     });
 
+  registerCheckpointCommands(audit);
+
   audit
     .command('tail')
     .description('print the newest records, oldest first')
@@ -42,7 +61,10 @@ export function registerAudit(program: Command): void {
     .option('--agent <name>', 'only this agent')
     .option('--type <type>', 'only this record type (decision, result, kill, revive, approval.vote, …)')
     .option('-f, --follow', 'keep printing new records as they are appended')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'one JSON record per line')
     .action(
       async (opts: {
@@ -82,7 +104,10 @@ export function registerAudit(program: Command): void {
     .option('--format <format>', 'jsonl (one record per line)', 'jsonl')
     .option('--agent <name>', 'only this agent (the chain proof then needs the full export)')
     .option('--out <file>', 'write here instead of stdout')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .action(async (opts: { format: string; agent?: string; out?: string; db?: string }) => {
       if (opts.format !== 'jsonl') throw new CliError(`--format \`${opts.format}\`: expected \`jsonl\``);
       const store = await openStore(opts.db, { mustExist: true });

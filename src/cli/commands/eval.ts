@@ -20,7 +20,10 @@ export function registerEval(program: Command): void {
     )
     .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
     .option('--input <file>', 'read Actions from this file instead of stdin')
-    .option('--db <file>', 'use this store for kill-switch and limit state instead of a fresh in-memory one')
+    .option(
+      '--db <file|url>',
+      'use this store for kill-switch and limit state instead of a fresh in-memory one',
+    )
     .addHelpText(
       'after',
       '\nExit status: 0 when every line was decided; 2 for invalid input (the message names the line) or an invalid policy.\n\nExample:\n  echo \'{"agent":"research-agent","type":"fs.delete","params":{"path":"/data/x"}}\' | warden eval --policy examples/research-agent.yaml',

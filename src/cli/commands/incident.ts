@@ -11,7 +11,10 @@ import { durationMs } from '../../policy/schema.js';
 import { Overrides } from '../../store/overrides.js';
 import { CliError, openStore, printJson } from '../common.js';
 
-const DB = ['--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)'] as const;
+const DB = [
+  '--db <file|url>',
+  'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+] as const;
 const operator = () => `cli:${process.env.USER ?? userInfo().username}`;
 
 /** `2026-01-01T10:00:00Z`, `2026-01-01`, or a duration ago: `30m`, `2h`, `7d`. */

@@ -52,7 +52,10 @@ function stopCommand(
     .description(describe.description)
     .option('--all', describe.all)
     .option('--by <name>', `who is doing it (default: cli:$USER)`)
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (agent: string | undefined, opts: StopOptions) => {
       const target = targetOf(agent, opts.all, verb);

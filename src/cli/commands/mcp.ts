@@ -34,7 +34,10 @@ export function registerMcp(program: Command): void {
     .argument('[command...]', 'the upstream server command (after `--`); default: the policy server’s')
     .option('--policy <file>', 'policy file (required)')
     .option('--agent <name>', 'agent the calls act for (default $WARDEN_AGENT, or the policy’s only agent)')
-    .option('--db <file>', 'SQLite store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option(
       '--server <name>',
       'the upstream’s name in action types (mcp.NAME.tool) and pins; its mappings come from mcp.servers.NAME (default: the policy’s only server, else `upstream`)',
@@ -142,7 +145,10 @@ export function registerMcp(program: Command): void {
     .command('list')
     .description('every tool seen, with its approved digest and any new definition waiting for approval')
     .option('--server <name>', 'only this server’s tools')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'print as JSON (with the definitions)')
     .action(async (opts: { server?: string; db?: string; json?: boolean }) => {
       const list = await withPins(opts.db, (p) => p.list(opts.server));
@@ -153,7 +159,10 @@ export function registerMcp(program: Command): void {
   pins
     .command('show <server> <tool>')
     .description('one pin in full: the approved and the waiting definitions')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .action(async (server: string, tool: string, opts: { db?: string }) => {
       const pin = await withPins(opts.db, (p) => p.store.get(server, tool));
       if (!pin)
@@ -168,7 +177,10 @@ export function registerMcp(program: Command): void {
     .description('approve the definition waiting for a tool (after reviewing it with `pins show`)')
     .option('--digest <sha256>', 'the digest you reviewed; refused if the waiting definition differs')
     .option('--as <name>', 'who approves (default: cli:$USER)')
-    .option('--db <file>', 'store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option('--json', 'print as JSON')
     .action(
       async (

@@ -3,11 +3,14 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LogChannel } from '../../approvals/approval-channel.js';
 import { recoverOrphans } from '../../approvals/recover-orphans.js';
+import { checkpointSigner } from '../../audit/checkpoint.js';
 import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
+import { startCheckpoints } from '../../store/checkpoints.js';
 import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
+import { readKey } from './audit-checkpoints.js';
 
 interface ServeOptions {
   policy?: string;
@@ -19,6 +22,9 @@ interface ServeOptions {
   headersTimeout: string;
   requestTimeout: string;
   maxConnections: string;
+  checkpointKey?: string;
+  checkpointEvery: string;
+  checkpointFile?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -26,7 +32,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the control plane HTTP API on the embedded SQLite store (or the store named by --db)')
     .option('--policy <file>', 'policy file (default: ./warden.yaml)')
-    .option('--db <file>', 'SQLite store file (default .warden/warden.db or $WARDEN_DB)')
+    .option(
+      '--db <file|url>',
+      'store: a SQLite file or a postgres:// URL (default .warden/warden.db or $WARDEN_DB)',
+    )
     .option(
       '--host <host>',
       'address to bind; keep the default unless a proxy with TLS stands in front',
@@ -39,6 +48,12 @@ export function registerServe(program: Command): void {
       DEFAULT_TOKENS,
     )
     .option('--demo', 'also run a scripted demo agent against the server')
+    .option(
+      '--checkpoint-key <file>',
+      'sign a checkpoint of the audit head periodically with this key (`warden audit keygen`)',
+    )
+    .option('--checkpoint-every <seconds>', 'how often to checkpoint, with --checkpoint-key', '60')
+    .option('--checkpoint-file <file>', 'also append each checkpoint here (keep it off the store host)')
     .option(
       '--headers-timeout <seconds>',
       'a client must send its request headers within this',
@@ -62,6 +77,7 @@ export function registerServe(program: Command): void {
         requestTimeoutMs: positive('--request-timeout', opts.requestTimeout, 3600) * 1000,
         maxConnections: Math.floor(positive('--max-connections', opts.maxConnections, 1_000_000)),
       };
+      const checkpointKey = opts.checkpointKey ? readKey(opts.checkpointKey, checkpointSigner) : undefined;
       const policy = loadPolicyOrExit(policyFile);
       warnWhenNoAgents(policy, policyFile);
       // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
@@ -89,7 +105,18 @@ export function registerServe(program: Command): void {
           `recovered ${orphans.length} orphaned approval request${orphans.length === 1 ? '' : 's'} (cancelled with approval.orphaned; see \`warden audit tail --type approval.cancelled\`)\n`,
         );
       }
+      const unfollowTokens = store.tokens ? tokens.follow(store.tokens) : undefined;
       const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
+      const stopCheckpoints = checkpointKey
+        ? startCheckpoints(store.audit, checkpointKey, {
+            everyMs: positive('--checkpoint-every', opts.checkpointEvery, 86_400) * 1000,
+            ...(opts.checkpointFile ? { file: opts.checkpointFile } : {}),
+            onError: (error) =>
+              process.stderr.write(
+                `${JSON.stringify({ level: 'error', msg: 'audit checkpoint failed; trying again at the next tick', error: String(error) })}\n`,
+              ),
+          })
+        : undefined;
 
       process.stdout.write(
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
@@ -140,6 +167,8 @@ export function registerServe(program: Command): void {
       const shutdown = async (signal: string) => {
         process.stdout.write(`\n${signal}: stopping; flushing the audit log\n`);
         await stopDemo?.();
+        stopCheckpoints?.();
+        unfollowTokens?.();
         await server.close();
         await warden.close();
         await store.close();

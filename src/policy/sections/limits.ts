@@ -104,7 +104,9 @@ export const LimitsSchema = z
     backend: z
       .enum(['memory', 'sqlite', 'redis', 'postgres'])
       .optional()
-      .describe('where counters live; default follows the store (sqlite for SQLite, else memory)'),
+      .describe(
+        'where counters live; default follows the store (sqlite for SQLite, postgres for PostgreSQL, else memory)',
+      ),
     redis: ConnectionSchema.optional(),
     postgres: ConnectionSchema.optional(),
     rate: z.array(RateRuleSchema).default([]),

@@ -1,0 +1,89 @@
+import type { PgClient } from './pg-client.js';
+
+/**
+ * Schema steps for the PostgreSQL store, applied in order; never edit a step that has shipped, add
+ * the next one. The version lives in `warden_schema`. This numbering is the PostgreSQL store's
+ * own: it does not follow the SQLite store's.
+ */
+export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      -- The audit chain. Query columns are written from the same entry the payload is built
+      -- from; the payload alone is hashed and verified.
+      CREATE TABLE audit (
+        seq bigint PRIMARY KEY,
+        hash bytea NOT NULL,
+        payload bytea NOT NULL,
+        type text NOT NULL,
+        agent text,
+        action_id text
+      );
+      CREATE INDEX audit_type ON audit (type, seq);
+      CREATE INDEX audit_agent ON audit (agent, seq) WHERE agent IS NOT NULL;
+      CREATE INDEX audit_action ON audit (action_id, seq) WHERE action_id IS NOT NULL;
+      -- The chain head: one row, locked by every append, so appenders on every server extend one
+      -- chain in one order. Also an anchor: a head beyond the last stored record is a cut tail.
+      CREATE TABLE audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL, hash bytea NOT NULL);
+      INSERT INTO audit_head (seq, hash) VALUES (0, '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+      CREATE TABLE kills (agent text PRIMARY KEY, reason text NOT NULL, by text NOT NULL, at text NOT NULL);
+      CREATE TABLE approvals (id text PRIMARY KEY, status text NOT NULL, created_at text NOT NULL, record text NOT NULL);
+      CREATE INDEX approvals_status ON approvals (status, created_at);
+      CREATE TABLE actions (
+        agent text NOT NULL,
+        id text NOT NULL,
+        n bigserial NOT NULL,
+        status text NOT NULL,
+        record text NOT NULL,
+        PRIMARY KEY (agent, id)
+      );
+      CREATE INDEX actions_id ON actions (id, n);
+      CREATE INDEX actions_status ON actions (status, agent, n);
+      CREATE TABLE mcp_pins (server text NOT NULL, tool text NOT NULL, record text NOT NULL, PRIMARY KEY (server, tool));
+      CREATE TABLE alerts (id text PRIMARY KEY, n bigserial NOT NULL, status text NOT NULL, next_at bigint NOT NULL, record text NOT NULL);
+      CREATE INDEX alerts_due ON alerts (status, next_at, id);
+      -- Bearer tokens: only their SHA-256 is stored.
+      CREATE TABLE tokens (
+        hash text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL,
+        agent text,
+        created_at text NOT NULL,
+        revoked_at text
+      );
+      -- Signed checkpoints of the audit head (also appended to the chain as records).
+      CREATE TABLE checkpoints (seq bigint PRIMARY KEY, record text NOT NULL);
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;
+
+/**
+ * Brings the store's schema up to {@link PG_SCHEMA_VERSION} in one transaction under an advisory
+ * lock, so servers starting together migrate it once. Refuses a schema written by newer code.
+ */
+export async function migratePg(client: PgClient): Promise<void> {
+  await client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`warden.migrate.${client.schema}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS "${client.schema}"`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS "${client.schema}".warden_schema (version int NOT NULL)`);
+    const [row] = await tx.query<{ version: number }>(
+      `SELECT max(version) AS version FROM "${client.schema}".warden_schema`,
+    );
+    const current = row?.version ?? 0;
+    if (current > PG_SCHEMA_VERSION) {
+      throw new Error(
+        `PostgreSQL schema \`${client.schema}\` has version ${current} but this Warden knows only up to ${PG_SCHEMA_VERSION}: upgrade Warden, or point it at another schema`,
+      );
+    }
+    for (const step of PG_MIGRATIONS) {
+      if (step.version <= current) continue;
+      // Unnamed: a migration runs once, and holds several statements.
+      await tx.query(`SET LOCAL search_path = "${client.schema}"`);
+      await tx.exec(step.sql);
+      await tx.query(`INSERT INTO "${client.schema}".warden_schema (version) VALUES ($1)`, [step.version]);
+    }
+  });
+}
