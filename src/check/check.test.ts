@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { checkpointSigner, generateCheckpointKeys } from '../audit/checkpoint.js';
 import { policyFromObject } from '../policy/load.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { redteamEntry } from '../redteam/record.js';
 import { policyDigest, type RedteamReport } from '../redteam/run.js';
+import { writeCheckpoint } from '../store/checkpoints.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Store } from '../store/store.js';
 import type { CheckContext, CheckItem, CheckResult } from './check-types.js';
@@ -210,18 +212,15 @@ describe('warden check: deployment items', () => {
     assert.match(bad.why, /record 1/);
   });
 
-  test('the checkpoint item warns until checkpoints exist, then wants a recent one', async () => {
+  test('the checkpoint item fails with no signed checkpoint, passes with a fresh one, warns when it is old', async () => {
     const store = new MemoryStore();
-    assert.equal(status(await run(recentCheckpoint, { agents: READER }, { store })), 'warn');
-    const at = (iso: string | undefined) =>
-      Object.assign(Object.create(store) as Store, {
-        checkpoints: { latest: async () => (iso ? { at: iso } : undefined) },
-      });
-    assert.equal(status(await run(recentCheckpoint, { agents: READER }, { store: at(undefined) })), 'fail');
-    assert.equal(
-      status(await run(recentCheckpoint, { agents: READER }, { store: at(new Date().toISOString()) })),
-      'pass',
-    );
+    await store.audit.append([{ type: 'decision', agent: 'reader', data: {} }]);
+    assert.equal(status(await run(recentCheckpoint, { agents: READER }, { store })), 'fail');
+    const key = checkpointSigner(generateCheckpointKeys().privateKey);
+    await writeCheckpoint(store.audit, key);
+    assert.equal(status(await run(recentCheckpoint, { agents: READER }, { store })), 'pass');
+    const later = new Date(Date.now() + 3 * 86_400_000);
+    assert.equal(status(await run(recentCheckpoint, { agents: READER }, { store, now: later })), 'warn');
   });
 
   test('the red-team item fails with no run or a failed run on record, passes with a recent clean one', async () => {

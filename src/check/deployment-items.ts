@@ -4,6 +4,7 @@ import type { AuditRecord } from '../contract/records.js';
 import { KillSwitch } from '../killswitch/kill-switch.js';
 import { REDTEAM_RECORD, type RedteamRecordData } from '../redteam/record.js';
 import { policyDigest } from '../redteam/run.js';
+import { CHECKPOINT_RECORD } from '../store/checkpoints.js';
 import { type CheckContext, type CheckResult, fail, pass, warn } from './check-types.js';
 
 const NO_DEPLOYMENT =
@@ -150,29 +151,39 @@ export async function auditVerifies(ctx: CheckContext): Promise<CheckResult> {
 export async function recentCheckpoint(ctx: CheckContext): Promise<CheckResult> {
   const id = 'audit-checkpoint';
   const title = 'A recent signed checkpoint of the audit log';
-  // Signed checkpoints (issue 16) add `store.checkpoints`; until then there is nothing to look at.
-  const checkpoints = (
-    ctx.store as { checkpoints?: { latest(): Promise<{ at: string } | undefined> } } | undefined
-  )?.checkpoints;
-  if (!checkpoints)
-    return warn(
+  const fix =
+    'write one now with `warden audit checkpoint --key KEY --file FILE`, and let `warden serve --checkpoint-key KEY --checkpoint-file FILE` write them daily (docs/operations.md)';
+  let latest: AuditRecord | undefined;
+  try {
+    if (ctx.server)
+      latest = (
+        (await api(ctx, `/v1/audit?type=${CHECKPOINT_RECORD}&order=desc&limit=1`)) as {
+          records?: AuditRecord[];
+        }
+      ).records?.[0];
+    else if (ctx.store)
+      latest = (await ctx.store.audit.query({ type: CHECKPOINT_RECORD, order: 'desc', limit: 1 }))[0];
+    else
+      return warn(id, title, 'no store or server given, so no checkpoint could be looked for', NO_DEPLOYMENT);
+  } catch (error) {
+    return fail(id, title, `the audit log could not be read: ${(error as Error).message}`, NO_DEPLOYMENT);
+  }
+  if (!latest)
+    return fail(
       id,
       title,
-      'no checkpoints support yet in this build: the chain is only anchored by its head hash',
-      'keep the head hash that `warden audit verify` prints somewhere the agents cannot write (a ticket, another machine)',
+      'no signed checkpoint in the audit: deleting the last records would go unnoticed',
+      fix,
     );
-  const latest = await checkpoints.latest();
-  if (!latest)
-    return fail(id, title, 'no checkpoint has been written', 'write one: `warden audit checkpoint`');
-  const days = (ctx.now.getTime() - Date.parse(latest.at)) / 86_400_000;
+  const days = (ctx.now.getTime() - Date.parse(latest.ts)) / 86_400_000;
   if (days > 1)
     return warn(
       id,
       title,
-      `the latest checkpoint is ${days.toFixed(1)} days old`,
-      'write checkpoints daily: `warden audit checkpoint` from cron',
+      `the latest checkpoint (record ${latest.seq}) is ${days.toFixed(1)} days old`,
+      fix,
     );
-  return pass(id, title, `latest checkpoint at ${latest.at}`);
+  return pass(id, title, `latest checkpoint at ${latest.ts} (record ${latest.seq})`);
 }
 
 export async function redteamOnRecord(ctx: CheckContext): Promise<CheckResult> {
