@@ -1,4 +1,5 @@
 import type { Reason } from '../contract/decision.js';
+import type { ObservationRecord } from '../contract/observation.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import type { AuditRecord } from '../store/store.js';
 
@@ -51,8 +52,57 @@ const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 const TAINT = /^(taint|content|injection|prompt-injection)\./;
 
-/** Groups a session's records (`AuditInsights.sessionRecords`) into steps, in seq order. */
-export function buildSessionTrace(records: readonly AuditRecord[]): TraceStep[] {
+/**
+ * Groups a session's records (`AuditInsights.sessionRecords`) into steps, in seq order, with what
+ * the session read (`warden.listObservations`, SPEC §2b) placed among them by time.
+ */
+export function buildSessionTrace(
+  records: readonly AuditRecord[],
+  observations: readonly ObservationRecord[] = [],
+): TraceStep[] {
+  const steps = auditSteps(records);
+  if (observations.length === 0) return steps;
+  const read = observations.map(observedStep);
+  // Both lists are in order already: merge them by time, a read before an action of the same instant.
+  const merged: TraceStep[] = [];
+  let i = 0;
+  for (const step of steps) {
+    while (i < read.length && (read[i] as TraceStep).ts <= step.ts) merged.push(read[i++] as TraceStep);
+    merged.push(step);
+  }
+  return merged.concat(read.slice(i));
+}
+
+/** An observation from the store as a step: its detector findings and labels (other than `untrusted`) taint. */
+function observedStep(o: ObservationRecord): TraceStep {
+  const labels = o.labels.filter((l) => l !== 'untrusted');
+  const findings = o.findings.map((f) => ({ code: `${f.label}:${f.category}`, message: f.message }));
+  return {
+    kind: 'observation',
+    seq: o.seq ?? 0,
+    ts: o.at,
+    observation: { source: o.source, trust: o.trust, labels, findings },
+    tainting: labels.length > 0 || findings.length > 0,
+    anomalies: [],
+    records: [
+      {
+        seq: o.seq ?? 0,
+        ts: o.at,
+        type: 'observation',
+        data: {
+          source: o.source,
+          trust: o.trust,
+          digest: o.digest,
+          length: o.length,
+          labels: o.labels,
+          findings: o.findings,
+        },
+      },
+    ],
+  };
+}
+
+function auditSteps(records: readonly AuditRecord[]): TraceStep[] {
   const steps: TraceStep[] = [];
   const byAction = new Map<string, TraceStep>();
   const estimates = new Map<string, number | undefined>();

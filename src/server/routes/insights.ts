@@ -111,7 +111,13 @@ export function registerInsightRoutes(app: App, { warden }: ServerDeps): void {
     const session = pathParam(c, 'session');
     const q = query(c, { limit: integer(1, 10_000).optional() });
     const records = await insights.sessionRecords(agent, session, q.limit ?? 1000);
-    return c.json({ agent, session, records: records.length, steps: buildSessionTrace(records) });
+    const observations = await warden.listObservations(agent, session);
+    return c.json({
+      agent,
+      session,
+      records: records.length,
+      steps: buildSessionTrace(records, observations),
+    });
   });
 
   app.get('/v1/actions-trace/:agent/:id', async (c) => {
