@@ -48,7 +48,7 @@ const externals = {
 const outdir = new URL('../dist/src/bundle/cli/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
+const result = await build({
   absWorkingDir: new URL('..', import.meta.url).pathname,
   entryPoints: {
     cli: 'src/cli/main.ts',
@@ -63,6 +63,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
   chunkNames: 'chunk-[hash]',
   plugins: [externals],
   // Bundled CommonJS packages call require() for Node's own modules.
@@ -70,4 +72,9 @@ await build({
     js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  metafile: process.env.WARDEN_BUNDLE_META === '1',
 });
+if (result.metafile) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(new URL('meta.json', `file://${outdir}`), JSON.stringify(result.metafile));
+}

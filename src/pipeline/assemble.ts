@@ -18,7 +18,7 @@ export type { Assembly } from './assembly.js';
  */
 export async function assemble(policy: CompiledPolicy, store: Store): Promise<Assembly> {
   const parts = newAssembly();
-  assembleMonitor(parts, policy, store);
+  await assembleMonitor(parts, policy, store);
   assembleFs(parts, policy, store);
   assembleSql(parts, policy, store);
   await assembleLimits(parts, policy, store);
