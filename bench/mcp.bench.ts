@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import { type BenchRow, percentile } from './report.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
+// What users run: the bundled CLI (`scripts/bundle-cli.mjs`), as `npm run bench` builds it.
+const CLI = join(ROOT, 'bin/warden.js');
 const LINE_PROXY = join(ROOT, 'dist/bench/line-proxy.js');
 
 async function connect(command: string, args: string[]): Promise<Client> {
@@ -121,6 +123,14 @@ export async function benchMcp(): Promise<BenchRow[]> {
     value: start.gateway,
     unit: 'ms',
     baseline: { name: 'the server alone, spawn to tools/list, p50', value: start.direct },
+  });
+  const help = await helpTimes(Number(process.env.MCP_STARTS ?? 7));
+  rows.push({
+    scenario: 'mcp',
+    metric: '`warden --help`, spawn to exit, p50',
+    value: help.warden,
+    unit: 'ms',
+    baseline: { name: '`node -e 0`, p50', value: help.node },
   });
   const inProcess = await inProcessGateway(n);
   rows.push(
@@ -328,6 +338,29 @@ async function startTimes(n: number): Promise<{ gateway: number; direct: number 
       50,
     );
   return { gateway: median(gateway), direct: median(direct) };
+}
+
+/** `warden --help` and `node -e 0`, spawn to exit, alternately, medians in ms. */
+async function helpTimes(n: number): Promise<{ warden: number; node: number }> {
+  const timed = (args: string[]) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(process.execPath, args, { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', () => resolve(performance.now() - started));
+    });
+  const warden: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < n; i++) {
+    node.push(await timed(['-e', '0']));
+    warden.push(await timed([CLI, '--help']));
+  }
+  const median = (xs: number[]) =>
+    percentile(
+      xs.sort((a, b) => a - b),
+      50,
+    );
+  return { warden: median(warden), node: median(node) };
 }
 
 /**

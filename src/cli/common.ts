@@ -1,30 +1,17 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { WardenError } from '../contract/errors.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
 import type { AuditSync } from '../store/sqlite/audit-sync.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { CliError } from './cli-error.js';
 
 export const DEFAULT_DB = '.warden/warden.db';
 export const DEFAULT_TOKENS = '.warden/tokens.json';
 
-/**
- * A failure the user can fix (`cli.failed`): printed as `warden: <message>` with no stack, exit
- * `exitCode`.
- */
-export class CliError extends WardenError {
-  override readonly name = 'CliError';
-  declare readonly code: 'cli.failed';
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super('cli.failed', message);
-  }
-}
+export { CliError };
 
 export function loadPolicyOrExit(file: string) {
   try {

@@ -1,21 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { LimitsConfigError } from '../limits/open-backend.js';
-import { registerApprovals } from './commands/approvals.js';
-import { registerAudit } from './commands/audit.js';
-import { registerCheck } from './commands/check.js';
-import { registerEval } from './commands/eval.js';
-import { registerIncident } from './commands/incident.js';
-import { registerKillSwitch } from './commands/killswitch.js';
-import { registerLimits } from './commands/limits.js';
-import { registerMcp } from './commands/mcp.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerRedteam } from './commands/redteam.js';
-import { registerRun } from './commands/run.js';
-import { registerSandbox } from './commands/sandbox.js';
-import { registerServe } from './commands/serve.js';
-import { registerToken } from './commands/token.js';
-import { CliError } from './common.js';
+import { CliError } from './cli-error.js';
+import { registerCommands } from './command-index.js';
 
 const program = new Command('warden')
   .description('Guardrails for autonomous AI agents: decide, approve, execute safely, audit, and stop them.')
@@ -23,20 +9,7 @@ const program = new Command('warden')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerServe(program);
-registerEval(program);
-registerPolicy(program);
-registerKillSwitch(program);
-registerAudit(program);
-registerApprovals(program);
-registerToken(program);
-registerMcp(program);
-registerLimits(program);
-registerRun(program);
-registerSandbox(program);
-registerIncident(program);
-registerRedteam(program);
-registerCheck(program);
+await registerCommands(program, process.argv);
 
 try {
   await program.parseAsync(process.argv);
@@ -45,6 +18,8 @@ try {
     // Commander has already printed its message (or the help / version).
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
+  // Loaded only on this path: the limits module brings the policy schema.
+  const { LimitsConfigError } = await import('../limits/open-backend.js');
   if (error instanceof LimitsConfigError) {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(2);

@@ -205,6 +205,9 @@ export class McpGateway {
         (_action, { signal }) => upstream.callTool({ name: tool, arguments: argsObject }, signal),
         {
           ...(context.signal ? { signal: context.signal } : {}),
+          // The answer goes back once the decision is durable and the upstream has answered;
+          // the result record rides the next group commit (a crash loses only that record).
+          resultRecord: 'next-commit',
           ...(context.onApprovalRequested ? { onApprovalRequested: context.onApprovalRequested } : {}),
         },
       );

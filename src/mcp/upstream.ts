@@ -1,6 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolRequest,
@@ -79,14 +78,14 @@ export class Upstream {
    */
   prepare(): void {
     if (this.#connected || this.#handshake) return;
-    this.#handshake = (async () => this.#client.connect(transportFor(this.#spec)))();
+    this.#handshake = (async () => this.#client.connect(await transportFor(this.#spec)))();
     this.#handshake.catch(() => {});
   }
 
   async #connect(): Promise<void> {
     const prepared = this.#handshake;
     this.#handshake = undefined;
-    await (prepared ?? this.#client.connect(transportFor(this.#spec)));
+    await (prepared ?? this.#client.connect(await transportFor(this.#spec)));
     this.#calls = new DirectCalls(this.#client.transport as Transport, this.name);
     // An upstream that exits (or drops the connection) is started again by the next request.
     this.#client.onclose = () => {
@@ -230,9 +229,13 @@ class DirectCalls {
   }
 }
 
-function transportFor(spec: UpstreamSpec): Transport {
+/** The connection to `spec`'s server; the Streamable HTTP client (and its packages) loads only for a `url`. */
+async function transportFor(spec: UpstreamSpec): Promise<Transport> {
   if (spec.transport) return spec.transport();
   if (spec.url) {
+    const { StreamableHTTPClientTransport } = await import(
+      '@modelcontextprotocol/sdk/client/streamableHttp.js'
+    );
     return new StreamableHTTPClientTransport(new URL(spec.url), {
       requestInit: { headers: spec.headers ?? {} },
     });

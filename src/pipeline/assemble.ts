@@ -24,7 +24,7 @@ export async function assemble(
   detectors?: readonly Detector[],
 ): Promise<Assembly> {
   const parts = newAssembly();
-  assembleMonitor(parts, policy, store);
+  await assembleMonitor(parts, policy, store);
   assembleFs(parts, policy, store);
   assembleSql(parts, policy, store);
   await assembleLimits(parts, policy, store);

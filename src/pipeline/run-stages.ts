@@ -78,7 +78,12 @@ export async function carryOut<T>(
       execution.status === 'completed'
         ? deps.costs.actualCost(action, { output: execution.output })
         : undefined;
-    const unrecorded = await deps.recorder.append(resultEntry(action, execution, actual));
+    const entry = resultEntry(action, execution, actual);
+    // A failed append is reported by the recorder either way (`onCrash`); awaited, it is the reason too.
+    const unrecorded =
+      options.resultRecord === 'next-commit'
+        ? void deps.recorder.append(entry)
+        : await deps.recorder.append(entry);
     const result: RunResult<T> = {
       decision,
       status: execution.status,

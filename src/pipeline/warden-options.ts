@@ -61,4 +61,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called once an approval request exists, e.g. to tell the user where to approve. */
   onApprovalRequested?: (request: ApprovalRecord) => void;
+  /**
+   * When the result record must be durable. `'before-return'` (default): `run()` resolves once
+   * it is committed, and a result that could not be recorded is reported in `reason`.
+   * `'next-commit'`: it is queued and rides the audit log's next group commit, so the caller gets
+   * the output one commit sooner (the MCP gateway). The decision record is durable before the
+   * executor starts either way; what a crash can lose is only the result of a finished action.
+   */
+  resultRecord?: 'before-return' | 'next-commit';
 }

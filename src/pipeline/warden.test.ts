@@ -293,6 +293,28 @@ describe('run()', () => {
     assert.equal(exec.calls.length, 1);
   });
 
+  test('with the result riding the next commit, the decision is on record before the executor starts, and the result follows', async () => {
+    const warden = await make();
+    const action = { agent: 'research', type: 'fs.read', params: { path: '/data/a' } };
+    let seenByExecutor: string[] = [];
+    const r = await warden.run(
+      action,
+      async (a) => {
+        seenByExecutor = (await warden.store.audit.query({ actionId: a.id })).map((x) => x.type);
+        return { bytes: 3 };
+      },
+      { resultRecord: 'next-commit' },
+    );
+    assert.deepEqual([r.status, r.output], ['completed', { bytes: 3 }]);
+    assert.deepEqual(seenByExecutor, ['decision']);
+    await warden.audit.flush();
+    const records = await warden.store.audit.query({ actionId: r.decision.id });
+    assert.deepEqual(
+      records.map((x) => x.type),
+      ['decision', 'result'],
+    );
+  });
+
   test('without an executor of its own, run() uses the table by type, and denies when none fits', async () => {
     const read = recordingExecutor('from fs.read');
     const family = recordingExecutor('from fs.*');

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { CompiledAgent, CompiledPolicy } from '../policy/compile.js';
 
 /** The red team's categories, in report order. */
@@ -44,7 +44,12 @@ export interface RedteamCase {
   observation?: string;
 }
 
-const CORPUS_DIR = new URL('./corpus/', import.meta.url);
+// Beside this module (source, or `dist/src/redteam/`), or two folders up from the CLI bundle
+// (`dist/src/bundle/cli/`, scripts/bundle-cli.mjs), whose chunks hold this code.
+const CORPUS_DIR =
+  [new URL('./corpus/', import.meta.url), new URL('../../redteam/corpus/', import.meta.url)].find((dir) =>
+    existsSync(dir),
+  ) ?? new URL('./corpus/', import.meta.url);
 
 /**
  * Reads the shipped corpus (`src/redteam/corpus/*.jsonl`, copied beside the compiled code by the

@@ -1,5 +1,5 @@
-import pg from 'pg';
-import Cursor from 'pg-cursor';
+import type pg from 'pg';
+import type Cursor from 'pg-cursor';
 
 /** What a query returned: rows up to the cap, and whether more were left unread. */
 export interface SqlResult {
@@ -24,15 +24,29 @@ export interface QueryOptions {
  * Parameters always travel separately from the SQL text.
  */
 export class PgDatabase {
-  private readonly pool: pg.Pool;
+  #pool: pg.Pool | undefined;
+  #Cursor: typeof Cursor | undefined;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly schema?: string,
-  ) {
-    this.pool = new pg.Pool({ connectionString: url, max: 4 });
-    // An idle client's error (server restart) must not crash the process; the next query fails.
-    this.pool.on('error', () => undefined);
+  ) {}
+
+  /** The pool, made at the first query: `pg` loads only when a policy's database is used. */
+  private async pool(): Promise<{ pool: pg.Pool; Cursor: typeof Cursor }> {
+    if (!this.#pool || !this.#Cursor) {
+      const [{ default: pgModule }, { default: cursor }] = await Promise.all([
+        import('pg'),
+        import('pg-cursor'),
+      ]);
+      if (!this.#pool) {
+        this.#pool = new pgModule.Pool({ connectionString: this.url, max: 4 });
+        // An idle client's error (server restart) must not crash the process; the next query fails.
+        this.#pool.on('error', () => undefined);
+      }
+      this.#Cursor = cursor;
+    }
+    return { pool: this.#pool, Cursor: this.#Cursor };
   }
 
   /** Runs `sql` read-only. Even a write disguised as a read cannot change anything. */
@@ -40,7 +54,7 @@ export class PgDatabase {
     return this.inTransaction(
       'BEGIN READ ONLY',
       options,
-      async (client) => {
+      async (client, Cursor) => {
         const cursor = client.query(new Cursor(sql, [...params]));
         try {
           const rows = (await cursor.read(options.maxRows + 1)) as Record<string, unknown>[];
@@ -82,17 +96,18 @@ export class PgDatabase {
   private async inTransaction<T>(
     begin: string,
     options: QueryOptions,
-    body: (client: pg.PoolClient) => Promise<T>,
+    body: (client: pg.PoolClient, cursor: typeof Cursor) => Promise<T>,
     commit: boolean,
   ): Promise<T> {
-    const client = await this.pool.connect();
+    const { pool, Cursor } = await this.pool();
+    const client = await pool.connect();
     let broken: Error | undefined;
     // A kill or an abort cancels the statement on the server, from another connection. A cancel
     // that lands between two commands is lost, so it is repeated until the transaction ends.
     const pid = (client as unknown as { processID?: number }).processID;
     let repeat: NodeJS.Timeout | undefined;
     const sendCancel = () => {
-      if (pid !== undefined) this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+      if (pid !== undefined) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
     };
     const cancel = () => {
       sendCancel();
@@ -111,7 +126,7 @@ export class PgDatabase {
       await client.query('SET LOCAL standard_conforming_strings = on');
       if (this.schema) await client.query(`SET LOCAL search_path TO ${client.escapeIdentifier(this.schema)}`);
       stopIfAborted();
-      const result = await body(client);
+      const result = await body(client, Cursor);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK');
       return result;
     } catch (error) {
@@ -128,7 +143,7 @@ export class PgDatabase {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await this.#pool?.end();
   }
 }

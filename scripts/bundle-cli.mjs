@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// `npm run build` step: bundles the `warden` command with esbuild so that it starts fast. Node
+// spends most of a CLI start resolving, reading and compiling hundreds of small modules; the
+// bundle is a handful of files (the entry, the worker threads, and chunks that each command
+// loads on demand), with source maps beside them so stack traces still name the `.ts` lines.
+//
+// Pure-JavaScript dependencies are bundled in; packages with native code, WebAssembly, files
+// read at run time or worker threads of their own stay external and load from node_modules.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+/** Dependencies safe to inline: plain JavaScript that reads nothing relative to its own file. */
+const BUNDLED = new Set([
+  'commander',
+  'zod',
+  'yaml',
+  'picomatch',
+  'canonicalize',
+  'diff',
+  're2js',
+  'hono',
+  '@modelcontextprotocol/sdk',
+  'ajv',
+  'ajv-formats',
+  'ipaddr.js',
+]);
+
+function packageOf(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+/** Everything not in {@link BUNDLED} (and every `node:` module) is imported from node_modules at run time. */
+const externals = {
+  name: 'warden-externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      if (args.kind === 'entry-point') return undefined;
+      return BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+// INVARIANT: the bundle sits two folders below `dist/src/` and every output file shares one
+// folder, so what the code resolves relative to its own file stays where the compiled tree has
+// it: `./audit-writer-worker.js` (a worker beside the entry) and `../../dashboard/assets/`.
+const outdir = new URL('../dist/src/bundle/cli/', import.meta.url).pathname;
+rmSync(outdir, { recursive: true, force: true });
+
+const result = await build({
+  absWorkingDir: new URL('..', import.meta.url).pathname,
+  entryPoints: {
+    cli: 'src/cli/main.ts',
+    'audit-writer-worker': 'src/store/sqlite/audit-writer-worker.ts',
+    'verify-worker': 'src/store/sqlite/verify-worker.ts',
+    'sqlite-worker': 'src/execute/sql/sqlite-worker.ts',
+  },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
+  chunkNames: 'chunk-[hash]',
+  plugins: [externals],
+  // Bundled CommonJS packages call require() for Node's own modules.
+  banner: {
+    js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+  metafile: process.env.WARDEN_BUNDLE_META === '1',
+});
+if (result.metafile) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(new URL('meta.json', `file://${outdir}`), JSON.stringify(result.metafile));
+}
