@@ -27,6 +27,7 @@ const LAYERS = [
       'risk',
       'permissions',
       'guards',
+      'taint',
       'rules',
       'limits',
       'approvals',

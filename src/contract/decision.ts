@@ -3,7 +3,7 @@ import type { Risk } from './risk.js';
 export type Effect = 'allow' | 'deny' | 'ask';
 
 /**
- * The pipeline stages, in order (SPEC §1). A reason names the stage that gave it. `gateway` is
+ * The pipeline stages, in order (SPEC §1; `taint` judges an action by what its session has read, SPEC §2b). A reason names the stage that gave it. `gateway` is
  * the MCP gateway's own refusal before the pipeline (a tool that is unknown, unapproved or
  * changed since it was pinned, or a call that would need several approvals).
  */
@@ -14,6 +14,7 @@ export type StageName =
   | 'permissions'
   | 'risk'
   | 'guards'
+  | 'taint'
   | 'rules'
   | 'limits'
   | 'approval'

@@ -1,5 +1,6 @@
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
+import type { Detector } from '../taint/detector.js';
 import { type Assembly, newAssembly } from './assembly.js';
 import { assembleFs } from './sections/fs.js';
 import { assembleHttp } from './sections/http.js';
@@ -8,6 +9,7 @@ import { assembleMonitor } from './sections/monitor.js';
 import { assembleSandbox } from './sections/sandbox.js';
 import { assembleShell } from './sections/shell.js';
 import { assembleSql } from './sections/sql.js';
+import { assembleUntrusted } from './sections/untrusted.js';
 
 export type { Assembly } from './assembly.js';
 
@@ -16,7 +18,11 @@ export type { Assembly } from './assembly.js';
  * `shell`, `sandbox`, `limits`, …) ask for. `createWarden` calls it; each section adds its parts
  * here, in pipeline order, so that a policy file alone configures a Warden.
  */
-export async function assemble(policy: CompiledPolicy, store: Store): Promise<Assembly> {
+export async function assemble(
+  policy: CompiledPolicy,
+  store: Store,
+  detectors?: readonly Detector[],
+): Promise<Assembly> {
   const parts = newAssembly();
   assembleMonitor(parts, policy, store);
   assembleFs(parts, policy, store);
@@ -25,5 +31,6 @@ export async function assemble(policy: CompiledPolicy, store: Store): Promise<As
   assembleHttp(parts, policy);
   await assembleShell(parts, policy);
   await assembleSandbox(parts, policy, store);
+  assembleUntrusted(parts, policy, store, detectors);
   return parts;
 }

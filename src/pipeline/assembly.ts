@@ -5,6 +5,7 @@ import type { Limiter } from '../limits/limiter.js';
 import type { LimitTightener, Monitor, MonitoredWarden } from '../monitor/monitor.js';
 import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
 import type { SandboxRunListener } from '../sandbox/sandbox.js';
+import type { TaintSessions } from '../taint/taint-sessions.js';
 
 /** What the policy's sections contribute to a Warden, beyond the fixed stages. */
 export interface Assembly {
@@ -28,6 +29,8 @@ export interface Assembly {
   monitor: Monitor | undefined;
   /** The sandbox backend chosen for `shell.exec` / `code.exec`, and why (`warden.sandbox`). */
   sandbox: SandboxChoice | undefined;
+  /** What sessions have read (the `untrusted` section), when the policy keeps it on. */
+  taint: TaintSessions | undefined;
 }
 
 /** An empty assembly, for the sections to fill. */
@@ -44,5 +47,6 @@ export function newAssembly(): Assembly {
     tighteners: [],
     monitor: undefined,
     sandbox: undefined,
+    taint: undefined,
   };
 }

@@ -8,6 +8,8 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
 import type { ApprovalRecord, Store } from '../store/store.js';
+import type { Detector } from '../taint/detector.js';
+import type { TaintSessions } from '../taint/taint-sessions.js';
 
 export interface WardenOptions {
   policy: CompiledPolicy;
@@ -36,6 +38,10 @@ export interface WardenOptions {
   monitor?: Monitor;
   /** The sandbox backend chosen for `shell.exec` / `code.exec` (`createWarden` passes it). */
   sandbox?: SandboxChoice;
+  /** What sessions have read (SPEC §2b); `createWarden` builds it from the policy's `untrusted` section. */
+  taint?: TaintSessions;
+  /** Detectors run on every observation (default: the built-in pattern detector); a model-based classifier plugs in here. */
+  detectors?: Detector[];
 }
 
 export type RunStatus = 'completed' | 'failed' | 'denied' | 'timeout' | 'aborted';

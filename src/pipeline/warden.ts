@@ -1,8 +1,10 @@
+// One file because the Warden class is the composer's whole surface: check, decide, run and observe share its recording steps.
 import { Approvals } from '../approvals/approvals.js';
 import { channelsFromPolicy } from '../approvals/channels/from-policy.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Action } from '../contract/action.js';
 import type { Decision, Reason } from '../contract/decision.js';
+import { ObservationError, type ObservationRecord } from '../contract/observation.js';
 import type { DecisionEvent, PipelineObserver } from '../contract/observer.js';
 import type { Executor } from '../execute/execute.js';
 import { type ExecutorTable, executorFor, mergeExecutors, noExecutor } from '../execute/executors.js';
@@ -27,6 +29,8 @@ import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
 import { loadSqlParser } from '../sql/sql-analysis.js';
 import { Overrides } from '../store/overrides.js';
 import type { Store } from '../store/store.js';
+import { createTaintSessions, type Observed, patternDetector, type TaintSessions } from '../taint/index.js';
+import { taintStage, taintVerdictStage } from '../taint/taint-stage.js';
 import { validateStage } from '../validate/validate-stage.js';
 import { assemble } from './assemble.js';
 import { runStages } from './compose.js';
@@ -67,6 +71,8 @@ export class Warden {
   readonly monitor: Monitor | undefined;
   /** Which sandbox runs `shell.exec` / `code.exec` here, or why none can (`warden serve` prints it). */
   readonly sandbox: SandboxChoice | undefined;
+  /** What sessions have read (SPEC §2b); undefined when the policy sets `untrusted.enabled: false`. */
+  readonly taint: TaintSessions | undefined;
   private readonly stages: readonly Stage[];
   private readonly recorder: Recorder;
   private readonly holds: Holds;
@@ -94,6 +100,11 @@ export class Warden {
     this.closers = [...(options.closers ?? [])];
     this.monitor = options.monitor;
     this.sandbox = options.sandbox;
+    this.taint = !options.policy.config.untrusted.enabled
+      ? undefined
+      : (options.taint ??
+        createTaintSessions(options.policy.config.untrusted, options.store, options.detectors));
+    const taint = this.taint;
     this.killPollMs = options.killPollMs ?? 250;
     this.approvalSweepMs = options.approvalSweepMs ?? 1000;
     const report = options.onStageError ?? reportCrash;
@@ -113,7 +124,9 @@ export class Warden {
       riskStage(),
       permissionsStage(this.overrides),
       guardsStage(options.guards ?? []),
+      ...(taint ? [taintStage(taint, patternDetector())] : []),
       rulesStage({ sandboxAvailable: options.sandboxAvailable ?? false, overrides: this.overrides }),
+      ...(taint ? [taintVerdictStage()] : []),
       // Every decision is priced when monitoring watches spend (the observer); otherwise only
       // budgets price what they hold. Pricing a prompt by tokenizer costs ~3 µs a token on the
       // event loop, which nobody should pay for a figure nothing reads.
@@ -210,6 +223,27 @@ export class Warden {
     return { decision, decided };
   }
 
+  /**
+   * Learns content that entered an agent's context (SPEC §2b): a tool result, a page, a file, a
+   * user message. Later actions of the session are judged by it. Rejects with an
+   * `ObservationError` (`validate.invalid`) naming the field for invalid input.
+   *
+   * @example
+   * await warden.observe({ agent: 'research-agent', session: 's1', source: 'http:https://example.org/', content: page });
+   */
+  observe(input: unknown, options?: { persist?: boolean }): Promise<Observed> {
+    if (!this.taint)
+      return Promise.reject(
+        new ObservationError('observations are off: the policy sets `untrusted.enabled: false`'),
+      );
+    return this.taint.observe(input, options);
+  }
+
+  /** The observations of `agent`'s `session`, oldest first (the session trace). */
+  listObservations(agent: string, session: string): Promise<ObservationRecord[]> {
+    return this.taint ? this.taint.list(agent, session) : Promise.resolve([]);
+  }
+
   /** Starts following the kill switch; `createWarden` calls it. */
   async start(): Promise<void> {
     await loadSqlParser();
@@ -270,7 +304,7 @@ export class Warden {
  * the kill switch.
  */
 export async function createWarden(options: WardenOptions): Promise<Warden> {
-  const parts = await assemble(options.policy, options.store);
+  const parts = await assemble(options.policy, options.store, options.detectors);
   const warden = new Warden({
     ...options,
     guards: [...parts.guards, ...(options.guards ?? [])],
@@ -280,6 +314,7 @@ export async function createWarden(options: WardenOptions): Promise<Warden> {
     closers: [...parts.closers, ...(options.closers ?? [])],
     ...(parts.monitor ? { monitor: parts.monitor } : {}),
     ...(parts.sandbox ? { sandbox: parts.sandbox } : {}),
+    ...(parts.taint ? { taint: parts.taint } : {}),
     channels: [...channelsFromPolicy(options.policy), ...(options.channels ?? [])],
     ...observed([...parts.observers, ...(options.observer ? [options.observer] : [])]),
   });

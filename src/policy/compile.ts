@@ -42,6 +42,8 @@ export interface CompiledRule {
   matchesUser?: NameMatcher;
   matchesRisk?: (rank: number) => boolean;
   params: readonly ParamTest[];
+  /** Flow rule (`match.after`): labels any of which the session must carry from a matching source. */
+  after?: { labels: readonly string[]; source: NameMatcher | undefined };
 }
 
 /** A policy validated and compiled once, at load: nothing is parsed on the hot path. */
@@ -192,6 +194,13 @@ function compileRule(
   if (agents) compiled.matchesAgent = compileNamePatterns(agents);
   if (users) compiled.matchesUser = compileNamePatterns(users);
   if (match.risk !== undefined) compiled.matchesRisk = compileRiskMatch(match.risk);
+  if (match.after) {
+    const sources = list(match.after.source);
+    compiled.after = {
+      labels: list(match.after.label) ?? ['untrusted'],
+      source: sources ? compileNamePatterns(sources) : undefined,
+    };
+  }
   return compiled;
 }
 

@@ -10,6 +10,7 @@ import { MonitoringSchema } from './sections/monitor.js';
 import { SandboxPolicySchema } from './sections/sandbox.js';
 import { ShellPolicySchema } from './sections/shell.js';
 import { SqlPolicySchema } from './sections/sql.js';
+import { AfterMatchSchema, UntrustedPolicySchema } from './sections/untrusted.js';
 
 /**
  * The policy file (`warden.yaml`), one zod schema per section. This is the single source for the
@@ -100,6 +101,9 @@ export const RuleSchema = z
         user: patterns('user').optional(),
         risk: RiskMatchSchema.optional(),
         params: z.record(z.string(), ConditionSchema).optional(),
+        after: AfterMatchSchema.optional().describe(
+          'flow rule: the session has read content from these sources carrying these labels (SPEC §2b)',
+        ),
       })
       .strict()
       .default({}),
@@ -149,6 +153,7 @@ export const PolicySchema = z
     shell: ShellPolicySchema.prefault({}),
     sandbox: SandboxPolicySchema.prefault({}),
     monitoring: MonitoringSchema,
+    untrusted: UntrustedPolicySchema.prefault({}),
   })
   .strict();
 

@@ -16,7 +16,9 @@ export function buildDecision(ctx: Context, denied: Reason | undefined): Decisio
   const id = ctx.action?.id ?? inputId(ctx.input);
   if (denied) {
     // A deny keeps what raised the risk, not what would have allowed it.
-    const context = ctx.reasons.filter((r) => r.stage === 'risk' || r.stage === 'guards');
+    const context = ctx.reasons.filter(
+      (r) => r.stage === 'risk' || r.stage === 'guards' || r.stage === 'taint',
+    );
     const decision: Decision = { id, effect: 'deny', risk: ctx.risk, reasons: [denied, ...context] };
     if (ctx.rule !== undefined) decision.rule = ctx.rule;
     if (denied.guard !== undefined) decision.guard = denied.guard;

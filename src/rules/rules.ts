@@ -1,5 +1,6 @@
 import type { ApprovalRequirement, Reason } from '../contract/decision.js';
 import { isFinancial, needsSandbox } from '../contract/default-risk.js';
+import { SESSION_TAINT_FACT, type SessionTaintView } from '../contract/observation.js';
 import { RISK_LEVELS, type Risk, riskRank } from '../contract/risk.js';
 import type { CompiledPolicy, CompiledRule } from '../policy/compile.js';
 import type { Context, Stage, StageOutcome } from '../policy/context.js';
@@ -104,10 +105,26 @@ function matches(rule: CompiledRule, ctx: Context, rank: number): boolean {
   if (rule.matchesUser && !(action.user !== undefined && rule.matchesUser(action.user))) return false;
   if (rule.matchesRisk && !rule.matchesRisk(rank)) return false;
   for (const p of rule.params) if (!p.test(action.params)) return false;
+  if (
+    rule.after &&
+    !afterHolds(rule.after, ctx.facts.get(SESSION_TAINT_FACT) as SessionTaintView | undefined)
+  )
+    return false;
   return true;
 }
 
-function requirement(
+/** A flow rule's `after`: the session carries one of the labels from a source the rule names. */
+function afterHolds(after: NonNullable<CompiledRule['after']>, view: SessionTaintView | undefined): boolean {
+  if (!view) return false;
+  for (const label of after.labels) {
+    if (!view.labels.has(label)) continue;
+    if (!after.source || view.sourcesWith(label).some(after.source)) return true;
+  }
+  return false;
+}
+
+/** Who must approve an ask about `type`: the rule's own requirement over the policy's defaults. */
+export function requirement(
   policy: CompiledPolicy,
   type: string,
   custom?: Partial<ApprovalRequirement>,

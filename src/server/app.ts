@@ -16,6 +16,7 @@ import { registerKillSwitchRoutes } from './routes/killswitch.js';
 import { registerLimitsRoutes } from './routes/limits.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
+import { registerObservationRoutes } from './routes/observations.js';
 import { registerSlackRoutes } from './routes/slack.js';
 import { Sessions } from './session.js';
 import type { TokenRegistry } from './tokens.js';
@@ -41,6 +42,7 @@ export function createApp(warden: Warden, tokens: TokenRegistry): App {
   app.use('/v1/*', requireAuth(deps));
 
   registerActionRoutes(app, deps);
+  registerObservationRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
   registerAuditRoutes(app, deps);

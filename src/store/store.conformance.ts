@@ -2,6 +2,7 @@ import { alertCases } from './conformance/alert-cases.js';
 import { auditCases } from './conformance/audit-cases.js';
 import type { Place, WithReopen, WithStore } from './conformance/harness.js';
 import { killCases } from './conformance/kill-cases.js';
+import { observationCases } from './conformance/observation-cases.js';
 import { pinCases } from './conformance/pin-cases.js';
 import { recordCases } from './conformance/record-cases.js';
 import type { Store } from './store.js';
@@ -63,4 +64,5 @@ export function storeConformance(
   recordCases(name, withStore);
   pinCases(name, withStore, withReopen);
   alertCases(name, withStore, withReopen);
+  observationCases(name, withStore, withReopen);
 }

@@ -2,6 +2,7 @@ import type { Action } from '../contract/action.js';
 import type { AlertStore } from '../contract/alert.js';
 import type { Decision } from '../contract/decision.js';
 import { WardenError } from '../contract/errors.js';
+import type { ObservationRecord } from '../contract/observation.js';
 import type { AuditStore } from '../contract/records.js';
 
 export type {
@@ -28,7 +29,25 @@ export interface Store {
   readonly pins?: PinStore;
   /** The alert outbox; a backend without one gets an in-memory outbox (alerts then do not survive a restart). */
   readonly alerts?: AlertStore;
+  /** What sessions have read (SPEC §2b); a backend without it keeps observations in process memory only. */
+  readonly observations?: ObservationStore;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- observations (SPEC §2b)
+
+export interface ObservationStore {
+  /** Stores one observation; resolves with it and its `seq` once durable. */
+  append(record: ObservationRecord): Promise<ObservationRecord>;
+  /**
+   * The observations of `agent`'s `session`, oldest first: those after `afterSeq` when given, at
+   * most `limit` (default 1,000, at most 10,000).
+   */
+  list(
+    agent: string,
+    session: string,
+    options?: { afterSeq?: number; limit?: number },
+  ): Promise<ObservationRecord[]>;
 }
 
 // ---------------------------------------------------------------- kill switch

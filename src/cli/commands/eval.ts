@@ -1,16 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { createWarden } from '../../pipeline/warden.js';
+import { isWardenError } from '../../contract/errors.js';
+import { createWarden, type Warden } from '../../pipeline/warden.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { validateAction } from '../../validate/validate.js';
 import { CliError, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
 
-/** SPEC §5 (contract): Actions as JSON lines in, one Decision per line out, in order. */
+/**
+ * SPEC §5 (contract): Actions as JSON lines in, one Decision per line out, in order. A line
+ * `{"observation": {…}}` (SPEC §2b) is learnt instead and answered by one line
+ * `{"observed": true, "session", "labels"}`, so output stays one line per input line.
+ */
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('decide Actions (JSON lines) without side effects; one Decision per line, in order')
+    .description(
+      'decide Actions (JSON lines) without side effects; one Decision per line, in order ({"observation": …} lines are learnt)',
+    )
     .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
     .option('--input <file>', 'read Actions from this file instead of stdin')
     .option('--db <file>', 'use this store for kill-switch and limit state instead of a fresh in-memory one')
@@ -49,6 +56,10 @@ export function registerEval(program: Command): void {
               `line ${n}: not valid JSON (${(error as Error).message}); each line must be one Action object`,
             );
           }
+          if (isObservationLine(parsed)) {
+            out += `${JSON.stringify(await observeLine(warden, parsed.observation, n))}\n`;
+            continue;
+          }
           const valid = validateAction(parsed);
           if (!valid.ok)
             throw new CliError(
@@ -63,4 +74,19 @@ export function registerEval(program: Command): void {
         await store.close();
       }
     });
+}
+
+function isObservationLine(parsed: unknown): parsed is { observation: unknown } {
+  return typeof parsed === 'object' && parsed !== null && 'observation' in parsed;
+}
+
+/** Learns an observation line in memory only (`eval` has no side effects, even with `--db`). */
+async function observeLine(warden: Warden, observation: unknown, n: number) {
+  try {
+    const { session, labels } = await warden.observe(observation, { persist: false });
+    return { observed: true, session, labels };
+  } catch (error) {
+    if (isWardenError(error)) throw new CliError(`line ${n}: ${error.message}`);
+    throw error;
+  }
 }

@@ -14,6 +14,7 @@ import type {
   VerifyResult,
 } from '../store.js';
 import { MemoryAlertStore } from './memory-alerts.js';
+import { MemoryObservationStore } from './memory-observations.js';
 import { MemoryActionStore, MemoryApprovalStore } from './memory-records.js';
 
 /**
@@ -32,6 +33,7 @@ export class MemoryStore implements Store {
   readonly actions: ActionStore = new MemoryActionStore(this.approvals);
   readonly pins: PinStore = new MemoryPinStore();
   readonly alerts = new MemoryAlertStore();
+  readonly observations = new MemoryObservationStore();
 
   async close(): Promise<void> {
     this.kills.stopAll();

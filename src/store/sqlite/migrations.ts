@@ -79,6 +79,19 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX actions_status ON actions (status, agent);
     `,
   },
+  {
+    version: 6,
+    // Observations (SPEC §2b): what each session has read, as digests, findings and value hashes.
+    sql: `
+      CREATE TABLE IF NOT EXISTS observations (
+        seq INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        session TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS observations_session ON observations (agent, session, seq);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -7,6 +7,7 @@ import { migrate } from './migrations.js';
 import { SqliteAlertStore } from './sqlite-alerts.js';
 import { SqliteAuditStore } from './sqlite-audit.js';
 import { SqliteKillStore } from './sqlite-kills.js';
+import { SqliteObservationStore } from './sqlite-observations.js';
 import { SqlitePinStore } from './sqlite-pins.js';
 import { SqliteActionStore, SqliteApprovalStore } from './sqlite-records.js';
 
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   readonly actions: SqliteActionStore;
   readonly pins: SqlitePinStore;
   readonly alerts: SqliteAlertStore;
+  readonly observations: SqliteObservationStore;
   readonly #db: Database.Database;
   readonly sync: AuditSync;
 
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
     this.actions = new SqliteActionStore(db, this.approvals);
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
+    this.observations = new SqliteObservationStore(db);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
