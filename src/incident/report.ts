@@ -1,6 +1,7 @@
 import type { DecisionData, ResultData } from '../monitor/spend.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import type { AuditRecord, AuditStore } from '../store/store.js';
+import { redactSecrets } from '../secrets/redact-secrets.js';
 import { emptyReport, type Finding, type IncidentReport, type TimelineEntry } from './report-format.js';
 
 // The report's format is in report-format.ts; those who use a report import it from here.
@@ -171,7 +172,8 @@ export async function buildIncidentReport(
     amount: round(m.amount),
     payments: m.payments,
   }));
-  return report;
+  // Records written before redaction existed (or by a log with it off) may still hold secrets.
+  return redactSecrets(report);
 }
 
 function damage(

@@ -7,6 +7,7 @@ import { assembleHttp } from './sections/http.js';
 import { assembleLimits } from './sections/limits.js';
 import { assembleMonitor } from './sections/monitor.js';
 import { assembleSandbox } from './sections/sandbox.js';
+import { assembleSecrets } from './sections/secrets.js';
 import { assembleShell } from './sections/shell.js';
 import { assembleSql } from './sections/sql.js';
 import { assembleUntrusted } from './sections/untrusted.js';
@@ -29,8 +30,9 @@ export async function assemble(
   assembleSql(parts, policy, store);
   await assembleLimits(parts, policy, store);
   assembleHttp(parts, policy);
-  await assembleShell(parts, policy);
+  await assembleShell(parts, policy, store);
   await assembleSandbox(parts, policy, store);
+  assembleSecrets(parts, policy);
   assembleUntrusted(parts, policy, store, detectors);
   return parts;
 }
