@@ -1,6 +1,11 @@
 import type { Action } from '../contract/action.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
-import { type ReferenceSource, readReference, resolveReferences, scrubSecrets } from '../secrets/references.js';
+import {
+  type ReferenceSource,
+  readReference,
+  resolveReferences,
+  scrubSecrets,
+} from '../secrets/references.js';
 import type { Executor } from './execute.js';
 
 /**
@@ -35,7 +40,8 @@ export function withSecretReferences<T>(
       const clean = redactSecrets(scrubSecrets(message, used));
       if (clean === message && error instanceof Error) throw error;
       const out = new Error(clean);
-      if (error instanceof Error && 'code' in error) Object.assign(out, { code: (error as { code: unknown }).code });
+      if (error instanceof Error && 'code' in error)
+        Object.assign(out, { code: (error as { code: unknown }).code });
       throw out;
     }
   };

@@ -1,7 +1,7 @@
 import type { DecisionData, ResultData } from '../monitor/spend.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
-import type { AuditRecord, AuditStore } from '../store/store.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
+import type { AuditRecord, AuditStore } from '../store/store.js';
 import { emptyReport, type Finding, type IncidentReport, type TimelineEntry } from './report-format.js';
 
 // The report's format is in report-format.ts; those who use a report import it from here.

@@ -100,11 +100,18 @@ function merge(text: string, hits: RuleHit[]): SecretHit[] {
     const last = out[out.length - 1];
     if (last && s.start < last.end) {
       // A maintained rule beats the entropy check for naming the place.
-      if (last.rule === 'entropy' && s.rule !== 'entropy') Object.assign(last, { rule: s.rule, detail: s.detail });
+      if (last.rule === 'entropy' && s.rule !== 'entropy')
+        Object.assign(last, { rule: s.rule, detail: s.detail });
       if (s.end > last.end) Object.assign(last, { end: s.end, value: text.slice(last.start, s.end) });
       continue;
     }
-    out.push({ rule: s.rule, detail: s.detail, start: s.start, end: s.end, value: text.slice(s.start, s.end) });
+    out.push({
+      rule: s.rule,
+      detail: s.detail,
+      start: s.start,
+      end: s.end,
+      value: text.slice(s.start, s.end),
+    });
   }
   return out;
 }

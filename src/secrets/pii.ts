@@ -53,7 +53,13 @@ export function ibanValid(raw: string): boolean {
   return rest === 1;
 }
 
-function matches(text: string, re: RegExp, kind: PiiKind, rule: string, ok?: (v: string) => boolean): PiiHit[] {
+function matches(
+  text: string,
+  re: RegExp,
+  kind: PiiKind,
+  rule: string,
+  ok?: (v: string) => boolean,
+): PiiHit[] {
   const out: PiiHit[] = [];
   for (const m of text.matchAll(re)) {
     const value = m[0];

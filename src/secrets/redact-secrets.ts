@@ -28,7 +28,8 @@ export function redactSecrets<T>(value: T, scanner: SecretScanner = secretScanne
     });
     return (changed ? out : value) as T;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
+    return value;
   let out: Record<string, unknown> | undefined;
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     const r = redactSecrets(v, scanner, depth + 1);

@@ -57,7 +57,14 @@ export function reviewText(
   for (const s of spans) {
     const e = effects[s.kind];
     if (ORDER[e] > ORDER[effect]) effect = e;
-    findings.push({ kind: s.kind, rule: s.rule, start: s.start, end: s.end, hash: valueHash(s.value), effect: e });
+    findings.push({
+      kind: s.kind,
+      rule: s.rule,
+      start: s.start,
+      end: s.end,
+      hash: valueHash(s.value),
+      effect: e,
+    });
     if (e !== 'allow') redacted.push(s);
   }
   return { effect, text: replaceSpans(text, redacted), findings };

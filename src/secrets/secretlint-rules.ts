@@ -32,7 +32,11 @@ export class SecretlintRules {
       if (SKIPPED.has(rule)) continue;
       const context = {
         sharedOptions: {},
-        createTranslator: () => (messageId: string, data: unknown) => ({ message: messageId, messageId, data }),
+        createTranslator: () => (messageId: string, data: unknown) => ({
+          message: messageId,
+          messageId,
+          data,
+        }),
         ignore: () => undefined,
         report: (d: { message: { messageId?: string }; range: readonly [number, number] }) => {
           this.sink.push({ rule, detail: d.message.messageId ?? rule, start: d.range[0], end: d.range[1] });

@@ -56,7 +56,9 @@ export function createSecretsGuard(secrets: CompiledSecrets): Guard {
       const carried = [rawUrl, action.params.headers, action.params.body, action.params.query];
       for (const name of referencesIn(carried)) {
         if (!secrets.referenceHosts.has(name) && Object.keys(config.references).length > 0)
-          return [deny('secrets.unknown-reference', `\`{{secret:${name}}}\` is not in \`secrets.references\``)];
+          return [
+            deny('secrets.unknown-reference', `\`{{secret:${name}}}\` is not in \`secrets.references\``),
+          ];
         const hosts = secrets.referenceHosts.get(name);
         if (hosts && !hosts(host))
           return [
@@ -94,7 +96,10 @@ function reviewFindings(secrets: CompiledSecrets, text: string): GuardFinding[] 
   if (review.effect === 'deny') {
     const first = review.findings.find((f) => f.effect === 'deny');
     return [
-      deny(`output.${first?.kind ?? 'secret'}`, `the output holds ${kinds('deny').join(', ')}, which the policy denies (\`secrets.review\`)`),
+      deny(
+        `output.${first?.kind ?? 'secret'}`,
+        `the output holds ${kinds('deny').join(', ')}, which the policy denies (\`secrets.review\`)`,
+      ),
     ];
   }
   const out: GuardFinding[] = [];

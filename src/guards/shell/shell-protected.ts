@@ -133,7 +133,8 @@ export class ProtectedNames {
       for (let i = 0; i + segments.length <= segs.length; i++)
         if (segments.every((s, k) => globsOverlap(segs[i + k] as string, s, options))) return pattern;
     const all = full.split('/').filter((s) => s !== '');
-    for (const pattern of this.scope.protectedPaths) if (pathGlobsOverlap(all, pattern, options)) return pattern;
+    for (const pattern of this.scope.protectedPaths)
+      if (pathGlobsOverlap(all, pattern, options)) return pattern;
     return undefined;
   }
 

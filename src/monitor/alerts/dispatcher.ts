@@ -3,8 +3,8 @@ import type { Alert, AlertDelivery, AlertSink, AlertStore } from '../../contract
 import type { AuditSink } from '../../contract/records.js';
 import { durationMs } from '../../policy/schema.js';
 import type { AlertsConfig } from '../../policy/sections/monitor.js';
-import type { Metrics } from '../metrics.js';
 import { redactSecrets } from '../../secrets/redact-secrets.js';
+import type { Metrics } from '../metrics.js';
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
 

@@ -1,6 +1,7 @@
 import { fsExecutors } from '../../execute/fs-executor.js';
 import { fsGuard } from '../../guards/fs/fs-guard.js';
 import { fsScopeOf } from '../../guards/fs/self-protected.js';
+import { createProtectedGuard } from '../../guards/protected/protected-guard.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { Store } from '../../store/store.js';
 import type { Assembly } from '../assembly.js';
@@ -11,9 +12,9 @@ export function storeFileOf(store: Store): string | undefined {
   return typeof file === 'string' ? file : undefined;
 }
 
-/** The `fs` section's parts: the file guard, and Warden's executors for `fs.*` (Linux only). */
+/** The `fs` section's parts: the file guard, the protected-files guard (code, SQL), and Warden's executors for `fs.*` (Linux only). */
 export function assembleFs(parts: Assembly, policy: CompiledPolicy, store: Store): void {
   const scope = fsScopeOf(policy, storeFileOf(store));
-  parts.guards.push(fsGuard(scope, policy));
+  parts.guards.push(fsGuard(scope, policy), createProtectedGuard(scope, policy.config.sql));
   if (process.platform === 'linux') Object.assign(parts.executors, fsExecutors(scope, policy));
 }

@@ -25,10 +25,15 @@ export const SecretsPolicySchema = z
             hosts: z
               .array(z.string().min(1))
               .optional()
-              .describe('the only hosts an action carrying this reference may go to; default any the agent is granted'),
+              .describe(
+                'the only hosts an action carrying this reference may go to; default any the agent is granted',
+              ),
           })
           .strict()
-          .refine((r) => (r.env === undefined) !== (r.file === undefined), 'expected exactly one of `env` or `file`'),
+          .refine(
+            (r) => (r.env === undefined) !== (r.file === undefined),
+            'expected exactly one of `env` or `file`',
+          ),
       )
       .default({})
       .describe(
@@ -45,7 +50,9 @@ export const SecretsPolicySchema = z
       })
       .strict()
       .prefault({})
-      .describe('output review (`llm.output`, `warden.review`): per kind, `allow`, `redact` (default), `ask` or `deny`'),
+      .describe(
+        'output review (`llm.output`, `warden.review`): per kind, `allow`, `redact` (default), `ask` or `deny`',
+      ),
   })
   .strict()
   .prefault({});
