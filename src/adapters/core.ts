@@ -31,6 +31,12 @@ export interface AdapterOptions {
    * out, the call waits for approval through Warden's API (dashboard or CLI) instead.
    */
   approver?: FrameworkApprover;
+  /**
+   * Output review of tool results (`secrets.review`): strings in a completed call's output come
+   * back with secrets and personal data redacted, and a result the policy denies or asks about
+   * is refused (`output.<kind>`), since no one can be asked mid-call. Default true.
+   */
+  reviewResults?: boolean;
 }
 
 export function defaultToolType(name: string): string {
@@ -109,8 +115,48 @@ export async function runTool<T>(
         process.emitWarning(`casting the ${context.channel} approval in Warden failed: ${String(error)}`),
       );
   };
-  return warden.run<T>(actionOf(options, toolName, input), (_action, { signal }) => execute(signal), {
-    ...(context.signal ? { signal: context.signal } : {}),
-    onApprovalRequested: vote,
-  });
+  const result = await warden.run<T>(
+    actionOf(options, toolName, input),
+    (_action, { signal }) => execute(signal),
+    {
+      ...(context.signal ? { signal: context.signal } : {}),
+      onApprovalRequested: vote,
+    },
+  );
+  if (result.status !== 'completed' || options.reviewResults === false) return result;
+  const reviewed = reviewOutput(warden, result.output as T);
+  if ('refused' in reviewed) return { ...result, status: 'failed', reason: reviewed.refused };
+  return { ...result, output: reviewed.output };
+}
+
+/**
+ * A tool result or model output after output review: its strings redacted as `secrets.review`
+ * says, or the reason it is refused (a kind the policy denies or asks about).
+ *
+ * @example
+ * reviewOutput(warden, { text: 'key AKIA…' }) // → { output: { text: 'key [REDACTED:aws:…]' } }
+ */
+export function reviewOutput<T>(warden: Warden, output: T): { output: T } | { refused: Reason } {
+  let refused: Reason | undefined;
+  const walk = (value: unknown, depth: number): unknown => {
+    if (refused) return value;
+    if (typeof value === 'string') {
+      const r = warden.review(value);
+      if (r.effect === 'deny' || r.effect === 'ask') {
+        const kinds = [...new Set(r.findings.filter((f) => f.effect === r.effect).map((f) => f.kind))];
+        refused = {
+          code: `output.${kinds[0] ?? 'secret'}`,
+          stage: 'execute',
+          message: `the result holds ${kinds.join(', ')}, which the policy does not let through (\`secrets.review\`)`,
+        };
+      }
+      return r.text;
+    }
+    if (value === null || typeof value !== 'object' || depth > 16) return value;
+    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+    if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, depth + 1)]));
+  };
+  const reviewed = walk(output, 0) as T;
+  return refused ? { refused } : { output: reviewed };
 }

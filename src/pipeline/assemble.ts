@@ -2,7 +2,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
 import type { Detector } from '../taint/detector.js';
 import { type Assembly, newAssembly } from './assembly.js';
-import { assembleFs } from './sections/fs.js';
+import { assembleFs, assembleProtected } from './sections/fs.js';
 import { assembleHttp } from './sections/http.js';
 import { assembleLimits } from './sections/limits.js';
 import { assembleMonitor } from './sections/monitor.js';
@@ -27,6 +27,7 @@ export async function assemble(
   const parts = newAssembly();
   assembleMonitor(parts, policy, store);
   assembleFs(parts, policy, store);
+  assembleProtected(parts, policy, store);
   assembleSql(parts, policy, store);
   await assembleLimits(parts, policy, store);
   assembleHttp(parts, policy);

@@ -12,9 +12,14 @@ export function storeFileOf(store: Store): string | undefined {
   return typeof file === 'string' ? file : undefined;
 }
 
-/** The `fs` section's parts: the file guard, the protected-files guard (code, SQL), and Warden's executors for `fs.*` (Linux only). */
+/** The `fs` section's parts: the file guard, and Warden's executors for `fs.*` (Linux only). */
 export function assembleFs(parts: Assembly, policy: CompiledPolicy, store: Store): void {
   const scope = fsScopeOf(policy, storeFileOf(store));
-  parts.guards.push(fsGuard(scope, policy), createProtectedGuard(scope, policy.config.sql));
+  parts.guards.push(fsGuard(scope, policy));
   if (process.platform === 'linux') Object.assign(parts.executors, fsExecutors(scope, policy));
+}
+
+/** The protected-files guard: `fs.protected` and Warden's own files reached by `code.exec` or SQL. */
+export function assembleProtected(parts: Assembly, policy: CompiledPolicy, store: Store): void {
+  parts.guards.push(createProtectedGuard(fsScopeOf(policy, storeFileOf(store)), policy.config.sql));
 }
