@@ -29,7 +29,7 @@ const SUPPLEMENT: ReadonlyArray<readonly [string, RegExp]> = [
  * least 3.5 bits a character. The key name is what keeps hashes and ids in prose out.
  */
 const KEYED_VALUE =
-  /\b(?:[a-z0-9]*[_-])?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth)["']?\s*(?::|=|=>)\s*["']?([A-Za-z0-9+/_.~=-]{16,200})/gi;
+  /\b(?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth)["']?\s*(?::|=|=>)\s*["']?([A-Za-z0-9+/_.~=-]{16,200})/gi;
 const MIN_ENTROPY = 3.5;
 
 /** Where a token ends: the rule's range may stop short of the value (secretlint's AWS rule does). */
