@@ -123,7 +123,7 @@ describe('secret references and redaction', () => {
       const everything = JSON.stringify([result, await store.audit.query({ limit: 100 })]);
       assert.ok(!everything.includes('gh-reference-value'), everything);
       assert.ok(everything.includes('{{secret:GH}}'));
-      assert.equal((await store.audit.verify()).ok ?? true, true);
+      assert.equal((await store.audit.verify()).ok, true);
     } finally {
       delete process.env.TEST_GH_TOKEN;
       await w.close();
@@ -143,7 +143,7 @@ describe('secret references and redaction', () => {
       assert.ok(!audit.includes('wJalrXUtnFEMI'), audit);
       assert.match(audit, /\[REDACTED:aws:[0-9a-f]{12}\]/);
       const verified = await store.audit.verify();
-      assert.equal(verified.problem, undefined, JSON.stringify(verified));
+      assert.equal(verified.ok, true, JSON.stringify(verified));
     } finally {
       await w.close();
     }
@@ -191,6 +191,35 @@ describe('output review', () => {
       } finally {
         await strict.close();
       }
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('a secret seen in the session', () => {
+  test('its bare value sent to another host is denied, though the outbound scanner alone would not know it', async () => {
+    const w = await testWarden(policy);
+    try {
+      await w.observe({
+        agent: 'bot',
+        session: 's1',
+        source: 'fs:/srv/.env',
+        content: AWS,
+        trust: 'trusted',
+      });
+      const bare = AWS.slice(AWS.indexOf('=') + 1);
+      const send = (session: string, host: string) =>
+        w.check({
+          agent: 'bot',
+          session,
+          type: 'http.request',
+          params: { url: `https://${host}/`, method: 'POST', body: bare },
+        });
+      const leak = await send('s1', 'api.example.com');
+      assert.equal(leak.reasons[0]?.code, 'secrets.exfiltration', JSON.stringify(leak.reasons));
+      assert.equal((await send('s1', 's3.amazonaws.com')).effect, 'allow', 'to its own service');
+      assert.equal((await send('s2', 'api.example.com')).effect, 'allow', 'another session never saw it');
     } finally {
       await w.close();
     }
