@@ -17,6 +17,8 @@ export interface SecretHit {
  */
 const SUPPLEMENT: ReadonlyArray<readonly [string, RegExp]> = [
   ['stripe', /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}/g],
+  // secretlint's rule wants a 100-character body; a short or cut-off key is still a key.
+  ['privatekey', /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----/g],
   ['google-api-key', /\bAIza[0-9A-Za-z_-]{35}\b/g],
   ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
   ['openai', /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{40,}/g],
@@ -27,6 +29,7 @@ const SUPPLEMENT: ReadonlyArray<readonly [string, RegExp]> = [
  * A value given to a secret-named key (`api_key=`, `"token": "`, `password:`) that looks random:
  * at least 16 characters of a token alphabet, letters and digits mixed, Shannon entropy of at
  * least 3.5 bits a character. The key name is what keeps hashes and ids in prose out.
+ * (Letters of both cases count as mixed: a random 32-letter key has no digit a third of the time.)
  */
 const KEYED_VALUE =
   /\b(?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|auth)["']?\s*(?::|=|=>)\s*["']?([A-Za-z0-9+/_.~=-]{16,200})/gi;
@@ -34,6 +37,8 @@ const MIN_ENTROPY = 3.5;
 
 /** Where a token ends: the rule's range may stop short of the value (secretlint's AWS rule does). */
 const DELIMITER = /[\s"'&,;<>(){}[\]`]/;
+
+const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
 /** Bits of Shannon entropy per character of `s`. */
 export function entropy(s: string): number {
@@ -48,7 +53,9 @@ export function entropy(s: string): number {
 }
 
 function looksRandom(value: string): boolean {
-  return /[0-9]/.test(value) && /[A-Za-z]/.test(value) && entropy(value) >= MIN_ENTROPY;
+  const mixed =
+    (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || (/[a-z]/.test(value) && /[A-Z]/.test(value));
+  return mixed && entropy(value) >= MIN_ENTROPY;
 }
 
 /**
@@ -91,6 +98,9 @@ export class SecretScanner {
 function merge(text: string, hits: RuleHit[]): SecretHit[] {
   const spans = hits.map((h) => {
     let end = Math.min(h.end, text.length);
+    // A PEM block runs to its END line, whatever range the rule reported.
+    const pemEnd = h.rule === 'privatekey' ? PEM_END.exec(text.slice(h.start)) : null;
+    if (pemEnd) return { ...h, end: h.start + pemEnd.index + pemEnd[0].length };
     while (end < text.length && !DELIMITER.test(text[end] as string)) end++;
     return { ...h, end };
   });

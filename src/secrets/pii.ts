@@ -70,6 +70,19 @@ function matches(
   return out;
 }
 
+/**
+ * A card number: a network's leading digit (2–6), 13–19 digits, written whole or in the groups
+ * cards print (4-4-4-4, Amex 4-6-5), passing Luhn. The grouping keeps ISBNs and references out.
+ */
+function cardLike(value: string): boolean {
+  const digits = value.replace(/\D/g, '');
+  if (!/^[2-6]/.test(digits)) return false;
+  const grouped =
+    /^\d+$/.test(value) ||
+    /^\d{4}(?:([ -])\d{4}(?:\1\d{4}){1,2}(?:\1\d{1,3})?|([ -])\d{6}\2\d{4,5})$/.test(value);
+  return grouped && luhnValid(digits);
+}
+
 function phoneDigits(value: string): boolean {
   const n = value.replace(/\D/g, '').length;
   return n >= 8 && n <= 15;
@@ -78,7 +91,7 @@ function phoneDigits(value: string): boolean {
 /** Every piece of personal data in `text`, ordered by position, overlaps resolved in favour of the checked kinds. */
 export function findPii(text: string): PiiHit[] {
   const checked = [
-    ...matches(text, CARD, 'card', 'card', (v) => luhnValid(v.replace(/\D/g, ''))),
+    ...matches(text, CARD, 'card', 'card', cardLike),
     ...matches(text, IBAN, 'iban', 'iban', ibanValid),
     ...matches(text, SSN, 'national-id', 'us-ssn'),
     ...matches(text, NINO, 'national-id', 'uk-nino'),
