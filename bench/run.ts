@@ -27,6 +27,7 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'sandbox', load: async () => (await import('./sandbox.bench.js')).benchSandbox },
   { name: 'monitoring', load: async () => (await import('./monitoring.bench.js')).benchMonitoring },
+  { name: 'output-review', load: async () => (await import('./output-review.bench.js')).benchOutputReview },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

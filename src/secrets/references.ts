@@ -21,7 +21,7 @@ export function referencesIn(value: unknown, into: Set<string> = new Set(), dept
 }
 
 /** Raised when a reference cannot be resolved; the message names the reference, never a value. */
-export class ReferenceError extends Error {
+export class SecretReferenceError extends Error {
   readonly code = 'secrets.unresolved';
 }
 
@@ -39,14 +39,14 @@ export function readReference(
     try {
       return readFileSync(source.file, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      throw new ReferenceError(
+      throw new SecretReferenceError(
         `secrets.unresolved: \`{{secret:${name}}}\` cannot be read from its file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
   }
   const value = source.env ? env[source.env] : undefined;
   if (value === undefined || value === '')
-    throw new ReferenceError(
+    throw new SecretReferenceError(
       `secrets.unresolved: \`{{secret:${name}}}\` has no value: set the environment variable \`${source.env}\``,
     );
   return value;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { generateOutputCorpus } from '../../test/corpus/output/generate.js';
-import { readOutputCorpus, scoreOutputReview } from '../../test/corpus/output/score.js';
 import { ibanValid, luhnValid } from './pii.js';
 import { reviewText } from './review.js';
+import { readOutputCorpus, scoreOutputReview } from './review-corpus.js';
 
 const REDACT_ALL = {
   secret: 'redact',

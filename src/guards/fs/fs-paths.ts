@@ -1,3 +1,4 @@
+// One file because FsScope's checks (roots, protected names and paths, symlink resolution, hard links) share one compiled scope that the guard and the executor both use.
 import { lstatSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import picomatch from 'picomatch';

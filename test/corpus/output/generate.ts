@@ -7,11 +7,7 @@
  * fail their checksum) sit in texts with and without findings.
  */
 import { writeFileSync } from 'node:fs';
-
-export interface CorpusEntry {
-  text: string;
-  expect: Array<{ kind: string; value: string }>;
-}
+import type { CorpusEntry } from '../../../src/secrets/review-corpus.js';
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { ReviewFinding } from '../../../src/secrets/review.js';
-import type { CorpusEntry } from './generate.js';
+import type { ReviewFinding } from './review.js';
+
+/** One text of the output-review corpus (`test/corpus/output/texts.jsonl`) and the values it holds. */
+export interface CorpusEntry {
+  text: string;
+  expect: Array<{ kind: string; value: string }>;
+}
 
 export interface KindScore {
   kind: string;
@@ -30,8 +35,10 @@ export function scoreOutputReview(
 ): KindScore[] {
   const counts = new Map<string, { tp: number; fp: number; fn: number }>();
   const at = (kind: string) => {
-    let c = counts.get(kind);
-    if (!c) counts.set(kind, (c = { tp: 0, fp: 0, fn: 0 }));
+    const known = counts.get(kind);
+    if (known) return known;
+    const c = { tp: 0, fp: 0, fn: 0 };
+    counts.set(kind, c);
     return c;
   };
   for (const entry of corpus) {
