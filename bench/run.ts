@@ -31,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'taint', load: async () => (await import('./taint.bench.js')).benchTaint },
   { name: 'redteam', load: async () => (await import('./redteam.bench.js')).benchRedteam },
   { name: 'fleet', load: async () => (await import('./fleet.bench.js')).benchFleet },
+  { name: 'output-review', load: async () => (await import('./output-review.bench.js')).benchOutputReview },
 ];
 
 function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {

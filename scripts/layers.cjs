@@ -10,8 +10,8 @@ const LAYERS = [
   },
   {
     name: 'support',
-    folders: ['lib', 'net', 'sql', 'audit'],
-    says: 'pure helpers: globs, resources, addresses, SQL analysis, canonical JSON, hash chain',
+    folders: ['lib', 'net', 'sql', 'audit', 'secrets'],
+    says: 'pure helpers: globs, resources, addresses, SQL analysis, canonical JSON, hash chain, secret and PII detection',
   },
   { name: 'policy', folders: ['policy'], says: 'one schema per section, load, compile' },
   {

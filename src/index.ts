@@ -55,6 +55,7 @@ export { FsRefusal, fsExecutors } from './execute/fs-executor.js';
 export type { HttpExecutorOptions, HttpResponse } from './execute/http-executor.js';
 export { createHttpExecutor, HttpExecutionError } from './execute/http-executor.js';
 export { codeExecutor, shellExecutor } from './execute/sandbox-executors.js';
+export { withSecretReferences } from './execute/secret-references.js';
 export type { QueryOptions, SqlResult } from './execute/sql/pg-database.js';
 export { PgDatabase } from './execute/sql/pg-database.js';
 export type { SqlDatabase, SqlOutput } from './execute/sql/sql-executor.js';
@@ -135,6 +136,9 @@ export type {
   Violation,
 } from './sandbox/sandbox.js';
 export { SandboxError, sandboxOutcome } from './sandbox/sandbox.js';
+export { type SecretHit, SecretScanner, secretScanner } from './secrets/detect.js';
+export { redactSecrets } from './secrets/redact-secrets.js';
+export { type ReviewFinding, type ReviewResult, reviewText } from './secrets/review.js';
 export type { SqlAnalysis, SqlClass, SqlDialect, SqlFinding, SqlOperation } from './sql/sql-analysis.js';
 export { analyzeSql, loadSqlParser } from './sql/sql-analysis.js';
 export { MemoryAlertStore } from './store/memory/memory-alerts.js';

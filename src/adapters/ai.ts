@@ -2,7 +2,7 @@ import type { Tool, ToolExecutionOptions, ToolSet } from 'ai';
 import { type AdapterOptions, needsApproval, runTool, WardenRefusal } from './core.js';
 
 export type { AdapterOptions, FrameworkApprover, ToolAction } from './core.js';
-export { WardenRefusal } from './core.js';
+export { reviewOutput, WardenRefusal } from './core.js';
 
 /**
  * Wraps a Vercel AI SDK tool set so every call goes through Warden (`warden/ai`).

@@ -37,6 +37,12 @@ export interface AdapterOptions {
    * true when `session` is set (observations need a session).
    */
   observeResults?: boolean;
+  /**
+   * Output review of tool results (`secrets.review`): strings in a completed call's output come
+   * back with secrets and personal data redacted, and a result the policy denies or asks about
+   * is refused (`output.<kind>`), since no one can be asked mid-call. Default true.
+   */
+  reviewResults?: boolean;
 }
 
 export function defaultToolType(name: string): string {
@@ -118,17 +124,28 @@ export async function runTool<T>(
   const result = await warden.run<T>(
     actionOf(options, toolName, input),
     (_action, { signal }) => execute(signal),
-    { ...(context.signal ? { signal: context.signal } : {}), onApprovalRequested: vote },
+    {
+      ...(context.signal ? { signal: context.signal } : {}),
+      onApprovalRequested: vote,
+    },
   );
-  if (result.status !== 'completed' || !options.session || options.observeResults === false) return result;
+  if (result.status !== 'completed') return result;
+  // Reviewed first: the model reads (and Warden observes) the redacted result.
+  let reviewed = result;
+  if (options.reviewResults !== false) {
+    const r = reviewOutput(warden, result.output as T);
+    if ('refused' in r) return { ...result, status: 'failed', reason: r.refused };
+    reviewed = { ...result, output: r.output };
+  }
+  if (!options.session || options.observeResults === false) return reviewed;
   try {
     await warden.observe({
       agent: options.agent,
       session: options.session,
       source: `tool:${toolName}`,
-      content: resultText(result.output),
+      content: resultText(reviewed.output),
     });
-    return result;
+    return reviewed;
   } catch (error) {
     // INVARIANT: a result Warden could not learn does not reach the model (fail closed).
     const reason: Reason = {
@@ -144,4 +161,36 @@ export async function runTool<T>(
 export function resultText(output: unknown): string {
   const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? String(output));
   return text.length > 4_000_000 ? text.slice(0, 4_000_000) : text;
+}
+
+/**
+ * A tool result or model output after output review: its strings redacted as `secrets.review`
+ * says, or the reason it is refused (a kind the policy denies or asks about).
+ *
+ * @example
+ * reviewOutput(warden, { text: 'key AKIA…' }) // → { output: { text: 'key [REDACTED:aws:…]' } }
+ */
+export function reviewOutput<T>(warden: Warden, output: T): { output: T } | { refused: Reason } {
+  let refused: Reason | undefined;
+  const walk = (value: unknown, depth: number): unknown => {
+    if (refused) return value;
+    if (typeof value === 'string') {
+      const r = warden.review(value);
+      if (r.effect === 'deny' || r.effect === 'ask') {
+        const kinds = [...new Set(r.findings.filter((f) => f.effect === r.effect).map((f) => f.kind))];
+        refused = {
+          code: `output.${kinds[0] ?? 'secret'}`,
+          stage: 'execute',
+          message: `the result holds ${kinds.join(', ')}, which the policy does not let through (\`secrets.review\`)`,
+        };
+      }
+      return r.text;
+    }
+    if (value === null || typeof value !== 'object' || depth > 16) return value;
+    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+    if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, depth + 1)]));
+  };
+  const reviewed = walk(output, 0) as T;
+  return refused ? { refused } : { output: reviewed };
 }

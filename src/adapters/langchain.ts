@@ -4,6 +4,7 @@ import type { Reason } from '../contract/decision.js';
 import { type AdapterOptions, actionOf, refusalText, runTool } from './core.js';
 
 export type { AdapterOptions, FrameworkApprover, ToolAction } from './core.js';
+export { reviewOutput } from './core.js';
 
 /** What the interrupt carries to the human, and what the app resumes it with. */
 export interface WardenInterrupt {

@@ -12,6 +12,7 @@ import { type AdapterOptions, actionOf, needsApproval, refusalText, runTool } fr
 type AnyFunctionTool = FunctionTool<any, any, any>;
 
 export type { AdapterOptions, FrameworkApprover, ToolAction } from './core.js';
+export { reviewOutput } from './core.js';
 
 function parseArguments(text: string): unknown {
   try {

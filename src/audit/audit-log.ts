@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditRecord, AuditStore } from '../contract/records.js';
+import { redactSecrets } from '../secrets/redact-secrets.js';
 
 export interface AuditLogOptions {
   /** Most entries written in one store transaction. Default 250: small enough that several batches are in flight at once (one being committed while the next is prepared), large enough to amortise the fsync. */
@@ -9,6 +10,12 @@ export interface AuditLogOptions {
    * on another thread. Stores apply batches in the order given, so the chain order is kept.
    */
   maxInFlight?: number;
+  /**
+   * Takes secrets out of each entry's `data` before it is hashed and stored. Default
+   * {@link redactSecrets} (a value becomes `[REDACTED:<rule>:<hash>]`, so the chain covers what is
+   * stored and still verifies); `false` keeps entries as given.
+   */
+  redact?: false | ((data: Record<string, unknown>) => Record<string, unknown>);
 }
 
 interface Pending {
@@ -39,6 +46,7 @@ export class AuditLog {
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
   readonly #listeners = new Set<(record: AuditRecord) => void>();
+  readonly #redact: ((data: Record<string, unknown>) => Record<string, unknown>) | undefined;
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
     const maxBatch = options.maxBatch ?? 250;
@@ -48,6 +56,7 @@ export class AuditLog {
     this.#store = store;
     this.#maxBatch = maxBatch;
     this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 8));
+    this.#redact = options.redact === undefined ? (d) => redactSecrets(d) : options.redact || undefined;
   }
 
   /** Queues `entry`; resolves with its stored record once it is committed. */
@@ -56,6 +65,11 @@ export class AuditLog {
       return Promise.reject(
         new Error('audit log is closed: append before `close()`, or open a new AuditLog'),
       );
+    }
+    const redact = this.#redact;
+    if (redact) {
+      const data = redact(entry.data);
+      if (data !== entry.data) entry = { ...entry, data };
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });

@@ -1,5 +1,6 @@
 import type { Action } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
+import { redactSecrets } from '../secrets/redact-secrets.js';
 import type { RunControl } from './run-control.js';
 
 export interface ExecutionContext {
@@ -76,8 +77,10 @@ function failed<T>(error: unknown, controller: RunControl, durationMs: number): 
     return { status, reason: abortReason(controller.signal.reason), durationMs };
   }
   const own = (error as { reason?: unknown } | null)?.reason;
-  if (isExecutorReason(own)) return { status: 'failed', reason: own, durationMs };
-  const message = error instanceof Error ? error.message : String(error);
+  // An executor's message reaches the agent, the audit and the logs: secrets it quotes are taken out.
+  if (isExecutorReason(own))
+    return { status: 'failed', reason: { ...own, message: redactSecrets(own.message) }, durationMs };
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
   return {
     status: 'failed',
     reason: { code: 'execute.error', stage: 'execute', message: `the executor failed: ${message}` },

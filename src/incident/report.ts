@@ -1,5 +1,6 @@
 import type { DecisionData, ResultData } from '../monitor/spend.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
+import { redactSecrets } from '../secrets/redact-secrets.js';
 import type { AuditRecord, AuditStore } from '../store/store.js';
 import { emptyReport, type Finding, type IncidentReport, type TimelineEntry } from './report-format.js';
 
@@ -171,7 +172,8 @@ export async function buildIncidentReport(
     amount: round(m.amount),
     payments: m.payments,
   }));
-  return report;
+  // Records written before redaction existed (or by a log with it off) may still hold secrets.
+  return redactSecrets(report);
 }
 
 function damage(

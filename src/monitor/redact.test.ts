@@ -30,7 +30,8 @@ test('secret-looking values are redacted inside free text', () => {
   for (const [input, secret] of cases) {
     const out = redactString(input);
     assert.ok(!out.includes(secret), `${input} → ${out}`);
-    assert.ok(out.includes(REDACTED), out);
+    // `[REDACTED]`, or the shared scanner's `[REDACTED:<rule>:<hash>]`.
+    assert.ok(out.includes(REDACTED.slice(0, -1)), out);
   }
   assert.equal(redactString('SELECT * FROM users WHERE id = 1'), 'SELECT * FROM users WHERE id = 1');
 });

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../secrets/redact-secrets.js';
+
 /**
  * Value-based redaction for logs and alerts: pino's `redact` paths catch known fields, this catches
  * secrets wherever they sit in an action's params (a token in a URL, a key in a shell command).
@@ -19,8 +21,12 @@ const SECRET_VALUE =
 const MAX_DEPTH = 8;
 const MAX_STRING = 2048;
 
-/** Replaces secret-looking parts of a string. */
-export function redactString(value: string, max = MAX_STRING): string {
+/**
+ * Replaces secret-looking parts of a string: first what the shared secret scanner finds (the
+ * maintained rule set, `[REDACTED:<rule>:<hash>]`), then the credential shapes below.
+ */
+export function redactString(raw: string, max = MAX_STRING): string {
+  const value = redactSecrets(raw);
   SECRET_VALUE.lastIndex = 0;
   if (!SECRET_VALUE.test(value))
     return value.length > max ? `${value.slice(0, max)}… (${value.length} chars)` : value;

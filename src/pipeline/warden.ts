@@ -26,6 +26,7 @@ import { buildDecision, decisionEntry } from '../record/records.js';
 import { riskStage } from '../risk/risk-stage.js';
 import { rulesStage } from '../rules/rules.js';
 import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
+import { type ReviewResult, reviewText } from '../secrets/review.js';
 import { loadSqlParser } from '../sql/sql-analysis.js';
 import { Overrides } from '../store/overrides.js';
 import type { Store } from '../store/store.js';
@@ -237,6 +238,20 @@ export class Warden {
         new ObservationError('observations are off: the policy sets `untrusted.enabled: false`'),
       );
     return this.taint.observe(input, options);
+  }
+
+  /**
+   * Output review: scans generated text (a model's answer, a tool's result) for secrets and
+   * personal data and returns the text with findings redacted, the findings (hashes, never
+   * values) and the strictest effect `secrets.review` gives them (`allow`, `redact`, `ask`,
+   * `deny`). Synchronous and records nothing; an `llm.output` action does the same through
+   * the pipeline, audited.
+   *
+   * @example
+   * warden.review('reach me at bob@example.com').text // → 'reach me at [REDACTED:email:5ff860bf1190]'
+   */
+  review(text: string): ReviewResult {
+    return reviewText(text, this.policy.config.secrets.review);
   }
 
   /** The observations of `agent`'s `session`, oldest first (the session trace). */

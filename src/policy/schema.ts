@@ -8,6 +8,7 @@ import { LimitsSchema } from './sections/limits.js';
 import { McpSectionSchema } from './sections/mcp.js';
 import { MonitoringSchema } from './sections/monitor.js';
 import { SandboxPolicySchema } from './sections/sandbox.js';
+import { SecretsPolicySchema, SelfProtectionSchema } from './sections/secrets.js';
 import { ShellPolicySchema } from './sections/shell.js';
 import { SqlPolicySchema } from './sections/sql.js';
 import { AfterMatchSchema, UntrustedPolicySchema } from './sections/untrusted.js';
@@ -44,6 +45,10 @@ export const AgentSchema = z
       })
       .strict()
       .default({}),
+    code: z
+      .array(z.string().min(1).startsWith('/', 'expected an absolute path or glob such as `/srv/agent/**`'))
+      .default([])
+      .describe('the agent’s own code and configuration: protected from every agent (`selfProtection`)'),
   })
   .strict();
 
@@ -154,6 +159,8 @@ export const PolicySchema = z
     sandbox: SandboxPolicySchema.prefault({}),
     monitoring: MonitoringSchema,
     untrusted: UntrustedPolicySchema.prefault({}),
+    secrets: SecretsPolicySchema,
+    selfProtection: SelfProtectionSchema,
   })
   .strict();
 

@@ -18,6 +18,7 @@ import { registerLimitsRoutes } from './routes/limits.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerObservationRoutes } from './routes/observations.js';
+import { registerReviewRoutes } from './routes/review.js';
 import { registerSlackRoutes } from './routes/slack.js';
 import { Sessions } from './session.js';
 import type { TokenRegistry } from './tokens.js';
@@ -44,6 +45,7 @@ export function createApp(warden: Warden, tokens: TokenRegistry): App {
 
   registerActionRoutes(app, deps);
   registerObservationRoutes(app, deps);
+  registerReviewRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
   registerAuditRoutes(app, deps);

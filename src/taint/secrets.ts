@@ -1,26 +1,45 @@
+import { createHash } from 'node:crypto';
 import type { ContentFinding } from '../contract/observation.js';
+import { secretScanner } from '../secrets/detect.js';
+
+/** Runs of a secret's value long enough to be the secret itself (`aws_secret_access_key=` aside). */
+const SECRET_RUN = /[A-Za-z0-9+/_.~-]{16,}={0,2}/g;
 
 /**
- * Well-known secret formats that label a session `secret` when they enter its context: the
- * agent has seen a credential, so sending data out of that session is riskier. A cheap first
- * pass with distinctive prefixes (few false positives), not a full scanner.
+ * Secrets that label a session `secret` when they enter its context: the shared scanner's rules
+ * (secretlint's maintained set, see `src/secrets/detect.ts`), one finding per rule.
  */
-const SECRET_FORMATS: readonly [string, RegExp][] = [
-  ['private-key', /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY( BLOCK)?-----/],
-  ['aws-access-key', /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/],
-  ['github-token', /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{60,}/],
-  ['slack-token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
-  ['openai-key', /\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}/],
-  ['stripe-key', /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}/],
-  ['google-api-key', /\bAIza[0-9A-Za-z_-]{35}\b/],
-  ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
-];
-
 export function secretFindings(content: string): ContentFinding[] {
-  const out: ContentFinding[] = [];
-  for (const [category, pattern] of SECRET_FORMATS) {
-    if (pattern.test(content))
-      out.push({ label: 'secret', category, message: `a secret (${category}) was in the content` });
-  }
-  return out;
+  const rules = new Set(
+    secretScanner()
+      .scan(content)
+      .map((h) => h.rule),
+  );
+  return [...rules].map((category) => ({
+    label: 'secret' as const,
+    category,
+    message: `a secret (${category}) was in the content`,
+  }));
+}
+
+/** The hash a secret run is known by in a session: never the value. */
+export function secretRunHash(run: string): string {
+  return createHash('sha256').update(run).digest('hex').slice(0, 16);
+}
+
+/**
+ * Value keys `secret:<hash>:<rule>` for each run of each secret in `content`, so that the bare
+ * value (the key without the `aws_secret_access_key=` that made it recognisable) is known when
+ * the session later tries to send it out.
+ */
+export function secretKeys(content: string): string[] {
+  const out = new Set<string>();
+  for (const hit of secretScanner().scan(content))
+    for (const m of hit.value.matchAll(SECRET_RUN)) out.add(`secret:${secretRunHash(m[0])}:${hit.rule}`);
+  return [...out];
+}
+
+/** The hashes of the runs in an outbound value, to look up in a session's seen secrets. */
+export function secretRunHashes(value: string): string[] {
+  return [...value.matchAll(SECRET_RUN)].map((m) => secretRunHash(m[0]));
 }

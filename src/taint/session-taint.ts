@@ -25,6 +25,8 @@ export class SessionTaint implements SessionTaintView {
    * content without an injection finding (hosts an injection names do not count).
    */
   readonly hosts = new Set<string>();
+  /** Secrets the session has seen, by the hash of each run of their value: the rule and the source. */
+  readonly secrets = new Map<string, { rule: string; source: string }>();
   /** The highest store `seq` read from the store (reloads start after it). */
   lastSeq = 0;
   loadedAt = 0;
@@ -45,6 +47,11 @@ export class SessionTaint implements SessionTaintView {
     if (hostOfSource) this.hosts.add(hostOfSource);
     if (!record.labels.includes('injection'))
       for (const key of record.values) if (key.startsWith('host:')) this.hosts.add(key);
+    for (const key of record.values) {
+      if (!key.startsWith('secret:')) continue;
+      const [, hash, rule] = key.split(':');
+      if (hash && rule && !this.secrets.has(hash)) this.secrets.set(hash, { rule, source: record.source });
+    }
     if (record.trust === 'trusted') {
       for (const key of record.values) this.clean.add(key);
     } else {

@@ -10,6 +10,7 @@ import { compileNamePatterns, type NameMatcher } from '../lib/glob.js';
 import type { UntrustedPolicy } from '../policy/sections/untrusted.js';
 import type { ObservationStore } from '../store/store.js';
 import { type Detector, detectAll } from './detector.js';
+import { secretKeys } from './secrets.js';
 import { SessionTaint } from './session-taint.js';
 import { hostKeyOfUrl, keysOfText } from './values.js';
 
@@ -102,7 +103,7 @@ export class TaintSessions {
       length: obs.content.length,
       findings,
       labels: [...labels],
-      values: [...keysOfText(obs.content)],
+      values: [...keysOfText(obs.content), ...secretKeys(obs.content)],
       at: new Date().toISOString(),
       ...(this.config.keepContent ? { content: obs.content } : {}),
     };

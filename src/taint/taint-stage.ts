@@ -5,7 +5,9 @@ import { compileNamePatterns } from '../lib/glob.js';
 import type { Context, Stage } from '../policy/context.js';
 import type { UntrustedPolicy } from '../policy/sections/untrusted.js';
 import { requirement } from '../rules/rules.js';
+import { compileServices } from '../secrets/services.js';
 import type { Detector } from './detector.js';
+import { secretRunHashes } from './secrets.js';
 import type { SessionTaint } from './session-taint.js';
 import type { TaintSessions } from './taint-sessions.js';
 import { hostKeyOfUrl, keysOfParam } from './values.js';
@@ -120,6 +122,8 @@ function judgeSession(
       },
     });
   }
+  const leak = seenSecretSent(ctx, session);
+  if (leak) out.push({ effect: 'deny', reason: leak });
   const provenance = own?.provenance ?? (config.provenance.enabled ? config.provenance.effect : false);
   if (provenance && !read && session.labels.has('untrusted')) {
     for (const name of control) {
@@ -143,6 +147,42 @@ function judgeSession(
   }
   return out;
 }
+
+/**
+ * A secret the session has seen (an observation labelled `secret`), now in the URL, headers or
+ * body of an action to a host that is not that secret's own service: `secrets.exfiltration`.
+ * This catches the bare value, which the outbound scanner may no longer recognise once the
+ * `aws_secret_access_key=` that made it recognisable is gone.
+ */
+function seenSecretSent(ctx: Context, session: SessionTaint): Reason | undefined {
+  if (session.secrets.size === 0) return undefined;
+  const { params } = ctx.action;
+  if (typeof params.url !== 'string') return undefined;
+  let host: string;
+  try {
+    host = new URL(params.url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  const carried = JSON.stringify([
+    params.url,
+    params.headers ?? null,
+    params.body ?? null,
+    params.query ?? null,
+  ]);
+  for (const hash of secretRunHashes(carried)) {
+    const seen = session.secrets.get(hash);
+    if (!seen || SERVICES.get(seen.rule)?.(host)) continue;
+    return {
+      code: 'secrets.exfiltration',
+      stage: 'taint',
+      message: `the action carries a secret (${seen.rule}) the session read from \`${seen.source}\` to \`${host}\`, which is not its own service`,
+    };
+  }
+  return undefined;
+}
+
+const SERVICES = compileServices({});
 
 /** Reads stay allowed: they neither send data out nor change anything. */
 function isRead(ctx: Context, session: SessionTaint): boolean {

@@ -46,6 +46,9 @@ export const PARAM_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
       maxOutputTokens: z.number().int().nonnegative().optional(),
     })
     .loose(),
+  'llm.output': z
+    .object({ text: z.string().max(4_000_000, 'expected at most 4,000,000 characters of text') })
+    .loose(),
 };
 
 export const PAYMENT_PARAMS = z

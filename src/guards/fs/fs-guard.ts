@@ -32,7 +32,12 @@ export function fsGuard(scope: FsScope, policy: CompiledPolicy): Guard {
         ];
       const guarded = scope.protectedBy(path);
       if (guarded)
-        return [deny('fs.protected', `path \`${path}\` is protected (\`${guarded}\` in \`fs.protected\`)`)];
+        return [
+          deny(
+            'fs.protected',
+            `path \`${path}\` is protected (\`${guarded}\` in \`${scope.sectionOf(guarded)}\`)`,
+          ),
+        ];
       let where: Location;
       try {
         where = locate(path);

@@ -1,3 +1,4 @@
+// One file because FsScope's checks (roots, protected names and paths, symlink resolution, hard links) share one compiled scope that the guard and the executor both use.
 import { lstatSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { PathProblemCode } from '../../contract/errors.js';
@@ -140,6 +141,15 @@ function statOf(path: string): Stats | undefined {
 type SegmentMatcher = (segment: string) => boolean;
 
 /**
+ * Warden's own files, protected for every agent on top of `fs.protected` (`selfProtection`):
+ * names matched like `fs.protected`, and absolute paths or globs matched against the whole path.
+ */
+export interface SelfProtected {
+  names: readonly string[];
+  paths: readonly string[];
+}
+
+/**
  * The compiled `fs` section: roots, protected names, caps. Shared by the guard (which decides)
  * and the executor (which checks the same things again on what it actually opened).
  */
@@ -151,10 +161,25 @@ export class FsScope {
   /** Every one-segment pattern in one set, so a segment is tested once (the common case). */
   private readonly singles: { set: GlobSet; patterns: string[] } | undefined;
 
-  constructor(readonly policy: FsPolicy) {
+  /** Every protected name pattern: `fs.protected`, `fs.protectedExtra` and Warden's own names. */
+  readonly protectedNames: readonly string[];
+  /** Absolute paths and globs protected wherever the roots are (Warden's files, agents' code). */
+  private readonly absolutes: Array<{ pattern: string; test: (path: string) => boolean }>;
+
+  constructor(
+    readonly policy: FsPolicy,
+    self: SelfProtected = { names: [], paths: [] },
+  ) {
     this.roots = policy.roots.map((r) => posix.resolve(r));
     this.realRoots = this.roots.map(realLocation);
-    const all = [...policy.protected, ...policy.protectedExtra];
+    const all = [...policy.protected, ...policy.protectedExtra, ...self.names];
+    this.protectedNames = all;
+    this.absolutes = self.paths.map((pattern) => {
+      const exact = picomatch(pattern, { dot: true });
+      // A protected directory protects what is under it.
+      const under = picomatch(`${pattern.replace(/\/+$/, '')}/**`, { dot: true });
+      return { pattern, test: (path: string) => exact(path) || under(path) };
+    });
     const single = all.filter((p) => !p.replace(/^\/+|\/+$/g, '').includes('/'));
     this.patterns = all
       .filter((p) => !single.includes(p))
@@ -218,7 +243,20 @@ export class FsScope {
     return this.protectedByExact(path);
   }
 
+  /** The absolute protected paths and globs (`selfProtection`), for checks that compare patterns. */
+  get protectedPaths(): readonly string[] {
+    return this.absolutes.map((a) => a.pattern);
+  }
+
+  /** The policy setting a protected pattern comes from, for messages. */
+  sectionOf(pattern: string): string {
+    return this.policy.protected.includes(pattern) || this.policy.protectedExtra.includes(pattern)
+      ? 'fs.protected'
+      : 'selfProtection';
+  }
+
   private protectedByExact(path: string): string | undefined {
+    for (const a of this.absolutes) if (a.test(path)) return a.pattern;
     // Only what lies below the root counts: a root may itself sit under a name like `x.key`.
     const root = this.roots.find((r) => within(path, r)) ?? this.realRoots.find((r) => within(path, r));
     const below = root && root !== '/' ? path.slice(root.length) : path;

@@ -87,8 +87,12 @@ const DEVICES = new Set([
  * against the agent's `resources.paths`, and assignments to variables such as `PATH`. `argv`
  * actions are checked the same way, as one command. Anything it cannot account for is denied.
  */
-export function createShellGuard(shell: CompiledShell, policy: CompiledPolicy): Guard {
-  const names = new ProtectedNames(new FsScope(policy.config.fs));
+export function createShellGuard(
+  shell: CompiledShell,
+  policy: CompiledPolicy,
+  scope: FsScope = new FsScope(policy.config.fs),
+): Guard {
+  const names = new ProtectedNames(scope);
   return {
     name: 'shell',
     appliesTo: (type) => type === 'shell.exec',
@@ -193,7 +197,7 @@ class ShellCheck implements ShellVisitor {
       if (hit)
         return this.problem(
           'shell.protected',
-          `\`${op} ${target.text}\` ${what} a protected file (\`${hit}\` in \`fs.protected\`)`,
+          `\`${op} ${target.text}\` ${what} a protected file (\`${hit}\` in \`${this.names.sectionOf(hit)}\`)`,
         );
     }
     const outside = this.outside(path, target.expands);
@@ -432,7 +436,7 @@ class ShellCheck implements ShellVisitor {
           if (hit)
             return this.problem(
               'shell.protected',
-              `\`${n}\` is given \`${arg.text}\`, which ${arg.expands ? 'can expand to' : 'names'} a protected file (\`${hit}\` in \`fs.protected\`)`,
+              `\`${n}\` is given \`${arg.text}\`, which ${arg.expands ? 'can expand to' : 'names'} a protected file (\`${hit}\` in \`${this.names.sectionOf(hit)}\`)`,
             );
           if (!recursive) continue;
           const dir = arg.expands ? literalPrefix(full) : full;

@@ -94,11 +94,16 @@ export class ProtectedNames {
   private readonly multis: Array<{ pattern: string; segments: string[] }>;
 
   constructor(private readonly scope: FsScope) {
-    const all = [...scope.policy.protected, ...scope.policy.protectedExtra];
+    const all = scope.protectedNames;
     this.singles = all.filter((p) => !p.replace(/^\/+|\/+$/g, '').includes('/'));
     this.multis = all
       .filter((p) => !this.singles.includes(p))
       .map((pattern) => ({ pattern, segments: pattern.split('/').filter((s) => s !== '') }));
+  }
+
+  /** The policy setting a protected pattern comes from, for messages. */
+  sectionOf(pattern: string): string {
+    return this.scope.sectionOf(pattern);
   }
 
   /**
@@ -127,6 +132,9 @@ export class ProtectedNames {
     for (const { pattern, segments } of this.multis)
       for (let i = 0; i + segments.length <= segs.length; i++)
         if (segments.every((s, k) => globsOverlap(segs[i + k] as string, s, options))) return pattern;
+    const all = full.split('/').filter((s) => s !== '');
+    for (const pattern of this.scope.protectedPaths)
+      if (pathGlobsOverlap(all, pattern, options)) return pattern;
     return undefined;
   }
 
@@ -161,6 +169,24 @@ export class ProtectedNames {
     }
     return undefined;
   }
+}
+
+/** Whether a glob path's segments could name something under an absolute protected pattern. */
+function pathGlobsOverlap(
+  segs: readonly string[],
+  pattern: string,
+  options: Parameters<typeof globsOverlap>[2],
+): boolean {
+  const want = pattern.split('/').filter((s) => s !== '');
+  for (let i = 0; i < want.length; i++) {
+    const p = want[i] as string;
+    if (p === '**') return true;
+    const seg = segs[i];
+    if (seg === undefined) return false;
+    if (seg === '**') return true;
+    if (!globsOverlap(seg, p, options)) return false;
+  }
+  return true;
 }
 
 /** The literal directory a glob path starts from (`src/*.ts` → `src`), where a tree walk begins. */

@@ -3,6 +3,7 @@ import type { Alert, AlertDelivery, AlertSink, AlertStore } from '../../contract
 import type { AuditSink } from '../../contract/records.js';
 import { durationMs } from '../../policy/schema.js';
 import type { AlertsConfig } from '../../policy/sections/monitor.js';
+import { redactSecrets } from '../../secrets/redact-secrets.js';
 import type { Metrics } from '../metrics.js';
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
@@ -77,8 +78,9 @@ export class AlertDispatcher {
     this.#pump();
   }
 
-  /** Queues `alert` for every sink; returns at once. */
-  send(alert: Alert): void {
+  /** Queues `alert` for every sink, secrets taken out of it; returns at once. */
+  send(raw: Alert): void {
+    const alert = redactSecrets(raw);
     if (this.#closed || this.#sinks.size === 0 || RANK[alert.severity] < this.#minRank) return;
     const now = Date.now();
     const last = this.#lastSent.get(alert.key);

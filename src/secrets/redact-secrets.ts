@@ -1,0 +1,49 @@
+import { type SecretScanner, secretScanner } from './detect.js';
+import { replaceSpans } from './redact-text.js';
+
+const MAX_DEPTH = 16;
+
+/**
+ * A copy of `value` with every secret the scanner finds in its strings replaced by a marker
+ * (`[REDACTED:<rule>:<hash>]`); object keys are kept. Used where data leaves Warden: audit
+ * payloads, logs, alerts, executor errors, incident reports. Returns the input itself when
+ * there is nothing to redact (the common case allocates nothing).
+ *
+ * @example
+ * redactSecrets({ body: 'aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCY0123456789' })
+ * // → { body: '[REDACTED:aws:3b1c…]' }
+ */
+export function redactSecrets<T>(value: T, scanner: SecretScanner = secretScanner(), depth = 0): T {
+  if (typeof value === 'string') {
+    const hits = scanner.scan(value);
+    return (hits.length === 0 ? value : replaceSpans(value, hits)) as T;
+  }
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((v) => {
+      const r = redactSecrets(v, scanner, depth + 1);
+      if (r !== v) changed = true;
+      return r;
+    });
+    return (changed ? out : value) as T;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
+    return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const r = redactSecrets(v, scanner, depth + 1);
+    if (r !== v) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[key] = r;
+    }
+  }
+  return (out ?? value) as T;
+}
+
+/** Whether a value holds a secret anywhere in its strings. */
+export function holdsSecret(value: unknown, scanner: SecretScanner = secretScanner(), depth = 0): boolean {
+  if (typeof value === 'string') return scanner.scan(value).length > 0;
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return false;
+  return Object.values(value).some((v) => holdsSecret(v, scanner, depth + 1));
+}
