@@ -134,14 +134,22 @@ describe('warden check: policy items', () => {
 
   test("the policy's own file is reported when an agent may overwrite it, and passes when protected", async () => {
     const writer = { w: { allow: ['fs.write', 'fs.delete'], resources: { paths: [`${dir}/**`] } } };
-    const bad = await run(policyProtected, { agents: writer, fs: { roots: [dir] } });
+    // Self-protection (on by default) covers the policy file; turned off, nothing does.
+    const bad = await run(policyProtected, {
+      agents: writer,
+      fs: { roots: [dir] },
+      selfProtection: { enabled: false },
+    });
     assert.equal(bad.status, 'fail');
     assert.match(bad.why, /warden\.yaml/);
-    const good = await run(policyProtected, {
+    const byName = await run(policyProtected, {
       agents: writer,
       fs: { roots: [dir], protectedExtra: ['warden.yaml', '*.db'] },
+      selfProtection: { enabled: false },
     });
-    assert.equal(good.status, 'pass', good.why);
+    assert.equal(byName.status, 'pass', byName.why);
+    const byDefault = await run(policyProtected, { agents: writer, fs: { roots: [dir] } });
+    assert.equal(byDefault.status, 'pass', byDefault.why);
   });
 });
 

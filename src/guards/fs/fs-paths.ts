@@ -175,9 +175,9 @@ export class FsScope {
     const all = [...policy.protected, ...policy.protectedExtra, ...self.names];
     this.protectedNames = all;
     this.absolutes = self.paths.map((pattern) => {
-      const exact = picomatch(pattern, { dot: true });
+      const exact = compileGlob(pattern);
       // A protected directory protects what is under it.
-      const under = picomatch(`${pattern.replace(/\/+$/, '')}/**`, { dot: true });
+      const under = compileGlob(`${pattern.replace(/\/+$/, '')}/**`);
       return { pattern, test: (path: string) => exact(path) || under(path) };
     });
     const single = all.filter((p) => !p.replace(/^\/+|\/+$/g, '').includes('/'));
