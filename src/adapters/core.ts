@@ -38,9 +38,10 @@ export interface AdapterOptions {
    */
   observeResults?: boolean;
   /**
-   * Output review of tool results (`secrets.review`): strings in a completed call's output come
-   * back with secrets and personal data redacted, and a result the policy denies or asks about
-   * is refused (`output.<kind>`), since no one can be asked mid-call. Default true.
+   * Output review of tool results (`secrets.review`, for the kinds `secrets.toolResults` names:
+   * secrets only by default): strings in a completed call's output come back redacted, and a
+   * result the policy denies or asks about is refused (`output.<kind>`), since no one can be
+   * asked mid-call. Default true.
    */
   reviewResults?: boolean;
 }
@@ -130,10 +131,11 @@ export async function runTool<T>(
     },
   );
   if (result.status !== 'completed') return result;
-  // Reviewed first: the model reads (and Warden observes) the redacted result.
+  // The model reads the reviewed result; Warden observes the result as the tool returned it, so
+  // argument provenance knows every value the tool's content held.
   let reviewed = result;
   if (options.reviewResults !== false) {
-    const r = reviewOutput(warden, result.output as T);
+    const r = reviewOutput(warden, result.output as T, { toolResult: true });
     if ('refused' in r) return { ...result, status: 'failed', reason: r.refused };
     reviewed = { ...result, output: r.output };
   }
@@ -143,7 +145,7 @@ export async function runTool<T>(
       agent: options.agent,
       session: options.session,
       source: `tool:${toolName}`,
-      content: resultText(reviewed.output),
+      content: resultText(result.output),
     });
     return reviewed;
   } catch (error) {
@@ -170,12 +172,16 @@ export function resultText(output: unknown): string {
  * @example
  * reviewOutput(warden, { text: 'key AKIA…' }) // → { output: { text: 'key [REDACTED:aws:…]' } }
  */
-export function reviewOutput<T>(warden: Warden, output: T): { output: T } | { refused: Reason } {
+export function reviewOutput<T>(
+  warden: Warden,
+  output: T,
+  options: { toolResult?: boolean } = {},
+): { output: T } | { refused: Reason } {
   let refused: Reason | undefined;
   const walk = (value: unknown, depth: number): unknown => {
     if (refused) return value;
     if (typeof value === 'string') {
-      const r = warden.review(value);
+      const r = warden.review(value, options);
       if (r.effect === 'deny' || r.effect === 'ask') {
         const kinds = [...new Set(r.findings.filter((f) => f.effect === r.effect).map((f) => f.kind))];
         refused = {

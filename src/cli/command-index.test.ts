@@ -25,6 +25,8 @@ test('`warden --help` lists every command as its module registers it, without lo
     (await import('./commands/run.js')).registerRun,
     (await import('./commands/sandbox.js')).registerSandbox,
     (await import('./commands/incident.js')).registerIncident,
+    (await import('./commands/redteam.js')).registerRedteam,
+    (await import('./commands/check.js')).registerCheck,
   ];
   for (const register of modules) register(full);
   assert.equal(full.commands.length, COMMANDS.length);

@@ -25,7 +25,8 @@ export const COMMANDS: readonly {
   {
     name: 'eval',
     term: 'eval [options]',
-    description: 'decide Actions (JSON lines) without side effects; one Decision per line, in order',
+    description:
+      'decide Actions (JSON lines) without side effects; one Decision per line, in order ({"observation": …} lines are learnt)',
     load: async () => (await import('./commands/eval.js')).registerEval,
   },
   {

@@ -38,6 +38,16 @@ import { runStages } from './compose.js';
 import { type AfterDecision, carryOut, refused } from './run-stages.js';
 import type { RunOptions, RunResult, WardenOptions } from './warden-options.js';
 
+/** Output review that lets every kind through (the base for tool results). */
+const ALLOW_ALL = {
+  secret: 'allow',
+  email: 'allow',
+  phone: 'allow',
+  card: 'allow',
+  iban: 'allow',
+  'national-id': 'allow',
+} as const;
+
 export type { RunOptions, RunResult, RunStatus, WardenOptions } from './warden-options.js';
 
 /**
@@ -250,8 +260,12 @@ export class Warden {
    * @example
    * warden.review('reach me at bob@example.com').text // → 'reach me at [REDACTED:email:5ff860bf1190]'
    */
-  review(text: string): ReviewResult {
-    return reviewText(text, this.policy.config.secrets.review);
+  review(text: string, options: { toolResult?: boolean } = {}): ReviewResult {
+    const { review, toolResults } = this.policy.config.secrets;
+    if (!options.toolResult || toolResults === 'all') return reviewText(text, review);
+    // A tool result: only what `secrets.toolResults` names (secrets, by default).
+    const secret = toolResults === 'secrets' ? review.secret : 'allow';
+    return reviewText(text, { ...ALLOW_ALL, secret });
   }
 
   /** The observations of `agent`'s `session`, oldest first (the session trace). */

@@ -80,15 +80,18 @@ test('kill -9 of warden mcp under load: every call the client saw succeed or ref
     store.prepare("SELECT action_id FROM audit WHERE type = 'decision'").pluck().all() as string[],
   );
   store.close();
+  // The decision is durable before the upstream call; the result record rides the next group
+  // commit (docs/benchmarks.md, MCP gateway), so a kill -9 may take the last window's results with it.
   const lost = [
-    ...seen.succeeded.filter((m) => !decisions.includes(`"${m}"`) || !results.includes(`"${m}"`)),
+    ...seen.succeeded.filter((m) => !decisions.includes(`"${m}"`)),
     ...seen.refused.filter((id) => !decided.has(id)),
   ];
+  const resultsInFlight = seen.succeeded.filter((m) => !results.includes(`"${m}"`)).length;
   assert.deepEqual(lost, [], `seed ${SEED}: calls the client saw answered but not in the audit`);
   const verified = await runCli(['audit', 'verify', '--db', db]);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   const acked = seen.succeeded.length + seen.refused.length;
   process.stdout.write(
-    `chaos mcp-kill: rounds=${ROUNDS} acked=${acked} (succeeded=${seen.succeeded.length} refused=${seen.refused.length}) found=${acked - lost.length} lost=${lost.length} verify=ok seed=${SEED}\n`,
+    `chaos mcp-kill: rounds=${ROUNDS} acked=${acked} (succeeded=${seen.succeeded.length} refused=${seen.refused.length}) found=${acked - lost.length} lost=${lost.length} results-in-last-commit=${resultsInFlight} verify=ok seed=${SEED}\n`,
   );
 });

@@ -53,6 +53,12 @@ export const SecretsPolicySchema = z
       .describe(
         'output review (`llm.output`, `warden.review`): per kind, `allow`, `redact` (default), `ask` or `deny`',
       ),
+    toolResults: z
+      .enum(['secrets', 'all', 'none'])
+      .default('secrets')
+      .describe(
+        "which of `review`'s kinds the adapters apply to tool results: `secrets` (default: secrets only, so an agent still reads the addresses, phone numbers and IBANs its work needs), `all`, or `none`",
+      ),
   })
   .strict()
   .prefault({});
