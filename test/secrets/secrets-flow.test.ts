@@ -227,3 +227,65 @@ describe('a secret seen in the session', () => {
 });
 
 export type { Action };
+
+describe('what leaves Warden: logs and the dashboard', () => {
+  test('a raw secret and a reference’s value appear in none of the decision log, the dashboard’s audit, trace and session views', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createApp } = await import('../../src/server/app.js');
+    const { TokenRegistry } = await import('../../src/server/tokens.js');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-leak-'));
+    const logFile = join(dir, 'decisions.log');
+    process.env.TEST_GH_TOKEN = 'gh-reference-value-1234567890';
+    const w = await testWarden({
+      ...policy,
+      monitoring: { enabled: true, logs: { destination: logFile }, metrics: { enabled: false } },
+    });
+    try {
+      const raw = await w.decide({
+        agent: 'bot',
+        session: 'leak-1',
+        type: 'http.request',
+        params: { url: 'https://api.example.com/', method: 'POST', body: AWS },
+      });
+      await w.run(
+        {
+          agent: 'bot',
+          session: 'leak-1',
+          type: 'http.request',
+          params: {
+            url: `http://api.local.test:${port}/x`,
+            method: 'POST',
+            headers: { authorization: 'Bearer {{secret:GH}}' },
+            body: 'hi',
+          },
+        },
+        localExecutor(),
+      );
+      const tokens = new TokenRegistry([]);
+      tokens.register('viewer-token-0123456789', { name: 'vic', role: 'viewer' });
+      const app = createApp(w, tokens);
+      const get = async (path: string) =>
+        (await app.request(path, { headers: { authorization: 'Bearer viewer-token-0123456789' } })).text();
+      const views = [
+        await get('/v1/audit?limit=100'),
+        await get('/v1/sessions/bot/leak-1'),
+        await get(`/v1/actions-trace/bot/${raw.id}`),
+        await get('/v1/overview?window=1h'),
+      ];
+      await w.close();
+      const log = readFileSync(logFile, 'utf8');
+      assert.ok(log.includes('leak-1') || log.includes('http.request'), 'the decisions were logged');
+      for (const [where, text] of [...views.map((v, i) => [`view ${i}`, v]), ['log', log]] as const) {
+        assert.ok(!text.includes('wJalrXUtnFEMI'), `${where} holds the raw secret`);
+        assert.ok(!text.includes('gh-reference-value'), `${where} holds the reference's value`);
+      }
+      assert.match(views[0] as string, /\[REDACTED:aws:[0-9a-f]{12}\]/);
+    } finally {
+      delete process.env.TEST_GH_TOKEN;
+      await w.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
