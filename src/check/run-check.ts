@@ -51,9 +51,15 @@ export async function runCheck(
     scratch: () => {
       // A probe of decisions only: the policy's monitoring is not what it is about (nor its warning).
       const monitoring = { ...ctx.policy.config.monitoring, enabled: false };
+      // It decides as the deployment would: Warden protects the deployment's SQLite file (not this
+      // scratch store's), so the scratch store names that file (`storeFileOf`).
+      const db = ctx.dbPath ?? process.env.WARDEN_DB ?? '.warden/warden.db';
+      const store = /^postgres(ql)?:/.test(db)
+        ? new MemoryStore()
+        : Object.assign(new MemoryStore(), { file: db });
       scratch ??= createWarden({
         policy: { ...ctx.policy, config: { ...ctx.policy.config, monitoring } },
-        store: new MemoryStore(),
+        store,
         sandboxAvailable: true,
         killPollMs: 60_000,
       });

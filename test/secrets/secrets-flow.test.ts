@@ -271,7 +271,7 @@ describe('what leaves Warden: logs and the dashboard', () => {
       const views = [
         await get('/v1/audit?limit=100'),
         await get('/v1/sessions/bot/leak-1'),
-        await get(`/v1/actions-trace/bot/${raw.id}`),
+        await get(`/v1/actions-trace/bot/${raw.action?.id}`),
         await get('/v1/overview?window=1h'),
       ];
       await w.close();
