@@ -55,6 +55,20 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE TABLE checkpoints (seq bigint PRIMARY KEY, record text NOT NULL);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Observations (SPEC §2b): what each session read, one JSON record per row. Agent and
+      -- session are kept as bytes: text columns cannot hold a NUL, which a session id may.
+      CREATE TABLE observations (
+        seq bigserial PRIMARY KEY,
+        agent bytea NOT NULL,
+        session bytea NOT NULL,
+        record text NOT NULL
+      );
+      CREATE INDEX observations_session ON observations (agent, session, seq);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -4,6 +4,7 @@ import { PgAuditStore } from './pg-audit.js';
 import { PgClient, type PgStoreOptions } from './pg-client.js';
 import { PgEvents } from './pg-events.js';
 import { PgKillStore } from './pg-kills.js';
+import { PgObservationStore } from './pg-observations.js';
 import { PgAlertStore, PgPinStore } from './pg-outbox.js';
 import { PgActionStore, PgApprovalStore } from './pg-records.js';
 import { PgTokenStore } from './pg-tokens.js';
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly pins: PgPinStore;
   readonly alerts: PgAlertStore;
   readonly tokens: PgTokenStore;
+  readonly observations: PgObservationStore;
 
   constructor(client: PgClient) {
     this.pg = client;
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
     this.pins = new PgPinStore(client);
     this.alerts = new PgAlertStore(client);
     this.tokens = new PgTokenStore(client, this.events);
+    this.observations = new PgObservationStore(client);
   }
 
   /** Resolves when the server answers; rejects with `store.unavailable` when it does not. */
