@@ -45,6 +45,30 @@ export function warnWhenNoAgents(policy: CompiledPolicy, file: string): void {
  * server reads — a kill written there would stop nothing. Commands that load a policy pass its
  * `audit.sync`; the others (no policy) commit with the default, `full`.
  */
+/**
+ * The store a command that loaded `policy` opens: `--db`, else `$WARDEN_DB`, else the policy's
+ * `store` section (`url` with `${VAR}` expanded, or `urlEnv`), else the embedded default. A
+ * variable the policy names that is not set is an error naming it, never a silent default.
+ */
+export function storeOf(db: string | undefined, policy: CompiledPolicy): string | undefined {
+  if (db ?? process.env.WARDEN_DB) return db ?? process.env.WARDEN_DB;
+  const { url, urlEnv } = policy.config.store;
+  if (urlEnv) {
+    const value = process.env[urlEnv];
+    if (!value)
+      throw new CliError(
+        `store.urlEnv: environment variable \`${urlEnv}\` is not set; set it to the store URL`,
+        2,
+      );
+    return value;
+  }
+  return url?.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const value = process.env[name];
+    if (value === undefined) throw new CliError(`store.url: environment variable \`${name}\` is not set`, 2);
+    return value;
+  });
+}
+
 export async function openStore(
   db: string | undefined,
   options: { mustExist?: boolean; sync?: AuditSync } = {},

@@ -150,6 +150,20 @@ export const PolicySchema = z
       })
       .strict()
       .prefault({}),
+    store: z
+      .object({
+        url: z.string().min(1).optional().describe(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${VAR}` syntax is what it documents
+          'the store `warden serve` and `warden mcp` open when neither `--db` nor `$WARDEN_DB` names one: a SQLite file or `postgres://…` (`${VAR}` is replaced by the environment variable, so a password stays out of the file)',
+        ),
+        urlEnv: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('name of an environment variable holding the store URL'),
+      })
+      .strict()
+      .prefault({}),
     mcp: McpSectionSchema.prefault({}),
     fs: FsPolicySchema,
     sql: SqlPolicySchema,

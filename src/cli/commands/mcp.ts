@@ -9,7 +9,7 @@ import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
 import { Upstream } from '../../mcp/upstream.js';
 import { createWarden, type Warden } from '../../pipeline/warden.js';
 import type { Store, ToolPin } from '../../store/store.js';
-import { CliError, loadPolicyOrExit, openStore, printJson, warnWhenNoAgents } from '../common.js';
+import { CliError, loadPolicyOrExit, openStore, printJson, storeOf, warnWhenNoAgents } from '../common.js';
 
 interface McpOptions {
   policy?: string;
@@ -95,7 +95,7 @@ export function registerMcp(program: Command): void {
       let store: Store | undefined;
       let warden: Warden;
       try {
-        store = await openStore(opts.db, { sync: policy.config.audit.sync });
+        store = await openStore(storeOf(opts.db, policy), { sync: policy.config.audit.sync });
         warden = await createWarden({ policy, store });
       } catch (error) {
         await Promise.allSettled([upstream.close(), store?.close()]);

@@ -9,7 +9,14 @@ import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
 import { startCheckpoints } from '../../store/checkpoints.js';
-import { CliError, DEFAULT_TOKENS, loadPolicyOrExit, openStore, warnWhenNoAgents } from '../common.js';
+import {
+  CliError,
+  DEFAULT_TOKENS,
+  loadPolicyOrExit,
+  openStore,
+  storeOf,
+  warnWhenNoAgents,
+} from '../common.js';
 import { readKey } from './audit-checkpoints.js';
 
 interface ServeOptions {
@@ -90,7 +97,7 @@ export function registerServe(program: Command): void {
         }
       }
       const tokens = loadTokens(opts.tokens);
-      const store = await openStore(opts.db, { sync: policy.config.audit.sync });
+      const store = await openStore(storeOf(opts.db, policy), { sync: policy.config.audit.sync });
       let warden: Awaited<ReturnType<typeof createWarden>>;
       try {
         warden = await createWarden({ policy, store, channels: [new LogChannel()] });
