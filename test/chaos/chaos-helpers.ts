@@ -1,4 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
@@ -184,4 +186,27 @@ export async function verifyChain(file: string): Promise<string[]> {
   } finally {
     await store.close();
   }
+}
+
+/** A bearer token the scenario's server knows. */
+export interface ChaosToken {
+  name: string;
+  role: 'agent' | 'approver' | 'viewer' | 'admin';
+  agent?: string;
+  token: string;
+}
+
+/**
+ * Writes the policy every scenario serves (agent `bot` may read and delete under `/data`, then
+ * `more` YAML sections) and a tokens file, in `dir`; returns their paths.
+ */
+export function chaosFiles(dir: string, tokens: ChaosToken[], more = ''): { policy: string; tokens: string } {
+  const policy = join(dir, 'warden.yaml');
+  writeFileSync(
+    policy,
+    `agents:\n  bot:\n    allow: [fs.read, fs.delete]\n    resources: { paths: ["/data/**"] }\n${more}`,
+  );
+  const file = join(dir, 'tokens.json');
+  writeFileSync(file, JSON.stringify({ tokens }));
+  return { policy, tokens: file };
 }

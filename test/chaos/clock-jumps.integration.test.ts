@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { api, checkStore, kill9, newAcked, type Served, serve, sleep, verifyChain } from './chaos-helpers.js';
+import {
+  api,
+  chaosFiles,
+  checkStore,
+  kill9,
+  newAcked,
+  type Served,
+  serve,
+  sleep,
+  verifyChain,
+} from './chaos-helpers.js';
 
 const tmp = tempDir('warden-chaos-clock-');
 const servers: Served[] = [];
@@ -20,21 +30,14 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 test('when the wall clock jumps back and forward, rate windows, approval expiry, audit order and action ids stay right, and the chain verifies', async () => {
-  const policy = join(tmp.dir, 'warden.yaml');
-  writeFileSync(
-    policy,
-    'agents:\n  bot:\n    allow: [fs.read, fs.delete]\n    resources: { paths: ["/data/**"] }\nlimits:\n  rate:\n    - match: { type: fs.read }\n      windows: { 1m: 5 }\napprovals:\n  timeout: 10m\n',
-  );
-  const tokens = join(tmp.dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({
-      tokens: [
-        { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
-        { name: 'alice', role: 'approver', token: ALICE },
-        { name: 'vic', role: 'viewer', token: VIEWER },
-      ],
-    }),
+  const { policy, tokens } = chaosFiles(
+    tmp.dir,
+    [
+      { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
+      { name: 'alice', role: 'approver', token: ALICE },
+      { name: 'vic', role: 'viewer', token: VIEWER },
+    ],
+    'limits:\n  rate:\n    - match: { type: fs.read }\n      windows: { 1m: 5 }\napprovals:\n  timeout: 10m\n',
   );
   const offsetFile = join(tmp.dir, 'clock-offset');
   const jump = async (ms: number) => {

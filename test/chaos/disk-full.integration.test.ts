@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/cli.js';
-import { api, checkStore, kill9, newAcked, type Served, serve, verifyChain } from './chaos-helpers.js';
+import {
+  api,
+  chaosFiles,
+  checkStore,
+  kill9,
+  newAcked,
+  type Served,
+  serve,
+  verifyChain,
+} from './chaos-helpers.js';
 
 const tmp = tempDir('warden-chaos-disk-');
 const mnt = join(tmp.dir, 'small');
@@ -50,16 +59,9 @@ test('with the store’s disk full, decisions deny saying so and nothing acknowl
       `the disk-full scenario needs a small tmpfs: run the tests as root (or with CAP_SYS_ADMIN) so \`mount -t tmpfs -o size=${SIZE} tmpfs DIR\` works; it failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`,
     );
   }
-  const policy = join(tmp.dir, 'warden.yaml');
-  writeFileSync(
-    policy,
-    'agents:\n  bot:\n    allow: [fs.read, fs.delete]\n    resources: { paths: ["/data/**"] }\n',
-  );
-  const tokens = join(tmp.dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({ tokens: [{ name: 'bot', role: 'agent', agent: 'bot', token: AGENT }] }),
-  );
+  const { policy, tokens } = chaosFiles(tmp.dir, [
+    { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
+  ]);
   const db = join(mnt, 'warden.db');
   const args = ['--policy', policy, '--db', db, '--tokens', tokens];
   let server = await serve(args);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import {
   type Acked,
   api,
+  chaosFiles,
   checkStore,
   kill9,
   newAcked,
@@ -71,20 +71,13 @@ async function client(url: string, random: () => number, tag: string, acked: Ack
 }
 
 test('kill -9 of warden serve under load loses no acknowledged decision, leaves no orphaned request, and the chain verifies', async () => {
-  const policy = join(tmp.dir, 'warden.yaml');
-  writeFileSync(
-    policy,
-    'agents:\n  bot:\n    allow: [fs.read, fs.delete]\n    resources: { paths: ["/data/**"] }\napprovals:\n  timeout: 10m\n',
-  );
-  const tokens = join(tmp.dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({
-      tokens: [
-        { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
-        { name: 'vic', role: 'viewer', token: VIEWER },
-      ],
-    }),
+  const { policy, tokens } = chaosFiles(
+    tmp.dir,
+    [
+      { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
+      { name: 'vic', role: 'viewer', token: VIEWER },
+    ],
+    'approvals:\n  timeout: 10m\n',
   );
   const db = join(tmp.dir, 'warden.db');
   const args = ['--policy', policy, '--db', db, '--tokens', tokens];

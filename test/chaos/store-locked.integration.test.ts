@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers/cli.js';
-import { api, checkStore, kill9, newAcked, type Served, serve, verifyChain } from './chaos-helpers.js';
+import {
+  api,
+  chaosFiles,
+  checkStore,
+  kill9,
+  newAcked,
+  type Served,
+  serve,
+  verifyChain,
+} from './chaos-helpers.js';
 
 const tmp = tempDir('warden-chaos-lock-');
 const servers: Served[] = [];
@@ -17,20 +25,13 @@ const AGENT = 'chaos-agent-token-0123456789abcdef';
 const ALICE = 'chaos-alice-token-0123456789abcdef';
 
 test('while another process holds the store locked, decisions deny with a reason naming the store (no hang, no 500), and service resumes when it lets go', async () => {
-  const policy = join(tmp.dir, 'warden.yaml');
-  writeFileSync(
-    policy,
-    'agents:\n  bot:\n    allow: [fs.read, fs.delete]\n    resources: { paths: ["/data/**"] }\napprovals:\n  timeout: 10m\n',
-  );
-  const tokens = join(tmp.dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({
-      tokens: [
-        { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
-        { name: 'alice', role: 'approver', token: ALICE },
-      ],
-    }),
+  const { policy, tokens } = chaosFiles(
+    tmp.dir,
+    [
+      { name: 'bot', role: 'agent', agent: 'bot', token: AGENT },
+      { name: 'alice', role: 'approver', token: ALICE },
+    ],
+    'approvals:\n  timeout: 10m\n',
   );
   const db = join(tmp.dir, 'warden.db');
   const server = await serve(['--policy', policy, '--db', db, '--tokens', tokens]);
