@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { AuditLog } from '../../audit/audit-log.js';
-import { serveToolCallsDirectly, toolCallsCheckedHere } from '../../mcp/direct-calls.js';
-import { McpGateway } from '../../mcp/gateway.js';
-import { PinError, ToolPins } from '../../mcp/pins.js';
-import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
+import type { ToolPins } from '../../mcp/pins.js';
 import { Upstream } from '../../mcp/upstream.js';
-import { createWarden, type Warden } from '../../pipeline/warden.js';
-import type { Store, ToolPin } from '../../store/store.js';
+import type { ToolPin } from '../../store/store.js';
 import { CliError, loadPolicyOrExit, openStore, printJson, storeOf, warnWhenNoAgents } from '../common.js';
+
+// INVARIANT: this module imports only what the gateway needs before the upstream server starts
+// (the policy and the upstream's client); the store, the pipeline and the MCP server side load in
+// `mcp-serve.ts`, while the server starts.
 
 interface McpOptions {
   policy?: string;
@@ -90,52 +88,18 @@ export function registerMcp(program: Command): void {
         tools: configured?.tools ?? {},
       });
 
-      // The server starts while Warden opens its store and assembles the pipeline (~100 ms here).
+      const db = storeOf(opts.db, policy);
+
+      // The server starts first; Warden's store, pipeline and MCP server side load meanwhile.
       upstream.prepare();
-      let store: Store | undefined;
-      let warden: Warden;
+      let serve: typeof import('./mcp-serve.js');
       try {
-        store = await openStore(storeOf(opts.db, policy), { sync: policy.config.audit.sync });
-        warden = await createWarden({ policy, store });
+        serve = await import('./mcp-serve.js');
       } catch (error) {
-        await Promise.allSettled([upstream.close(), store?.close()]);
+        await upstream.close().catch(() => undefined);
         throw error;
       }
-      const pins = new ToolPins(store, warden.audit, policy.config.mcp.pinning);
-      const gateway = new McpGateway({ warden, upstreams: [upstream], pins, namespaced: false });
-      const shutdown = async () => {
-        await gateway.close();
-        await warden.close();
-        await store.close();
-      };
-      try {
-        await gateway.start();
-      } catch (error) {
-        await shutdown();
-        throw new CliError((error as Error).message, 1);
-      }
-      const session = opts.session ?? `mcp-${randomBytes(6).toString('hex')}`;
-      const server = gateway.serverFor(agent, { elicitation: true, session });
-      const observe = upstream.onTools;
-      upstream.onTools = async (tools) => {
-        await observe?.(tools);
-        await server.sendToolListChanged().catch(() => undefined);
-      };
-      const transport = new StdioLinesServerTransport({ checkedByReceiver: toolCallsCheckedHere });
-      let closing = false;
-      const stop = () => {
-        if (closing) return;
-        closing = true;
-        void shutdown().finally(() => process.exit(0));
-      };
-      transport.onclose = stop;
-      process.stdin.once('end', stop);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await server.connect(transport);
-      serveToolCallsDirectly(transport, (params, extra) =>
-        gateway.serveCall(server, agent, params, extra, { elicitation: true, session }),
-      );
+      await serve.serveGateway({ upstream, policy, agent, db, session: opts.session });
     });
 
   const pins = mcp
@@ -189,6 +153,7 @@ export function registerMcp(program: Command): void {
         opts: { digest?: string; as?: string; db?: string; json?: boolean },
       ) => {
         const by = opts.as ?? `cli:${process.env.USER ?? userInfo().username}`;
+        const { PinError } = await import('../../mcp/pins.js');
         const pin = await withPins(opts.db, (p) => p.approve(server, tool, by, opts.digest)).catch(
           (error: unknown) => {
             if (error instanceof PinError) throw new CliError(`${error.code}: ${error.message}`, 1);
@@ -202,6 +167,10 @@ export function registerMcp(program: Command): void {
 }
 
 async function withPins<T>(db: string | undefined, fn: (pins: ToolPins) => Promise<T>): Promise<T> {
+  const [{ AuditLog }, { ToolPins }] = await Promise.all([
+    import('../../audit/audit-log.js'),
+    import('../../mcp/pins.js'),
+  ]);
   const store = await openStore(db, { mustExist: true });
   const audit = new AuditLog(store.audit);
   try {
