@@ -1,13 +1,14 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { ToolPins } from '../../mcp/pins.js';
-import { Upstream } from '../../mcp/upstream.js';
 import type { ToolPin } from '../../store/store.js';
-import { CliError, loadPolicyOrExit, openStore, printJson, storeOf, warnWhenNoAgents } from '../common.js';
+import { CliError } from '../cli-error.js';
+import { prestartServer, type StartedServer, sameStart, stopStarted } from './mcp-prestart.js';
 
-// INVARIANT: this module imports only what the gateway needs before the upstream server starts
-// (the policy and the upstream's client); the store, the pipeline and the MCP server side load in
-// `mcp-serve.ts`, while the server starts.
+// INVARIANT: this module loads nothing heavy: `warden mcp` starts its upstream server from the
+// policy file as written (`mcp-prestart.ts`), then loads the policy checker, the upstream's client
+// and the common helpers, then (`mcp-serve.ts`) the store, the pipeline and the MCP server side,
+// all while the server starts.
 
 interface McpOptions {
   policy?: string;
@@ -50,56 +51,13 @@ export function registerMcp(program: Command): void {
     )
     .action(async (command: string[], opts: McpOptions) => {
       if (!opts.policy) throw new CliError('no policy: pass --policy FILE');
-      const policy = loadPolicyOrExit(opts.policy);
-      warnWhenNoAgents(policy, opts.policy);
-      const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
-      if (!agent) {
-        throw new CliError(
-          `which agent do the calls act for? pass --agent NAME (the policy has ${policy.agents.size} agents)`,
-        );
-      }
-      if (!policy.agents.has(agent)) {
-        throw new CliError(`agent \`${agent}\` is not in the policy ${opts.policy}: add it under \`agents\``);
-      }
-      const servers = policy.config.mcp.servers;
-      const name = opts.server ?? onlyOne(Object.keys(servers)) ?? 'upstream';
-      if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
-        throw new CliError(`--server \`${name}\`: expected lowercase letters, digits, \`-\` and \`_\``);
-      }
-      const configured = servers[name];
-      if (opts.preset && opts.preset !== 'filesystem' && opts.preset !== 'none') {
-        throw new CliError(`--preset \`${opts.preset}\`: expected \`filesystem\` or \`none\``);
-      }
-      const spec =
-        command.length > 0
-          ? { command: command[0] as string, args: command.slice(1), env: configured?.env ?? {} }
-          : configured?.command || configured?.url
-            ? { ...configured }
-            : undefined;
-      if (!spec) {
-        throw new CliError(
-          'no upstream server: put its command after `--` (e.g. `warden mcp --policy p.yaml -- npx some-mcp-server`) or name one in `mcp.servers`',
-        );
-      }
-      const upstream = new Upstream({
-        ...spec,
-        name,
-        preset: opts.preset ?? configured?.preset ?? 'none',
-        tools: configured?.tools ?? {},
-      });
-
-      const db = storeOf(opts.db, policy);
-
-      // The server starts first; Warden's store, pipeline and MCP server side load meanwhile.
-      upstream.prepare();
-      let serve: typeof import('./mcp-serve.js');
+      const started = await prestartServer(opts.policy, opts.server, command);
       try {
-        serve = await import('./mcp-serve.js');
+        await gateway(command, { ...opts, policy: opts.policy }, started);
       } catch (error) {
-        await upstream.close().catch(() => undefined);
+        stopStarted(started);
         throw error;
       }
-      await serve.serveGateway({ upstream, policy, agent, db, session: opts.session });
     });
 
   const pins = mcp
@@ -116,7 +74,7 @@ export function registerMcp(program: Command): void {
     .option('--json', 'print as JSON (with the definitions)')
     .action(async (opts: { server?: string; db?: string; json?: boolean }) => {
       const list = await withPins(opts.db, (p) => p.list(opts.server));
-      if (opts.json) printJson({ pins: list });
+      if (opts.json) await printJson({ pins: list });
       else
         process.stdout.write(list.length === 0 ? 'no tools pinned\n' : `${list.map(pinLine).join('\n')}\n`);
     });
@@ -134,7 +92,7 @@ export function registerMcp(program: Command): void {
           `no tool \`${tool}\` of server \`${server}\` has been seen; see \`warden mcp pins list\``,
           1,
         );
-      printJson(pin);
+      await printJson(pin);
     });
   pins
     .command('approve <server> <tool>')
@@ -160,10 +118,79 @@ export function registerMcp(program: Command): void {
             throw error;
           },
         );
-        if (opts.json) printJson({ pin });
+        if (opts.json) await printJson({ pin });
         else process.stdout.write(`${pinLine(pin)}\n`);
       },
     );
+}
+
+/** `warden mcp`: checks the options and the policy, adopts (or starts) the server, then serves. */
+async function gateway(
+  command: string[],
+  opts: McpOptions & { policy: string },
+  started: StartedServer | undefined,
+): Promise<void> {
+  const [{ loadPolicyOrExit, storeOf, warnWhenNoAgents }, { Upstream }, { getDefaultEnvironment }] =
+    await Promise.all([
+      import('../common.js'),
+      import('../../mcp/upstream.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+    ]);
+  const policy = loadPolicyOrExit(opts.policy);
+  warnWhenNoAgents(policy, opts.policy);
+  const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
+  if (!agent) {
+    throw new CliError(
+      `which agent do the calls act for? pass --agent NAME (the policy has ${policy.agents.size} agents)`,
+    );
+  }
+  if (!policy.agents.has(agent)) {
+    throw new CliError(`agent \`${agent}\` is not in the policy ${opts.policy}: add it under \`agents\``);
+  }
+  const servers = policy.config.mcp.servers;
+  const name = opts.server ?? onlyOne(Object.keys(servers)) ?? 'upstream';
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw new CliError(`--server \`${name}\`: expected lowercase letters, digits, \`-\` and \`_\``);
+  }
+  const configured = servers[name];
+  if (opts.preset && opts.preset !== 'filesystem' && opts.preset !== 'none') {
+    throw new CliError(`--preset \`${opts.preset}\`: expected \`filesystem\` or \`none\``);
+  }
+  const spec =
+    command.length > 0
+      ? { command: command[0] as string, args: command.slice(1), env: configured?.env ?? {} }
+      : configured?.command || configured?.url
+        ? { ...configured }
+        : undefined;
+  if (!spec) {
+    throw new CliError(
+      'no upstream server: put its command after `--` (e.g. `warden mcp --policy p.yaml -- npx some-mcp-server`) or name one in `mcp.servers`',
+    );
+  }
+  const db = storeOf(opts.db, policy);
+  // The server started from the file as written is used only if the checked policy starts the same.
+  const adopt =
+    started &&
+    !('url' in spec && spec.url) &&
+    sameStart(started, { ...spec, env: { ...getDefaultEnvironment(), ...spec.env } });
+  if (!adopt) stopStarted(started);
+  const upstream = new Upstream({
+    ...spec,
+    name,
+    preset: opts.preset ?? configured?.preset ?? 'none',
+    tools: configured?.tools ?? {},
+    ...(adopt ? { started: started.child } : {}),
+  });
+  // Started (or adopted) now; Warden's store, pipeline and MCP server side load meanwhile.
+  upstream.prepare();
+  let serve: typeof import('./mcp-serve.js');
+  try {
+    serve = await import('./mcp-serve.js');
+  } catch (error) {
+    await upstream.close().catch(() => undefined);
+    throw error;
+  }
+  await serve.serveGateway({ upstream, policy, agent, db, session: opts.session });
 }
 
 async function withPins<T>(db: string | undefined, fn: (pins: ToolPins) => Promise<T>): Promise<T> {
@@ -171,6 +198,7 @@ async function withPins<T>(db: string | undefined, fn: (pins: ToolPins) => Promi
     import('../../audit/audit-log.js'),
     import('../../mcp/pins.js'),
   ]);
+  const { openStore } = await import('../common.js');
   const store = await openStore(db, { mustExist: true });
   const audit = new AuditLog(store.audit);
   try {
@@ -186,6 +214,10 @@ function pinLine(pin: ToolPin): string {
   const approved = pin.approved ? `${pin.approved.digest.slice(0, 16)} by ${pin.approved.by}` : '-';
   const waiting = pin.pending ? `  waiting ${pin.pending.digest}` : '';
   return `${pin.server.padEnd(12)} ${pin.tool.padEnd(28)} ${state.padEnd(9)} ${approved}${waiting}`;
+}
+
+async function printJson(value: unknown): Promise<void> {
+  (await import('../common.js')).printJson(value);
 }
 
 function onlyOne(names: string[]): string | undefined {
