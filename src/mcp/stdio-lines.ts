@@ -152,6 +152,8 @@ export interface StdioLinesServerParameters {
   env?: Record<string, string>;
   cwd?: string;
   stderr?: 'inherit' | 'ignore';
+  /** The server already started (by `warden mcp`, before loading Warden), with these parameters: adopted, not spawned. */
+  started?: ChildProcess;
 }
 
 /**
@@ -176,21 +178,27 @@ export class StdioLinesClientTransport extends LineTransport {
   start(): Promise<void> {
     if (this.#process) return Promise.reject(new Error('StdioLinesClientTransport already started'));
     return new Promise((resolve, reject) => {
-      const child = spawn(this.#params.command, [...(this.#params.args ?? [])], {
-        env: this.#params.env ?? {},
-        stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
-        shell: false,
-        ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
-      });
+      const started = this.#params.started;
+      const child =
+        started ??
+        spawn(this.#params.command, [...(this.#params.args ?? [])], {
+          env: this.#params.env ?? {},
+          stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
+          shell: false,
+          ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
+        });
       this.#process = child;
       child.on('error', (error) => {
         reject(error);
         this.onerror?.(error);
       });
-      child.on('spawn', () => {
+      const attach = () => {
         this.attach(child.stdout as Readable, child.stdin as Writable);
         resolve();
-      });
+      };
+      if (started)
+        attach(); // already spawned: its 'spawn' event is past
+      else child.on('spawn', attach);
       child.on('close', () => {
         if (this.#process === child) this.#process = undefined;
         this.onclose?.();

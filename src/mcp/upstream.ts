@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -28,6 +29,8 @@ export interface UpstreamSpec {
   tools?: Record<string, ToolAction | ToolAction[]>;
   /** A transport of your own instead of `command`/`url` (e.g. an in-process server); made anew per connection. */
   transport?: () => Transport;
+  /** The `command` already started with exactly these args, env and cwd: the first connection adopts it. */
+  started?: ChildProcess;
 }
 
 /** A tool as the gateway knows it: the upstream definition and its pinned digest. */
@@ -229,6 +232,8 @@ class DirectCalls {
   }
 }
 
+const adopted = new WeakSet<ChildProcess>();
+
 /** The connection to `spec`'s server; the Streamable HTTP client (and its packages) loads only for a `url`. */
 async function transportFor(spec: UpstreamSpec): Promise<Transport> {
   if (spec.transport) return spec.transport();
@@ -243,8 +248,12 @@ async function transportFor(spec: UpstreamSpec): Promise<Transport> {
   if (!spec.command) {
     throw new Error(`MCP server \`${spec.name}\` has neither \`command\` nor \`url\`: give it one`);
   }
+  // Adopted once: a server started again (after it exited) is a new process.
+  const started = spec.started && !adopted.has(spec.started) ? spec.started : undefined;
+  if (started) adopted.add(started);
   return new StdioLinesClientTransport(
     {
+      ...(started ? { started } : {}),
       command: spec.command,
       args: [...(spec.args ?? [])],
       // A minimal environment (the SDK's safe defaults) plus what the policy names: the gateway's
