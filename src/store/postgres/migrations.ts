@@ -69,6 +69,52 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX observations_session ON observations (agent, session, seq);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- One round trip per audit commit (SPEC §8): the caller hashes its batch from the head it
+      -- last saw and sends the rows as they will be stored. Under the head's row lock, a head
+      -- that is still the expected one takes the rows as sent (fast path); a head another server
+      -- moved meanwhile gets the batch re-linked here, from the real head: each payload is the
+      -- same bytes with the seq digits at seq_at replaced (composePayload writes "seq":N at one
+      -- place), and hash_n = sha256(hash_{n-1} || payload_n), the rule every store follows.
+      -- Returns the first seq, and the hashes when they are not the ones sent (null otherwise).
+      CREATE FUNCTION audit_append(
+        expected_seq bigint, expected_hash bytea, hashes bytea[], payloads bytea[], seq_at int[],
+        types text[], agents text[], action_ids text[],
+        OUT first_seq bigint, OUT relinked bytea[]
+      ) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        head_seq bigint;
+        head_hash bytea;
+        n int := cardinality(payloads);
+        h bytea;
+        p bytea;
+        digits int;
+      BEGIN
+        SELECT seq, hash INTO head_seq, head_hash FROM audit_head FOR UPDATE;
+        IF head_seq <> expected_seq OR head_hash <> expected_hash THEN
+          h := head_hash;
+          FOR i IN 1..n LOOP
+            p := payloads[i];
+            digits := length((expected_seq + i)::text);
+            p := substring(p FROM 1 FOR seq_at[i]) || convert_to((head_seq + i)::text, 'UTF8')
+              || substring(p FROM seq_at[i] + digits + 1);
+            h := sha256(h || p);
+            payloads[i] := p;
+            hashes[i] := h;
+          END LOOP;
+          relinked := hashes;
+        END IF;
+        INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+          SELECT head_seq + r.o, r.h, r.p, r.t, r.a, r.i
+          FROM unnest(hashes, payloads, types, agents, action_ids) WITH ORDINALITY AS r(h, p, t, a, i, o);
+        UPDATE audit_head SET seq = head_seq + n, hash = hashes[n];
+        first_seq := head_seq + 1;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
