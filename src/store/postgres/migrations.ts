@@ -73,43 +73,54 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 3,
     sql: `
       -- One round trip per audit commit (SPEC §8): the caller hashes its batch from the head it
-      -- last saw and sends the rows as they will be stored. Under the head's row lock, a head
-      -- that is still the expected one takes the rows as sent (fast path); a head another server
-      -- moved meanwhile gets the batch re-linked here, from the real head: each payload is the
-      -- same bytes with the seq digits at seq_at replaced (composePayload writes "seq":N at one
-      -- place), and hash_n = sha256(hash_{n-1} || payload_n), the rule every store follows.
-      -- Returns the first seq, and the hashes when they are not the ones sent (null otherwise).
+      -- last saw and sends the rows as they will be stored, packed: every hash in one bytea (32
+      -- bytes each), every payload in another (row i at offs[i], lens[i] bytes long), so no row
+      -- goes through bytea[] text escaping. Under the head's row lock, a head that is still the
+      -- expected one takes the rows as sent (fast path); a head another server moved meanwhile
+      -- gets the batch re-linked here, from the real head: each payload is the same bytes with
+      -- the seq digits at offset seq_at replaced (composePayload writes "seq":N at one place),
+      -- and hash_n = sha256(hash_{n-1} || payload_n), the rule every store follows.
+      -- Returns the first seq, and the hashes (packed) when they are not the ones sent, else null.
       CREATE FUNCTION audit_append(
-        expected_seq bigint, expected_hash bytea, hashes bytea[], payloads bytea[], seq_at int[],
-        types text[], agents text[], action_ids text[],
-        OUT first_seq bigint, OUT relinked bytea[]
+        expected_seq bigint, expected_hash bytea, hashes bytea, payloads bytea, offs int[],
+        lens int[], seq_at int[], types text[], agents text[], action_ids text[],
+        OUT first_seq bigint, OUT relinked bytea
       ) LANGUAGE plpgsql AS $fn$
       DECLARE
         head_seq bigint;
         head_hash bytea;
-        n int := cardinality(payloads);
+        n int := cardinality(offs);
         h bytea;
         p bytea;
         digits int;
+        ps bytea[];
+        hs bytea[];
       BEGIN
         SELECT seq, hash INTO head_seq, head_hash FROM audit_head FOR UPDATE;
-        IF head_seq <> expected_seq OR head_hash <> expected_hash THEN
+        IF head_seq = expected_seq AND head_hash = expected_hash THEN
+          INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+            SELECT head_seq + r.o, substring(hashes FROM r.o::int * 32 - 31 FOR 32),
+                   substring(payloads FROM r.off + 1 FOR r.len), r.t, r.a, r.i
+            FROM unnest(offs, lens, types, agents, action_ids) WITH ORDINALITY AS r(off, len, t, a, i, o);
+          UPDATE audit_head SET seq = head_seq + n, hash = substring(hashes FROM n * 32 - 31 FOR 32);
+        ELSE
           h := head_hash;
+          relinked := ''::bytea;
           FOR i IN 1..n LOOP
-            p := payloads[i];
             digits := length((expected_seq + i)::text);
-            p := substring(p FROM 1 FOR seq_at[i]) || convert_to((head_seq + i)::text, 'UTF8')
-              || substring(p FROM seq_at[i] + digits + 1);
+            p := substring(payloads FROM offs[i] + 1 FOR seq_at[i])
+              || convert_to((head_seq + i)::text, 'UTF8')
+              || substring(payloads FROM offs[i] + seq_at[i] + digits + 1 FOR lens[i] - seq_at[i] - digits);
             h := sha256(h || p);
-            payloads[i] := p;
-            hashes[i] := h;
+            ps[i] := p;
+            hs[i] := h;
+            relinked := relinked || h;
           END LOOP;
-          relinked := hashes;
+          INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+            SELECT head_seq + r.o, r.h, r.p, r.t, r.a, r.i
+            FROM unnest(hs, ps, types, agents, action_ids) WITH ORDINALITY AS r(h, p, t, a, i, o);
+          UPDATE audit_head SET seq = head_seq + n, hash = h;
         END IF;
-        INSERT INTO audit (seq, hash, payload, type, agent, action_id)
-          SELECT head_seq + r.o, r.h, r.p, r.t, r.a, r.i
-          FROM unnest(hashes, payloads, types, agents, action_ids) WITH ORDINALITY AS r(h, p, t, a, i, o);
-        UPDATE audit_head SET seq = head_seq + n, hash = hashes[n];
         first_seq := head_seq + 1;
       END
       $fn$;

@@ -96,22 +96,28 @@ export class PgAuditStore implements AuditStore {
     const expected = this.#head;
     let seq = expected.seq;
     let prev = expected.hash;
+    const hashes: Buffer[] = [];
+    const payloads: Buffer[] = [];
     const rows = {
-      hashes: [] as Buffer[],
-      payloads: [] as Buffer[],
+      offs: [] as number[],
+      lens: [] as number[],
       seqAt: [] as number[],
       types: [] as string[],
       agents: [] as (string | null)[],
       actionIds: [] as (string | null)[],
     };
     const ts: string[] = [];
+    let off = 0;
     for (const q of batch) {
       for (const entry of q.prepared) {
         seq++;
         const payload = payloadOf(entry, seq, q.now);
         prev = linkHash(prev, payload);
-        rows.hashes.push(prev);
-        rows.payloads.push(payload);
+        hashes.push(prev);
+        payloads.push(payload);
+        rows.offs.push(off);
+        rows.lens.push(payload.length);
+        off += payload.length;
         rows.seqAt.push(payload.lastIndexOf(SEQ_KEY) + SEQ_KEY.length);
         // PostgreSQL text cannot hold NUL: the query columns get U+FFFD instead (the payload,
         // which is hashed, keeps the entry exactly), so one odd name cannot fail its batch.
@@ -121,13 +127,16 @@ export class PgAuditStore implements AuditStore {
         ts.push(entry.ts ?? q.now);
       }
     }
-    const [result] = await this.#pg.query<{ first_seq: string; relinked: Buffer[] | null }>(
-      'SELECT first_seq, relinked FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8)',
+    // Packed into two bytea parameters, sent as raw bytes: bytea[] would be hex-escaped text both ways.
+    const [result] = await this.#pg.query<{ first_seq: string; relinked: Buffer | null }>(
+      'SELECT first_seq, relinked FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
       [
         expected.seq,
         expected.hash,
-        rows.hashes,
-        rows.payloads,
+        Buffer.concat(hashes),
+        Buffer.concat(payloads, off),
+        rows.offs,
+        rows.lens,
         rows.seqAt,
         rows.types,
         rows.agents,
@@ -136,10 +145,13 @@ export class PgAuditStore implements AuditStore {
     );
     if (!result) throw new Error('audit_append() returned no row');
     const first = Number(result.first_seq);
-    const hashes = result.relinked ?? rows.hashes;
-    const last = hashes.at(-1) as Buffer;
-    this.#head = { seq: first + hashes.length - 1, hash: last };
-    return hashes.map((hash, i) => ({ seq: first + i, ts: ts[i] as string, hash: hash.toString('hex') }));
+    const relinked = result.relinked;
+    const hashAt = relinked
+      ? (i: number) => relinked.subarray(i * 32, i * 32 + 32)
+      : (i: number) => hashes[i] as Buffer;
+    const appended = ts.map((at, i) => ({ seq: first + i, ts: at, hash: hashAt(i).toString('hex') }));
+    this.#head = { seq: first + ts.length - 1, hash: Buffer.from(hashAt(ts.length - 1)) };
+    return appended;
   }
 
   async query(query: AuditQuery): Promise<AuditRecord[]> {
