@@ -17,10 +17,10 @@ import { type BenchRow, percentile, rate } from './report.js';
  * processes (as a fleet runs), beside, in the same run: a bare batched `INSERT` of distinct
  * decision-sized rows in the audit's own statement shape (the goal's baseline), the old bare
  * `INSERT` of one constant payload, and `decide()` on the memory store (the pipeline's own CPU
- * ceiling, no database). Then the chain append alone, three appenders, with the store's
- * one-round-trip function against the designs it replaced (compare-and-set with retry, and a
- * three-round-trip transaction); and how long a kill takes from one store's commit to the
- * watchers of two others (LISTEN/NOTIFY).
+ * ceiling, no database). Then the chain append alone, with one and three appenders, the store's
+ * one-round-trip function against the designs it was measured against (compare-and-set with
+ * retry, and the transaction holding the lock for three round trips it replaced); and how long a
+ * kill takes from one store's commit to the watchers of two others (LISTEN/NOTIFY).
  */
 
 const PG_URL =
@@ -28,7 +28,7 @@ const PG_URL =
   process.env.WARDEN_TEST_PG_URL ??
   'postgres://postgres@127.0.0.1:5432/test';
 const DECISIONS = Number(process.env.BENCH_FLEET_DECISIONS ?? 20_000);
-const APPENDS = Number(process.env.BENCH_FLEET_APPENDS ?? 30_000);
+const APPENDS = Number(process.env.BENCH_FLEET_APPENDS ?? 15_000);
 const KILLS = Number(process.env.BENCH_FLEET_KILLS ?? 100);
 /** Schemas are named `<prefix>_<pid>_…` and dropped at the end; a prefix keeps parallel runs apart. */
 const PREFIX = process.env.BENCH_FLEET_SCHEMA_PREFIX ?? 'bench';
@@ -51,8 +51,8 @@ export async function benchFleet(): Promise<BenchRow[]> {
     const one = await decideRate(() => openPostgresStore({ url: PG_URL, schema: oneSchema }), 1);
     log(`decide() on PostgreSQL, 1 Warden: ${fmt(one)}/s`);
     const payloadBytes = await averagePayload(admin, oneSchema);
-    const bare = await bareInsert(admin, `${run}_bare`, payloadBytes, schemas);
-    log(`bare batched INSERT, distinct ${payloadBytes}-byte rows: ${fmt(bare)} rows/s`);
+    const bareBefore = await bareInsert(admin, `${run}_bare1`, payloadBytes, schemas);
+    log(`bare batched INSERT, distinct ${payloadBytes}-byte rows: ${fmt(bareBefore)} rows/s`);
     const constant = await bareConstantInsert(admin, `${run}_const`, schemas);
     log(`bare batched INSERT, constant payload: ${fmt(constant)} rows/s`);
     const threeSchema = `${run}_three`;
@@ -63,20 +63,18 @@ export async function benchFleet(): Promise<BenchRow[]> {
     schemas.push(procSchema);
     const procs = await decideInProcesses(procSchema, 3);
     log(`decide() on PostgreSQL, 3 Wardens in 3 processes: ${fmt(procs)}/s`);
-    const appendRows: BenchRow[] = [];
-    for (const appenders of [1, 3]) {
-      for (const strategy of ['function', 'cas', 'transaction'] as const) {
-        const schema = `${run}_append_${strategy}_${appenders}`;
-        schemas.push(schema);
-        const { perSecond, retries } = await appendRate(schema, strategy, appenders);
-        const metric = `chain append only, ${appenders} appender${appenders > 1 ? 's' : ''}, ${STRATEGY[strategy]}${strategy === 'cas' ? ` (${retries} retries)` : ''}`;
-        log(`${metric}: ${fmt(perSecond)} rows/s`);
-        appendRows.push({ scenario: 'fleet', metric, value: perSecond, unit: 'rows/s' });
-      }
-    }
+    // Measured again after the decide() rows: the baseline is the mean of both, so a change in
+    // the machine's load during the run moves the figures and their baseline alike.
+    const bareAfter = await bareInsert(admin, `${run}_bare2`, payloadBytes, schemas);
+    log(`bare batched INSERT, distinct ${payloadBytes}-byte rows, again: ${fmt(bareAfter)} rows/s`);
+    const bare = (bareBefore + bareAfter) / 2;
+    const appendRows = await appendStrategies(run, schemas);
     const kills = await killPropagation(`${run}_kill`, schemas);
     log(`kill propagation p50 ${kills.p50.toFixed(1)} ms, p99 ${kills.p99.toFixed(1)} ms`);
-    const baseline = { name: `bare batched INSERT, distinct ${payloadBytes}-byte rows, rows/s`, value: bare };
+    const baseline = {
+      name: `bare batched INSERT, distinct ${payloadBytes}-byte rows (mean of 2), rows/s`,
+      value: bare,
+    };
     const goal = (metric: string, value: number): BenchRow => ({
       scenario: 'fleet',
       metric,
@@ -281,7 +279,38 @@ async function decideInProcesses(schema: string, servers: number): Promise<numbe
   }
 }
 
+/**
+ * The chain append alone, each strategy with 1 and with 3 appenders, in interleaved rounds (the
+ * median of 3 is reported), so that a change in the machine's load favours none of them.
+ */
+async function appendStrategies(run: string, schemas: string[]): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const appenders of [1, 3]) {
+    const rates: Record<Strategy, number[]> = { function: [], cas: [], transaction: [] };
+    const retries: Record<Strategy, number> = { function: 0, cas: 0, transaction: 0 };
+    for (let round = 0; round < 3; round++) {
+      for (const strategy of STRATEGIES) {
+        const schema = `${run}_append_${strategy}_${appenders}_${round}`;
+        schemas.push(schema);
+        const result = await appendRate(schema, strategy, appenders);
+        rates[strategy].push(result.perSecond);
+        retries[strategy] += result.retries;
+      }
+    }
+    for (const strategy of STRATEGIES) {
+      const median = [...rates[strategy]].sort((a, b) => a - b)[1] as number;
+      const extra =
+        strategy === 'cas' ? ` (${retries.cas} retries in ${3 * Math.ceil(APPENDS / BATCH)} commits)` : '';
+      const metric = `chain append only, ${appenders} appender${appenders > 1 ? 's' : ''}, ${STRATEGY[strategy]}${extra}`;
+      log(`${metric}: ${rates[strategy].map(fmt).join(', ')} rows/s`);
+      rows.push({ scenario: 'fleet', metric, value: median, unit: 'rows/s' });
+    }
+  }
+  return rows;
+}
+
 type Strategy = 'function' | 'cas' | 'transaction';
+const STRATEGIES: readonly Strategy[] = ['function', 'cas', 'transaction'];
 const STRATEGY: Record<Strategy, string> = {
   function: 'audit_append() (1 round trip)',
   cas: 'compare-and-set',
