@@ -61,6 +61,9 @@ export class PgAuditStore implements AuditStore {
     try {
       // Everything is checked and encoded before anything is queued: a bad entry fails its batch alone.
       prepared = entries.map(prepareEntry);
+      // Flattens each canonical JSON string now, while young: composed at commit time, after the
+      // batch waited through scavenges, the same flattening cost several times more (cpu-prof).
+      for (const p of prepared) Buffer.byteLength(p.data);
     } catch (error) {
       return Promise.reject(error);
     }
