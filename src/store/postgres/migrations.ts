@@ -126,6 +126,47 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       $fn$;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- The dashboard's rollups of the audit (pg-insights.ts), as the SQLite store's migration 6:
+      -- filled from rolled_up onward when read, so appends pay nothing. Text columns hold the
+      -- query columns' spelling (NUL as U+FFFD).
+      CREATE TABLE audit_rollup_state (one boolean PRIMARY KEY DEFAULT true CHECK (one), rolled_up bigint NOT NULL);
+      INSERT INTO audit_rollup_state (rolled_up) VALUES (0);
+      CREATE TABLE audit_minutes (
+        minute text NOT NULL,
+        agent text NOT NULL,
+        allow bigint NOT NULL DEFAULT 0,
+        ask bigint NOT NULL DEFAULT 0,
+        deny bigint NOT NULL DEFAULT 0,
+        usd double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, agent)
+      );
+      CREATE TABLE audit_reasons (
+        minute text NOT NULL,
+        effect text NOT NULL,
+        code text NOT NULL,
+        n bigint NOT NULL,
+        message text NOT NULL,
+        last_seq bigint NOT NULL,
+        PRIMARY KEY (minute, effect, code)
+      );
+      CREATE TABLE audit_action_facts (
+        agent text NOT NULL,
+        action_id text NOT NULL,
+        session text,
+        estimate double precision,
+        PRIMARY KEY (agent, action_id)
+      );
+      CREATE TABLE audit_session_records (
+        agent text NOT NULL,
+        session text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (agent, session, seq)
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
