@@ -97,3 +97,28 @@ test('a batch re-linked from a head another server moved stores the bytes and ha
   assert.equal((await a.audit.verify()).ok, true);
   await Promise.all([a.close(), b.close()]);
 });
+
+test('a connection dropped between two statements of a transaction fails it as unavailable, and the process goes on', async () => {
+  const [store] = await openMany(1);
+  if (!store) throw new Error('store did not open');
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await assert.rejects(
+      store.pg.transaction(async (tx) => {
+        const [row] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [row?.pid]);
+        // The drop arrives while no statement is running on the connection.
+        await new Promise((r) => setTimeout(r, 300));
+        await tx.query('SELECT 1');
+      }),
+      (error: Error & { code?: string }) => error.code === 'store.unavailable',
+    );
+    // The pool replaces the connection: the store still appends.
+    const [record] = await store.audit.append([{ type: 't', data: {} }]);
+    assert.equal(record?.seq, 1);
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+});
