@@ -12,6 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
+import { type LineSender, withId } from './raw-lines.js';
 import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
 
@@ -123,11 +124,18 @@ export class Upstream {
 
   /**
    * The upstream's result, unchanged (no output validation or defaults applied). Sent on the
-   * client's transport directly, not through `Client.request`: see {@link DirectCalls}.
+   * client's transport directly, not through `Client.request`: see {@link DirectCalls}. With
+   * `request` (the client's own `tools/call` line and id, asking for these same `params`) and a
+   * stdio upstream, those bytes are forwarded with an id of the gateway's instead of re-encoded;
+   * {@link upstreamLine} then gives the answer's bytes.
    */
-  async callTool(params: CallToolRequest['params'], signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(
+    params: CallToolRequest['params'],
+    signal?: AbortSignal,
+    request?: RawRequest,
+  ): Promise<CallToolResult> {
     if (!this.#calls) throw new Error(`MCP server \`${this.name}\` is not connected`);
-    return (await this.#calls.request('tools/call', params, signal)) as CallToolResult;
+    return (await this.#calls.request('tools/call', params, signal, request)) as CallToolResult;
   }
 
   async close(): Promise<void> {
@@ -136,6 +144,25 @@ export class Upstream {
 }
 
 const DIRECT_ID_PREFIX = 'warden-';
+
+/** A client's request as it arrived: its JSON line and its id. */
+export interface RawRequest {
+  line: string;
+  id: string | number;
+}
+
+/** The answer line each result came in (with the gateway's id in it), for results read off a stdio upstream. */
+const answerLines = new WeakMap<object, RawRequest>();
+
+/**
+ * The upstream's answer to a {@link Upstream.callTool} as the JSON line it came in, its id
+ * changed to `id`; undefined when `result` is not such an answer, as it came (a result the
+ * gateway changed, or refused, is re-encoded by whoever sends it).
+ */
+export function upstreamLine(result: object, id: string | number): string | undefined {
+  const answer = answerLines.get(result);
+  return answer && withId(answer.line, answer.id, id);
+}
 
 /** A response to one of {@link DirectCalls}' requests: taken, and checked, by it alone. */
 const isDirectResponse: CheckedByReceiver = (m) =>
@@ -150,6 +177,7 @@ const isDirectResponse: CheckedByReceiver = (m) =>
  */
 class DirectCalls {
   readonly #transport: Transport;
+  readonly #lines: LineSender | undefined;
   readonly #server: string;
   readonly #pending = new Map<
     string,
@@ -162,33 +190,45 @@ class DirectCalls {
     this.#server = server;
     const client = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      if (!isDirectResponse(message as Record<string, unknown>)) {
-        client?.(message, extra);
-        return;
-      }
-      const m = message as { id: string; result?: unknown; error?: unknown };
-      const pending = this.#pending.get(m.id);
-      if (!pending) return; // a late answer to a call already cancelled: nothing waits for it
-      this.#pending.delete(m.id);
-      const error = m.error as Partial<JSONRPCError['error']> | undefined;
-      if (error !== undefined) {
-        const code = typeof error?.code === 'number' ? error.code : ErrorCode.InternalError;
-        const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
-        pending.reject(new McpError(code, text, error?.data));
-      } else if (m.result !== null && typeof m.result === 'object' && !Array.isArray(m.result)) {
-        pending.resolve(m.result);
-      } else {
-        pending.reject(
-          new McpError(
-            ErrorCode.InvalidRequest,
-            `MCP server \`${this.#server}\` answered with a malformed response (no result object or error)`,
-          ),
-        );
-      }
+      if (isDirectResponse(message as Record<string, unknown>)) this.#answer(message);
+      else client?.(message, extra);
     };
+    // A stdio upstream hands over the line too: the answer can go back downstream as it came.
+    if (transport instanceof StdioLinesClientTransport) {
+      this.#lines = transport;
+      transport.onrawmessage = (message, line) => {
+        if (!isDirectResponse(message)) return false;
+        this.#answer(message, line);
+        return true;
+      };
+    }
   }
 
-  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+  /** Settles the call `message` answers (everything else on the connection goes to the SDK client). */
+  #answer(message: unknown, line?: string): void {
+    const m = message as { id: string; result?: unknown; error?: unknown };
+    const pending = this.#pending.get(m.id);
+    if (!pending) return; // a late answer to a call already cancelled: nothing waits for it
+    this.#pending.delete(m.id);
+    const error = m.error as Partial<JSONRPCError['error']> | undefined;
+    if (error !== undefined) {
+      const code = typeof error?.code === 'number' ? error.code : ErrorCode.InternalError;
+      const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
+      pending.reject(new McpError(code, text, error?.data));
+    } else if (m.result !== null && typeof m.result === 'object' && !Array.isArray(m.result)) {
+      if (line !== undefined) answerLines.set(m.result, { line, id: m.id });
+      pending.resolve(m.result);
+    } else {
+      pending.reject(
+        new McpError(
+          ErrorCode.InvalidRequest,
+          `MCP server \`${this.#server}\` answered with a malformed response (no result object or error)`,
+        ),
+      );
+    }
+  }
+
+  request(method: string, params: unknown, signal?: AbortSignal, raw?: RawRequest): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
     return new Promise((resolve, reject) => {
@@ -210,11 +250,14 @@ class DirectCalls {
           fn(value);
         };
       this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      this.#transport
-        .send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
-        .catch((error: Error) => {
-          if (this.#pending.delete(id)) settle(reject)(error);
-        });
+      // The client's bytes with this call's id, when the line allows it; else the message re-encoded.
+      const line = raw && this.#lines ? withId(raw.line, raw.id, id) : undefined;
+      (line === undefined
+        ? this.#transport.send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
+        : (this.#lines as LineSender).sendLine(line)
+      ).catch((error: Error) => {
+        if (this.#pending.delete(id)) settle(reject)(error);
+      });
     });
   }
 
