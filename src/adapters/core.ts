@@ -203,7 +203,9 @@ export function reviewOutput<T>(
     let out: Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(value)) {
       const r = walk(v, depth + 1);
-      if (r !== v) (out ??= { ...value })[k] = r;
+      if (r === v) continue;
+      out ??= { ...value };
+      out[k] = r;
     }
     return out ?? value;
   };

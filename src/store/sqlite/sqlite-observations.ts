@@ -2,13 +2,31 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { ObservationRecord } from '../../contract/observation.js';
 import type { ObservationStore } from '../store.js';
 
-/** Observations (SPEC §2b) in the `observations` table, one JSON record per row, by session. */
+interface Queued {
+  record: Omit<ObservationRecord, 'seq'>;
+  resolve: (stored: ObservationRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Observations (SPEC §2b) in the `observations` table, one JSON record per row, by session.
+ * Appends made in one turn of the event loop share one transaction (one commit, so one fsync
+ * under `audit.sync: full`): a gateway with many calls in flight learns their results together.
+ */
 export class SqliteObservationStore implements ObservationStore {
   readonly #insert: Statement;
   readonly #list: Statement;
+  readonly #insertAll: (batch: readonly Queued[]) => number[];
+  #queue: Queued[] = [];
+  #scheduled = false;
 
   constructor(db: Database) {
     this.#insert = db.prepare('INSERT INTO observations (agent, session, record) VALUES (?, ?, ?)');
+    this.#insertAll = db.transaction((batch: readonly Queued[]) =>
+      batch.map(({ record }) =>
+        Number(this.#insert.run(record.agent, record.session, JSON.stringify(record)).lastInsertRowid),
+      ),
+    );
     this.#list = db
       .prepare(
         'SELECT seq, record FROM observations WHERE agent = ? AND session = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -16,10 +34,35 @@ export class SqliteObservationStore implements ObservationStore {
       .raw();
   }
 
-  async append(record: ObservationRecord): Promise<ObservationRecord> {
+  /** Resolves once the record is committed, with its sequence number; a failed commit rejects every append in it. */
+  append(record: ObservationRecord): Promise<ObservationRecord> {
     const { seq: _ignored, ...rest } = record;
-    const info = this.#insert.run(record.agent, record.session, JSON.stringify(rest));
-    return { ...rest, seq: Number(info.lastInsertRowid) };
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record: rest, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => this.#commit());
+    });
+  }
+
+  /** Commits the appends still waiting for their turn now (the store calls it before closing). */
+  flush(): void {
+    if (this.#queue.length > 0) this.#commit();
+  }
+
+  #commit(): void {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#scheduled = false;
+    let seqs: number[];
+    try {
+      seqs = this.#insertAll(batch);
+    } catch (error) {
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    for (const [i, q] of batch.entries()) q.resolve({ ...q.record, seq: seqs[i] as number });
   }
 
   async list(

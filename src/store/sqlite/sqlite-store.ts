@@ -93,6 +93,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.kills.stopAll();
     await this.audit.close();
+    if (this.#db.open) this.observations.flush();
     if (this.#db.open) this.#db.close();
   }
 }
