@@ -8,7 +8,7 @@ import {
 import type { CallExtra } from './gateway.js';
 import { isLineSender } from './raw-lines.js';
 import { type CheckedByReceiver, StdioLinesServerTransport } from './stdio-lines.js';
-import { upstreamLine } from './upstream.js';
+import { upstreamLine } from './upstream-calls.js';
 
 type Handler = (params: CallToolRequest['params'], extra: CallExtra) => Promise<CallToolResult>;
 

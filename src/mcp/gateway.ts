@@ -14,7 +14,8 @@ import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
 import type { PinState, ToolPins } from './pins.js';
 import { actionsFor, type MappedAction, typesOf } from './tool-mapping.js';
-import type { RawRequest, Upstream, UpstreamTool } from './upstream.js';
+import type { Upstream, UpstreamTool } from './upstream.js';
+import type { RawRequest } from './upstream-calls.js';
 
 /** Between a server's name and its tool's in aggregated tool names: `files__read_file`. */
 export const NAMESPACE_SEPARATOR = '__';
