@@ -225,3 +225,81 @@ test('a fast-path call the client cancels is cancelled upstream and never answer
     'the aborted call has its result on record',
   );
 });
+
+test('calls arriving together share one decision commit, and none goes upstream before it is durable', async () => {
+  const store = new MemoryStore();
+  const batches: string[][] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const append = store.audit.append.bind(store.audit);
+  store.audit.append = async (entries) => {
+    batches.push(entries.map((e) => e.type));
+    // Decisions of tool calls wait here until the test has looked at the upstream.
+    if (entries.some((e) => e.type === 'decision')) await gate;
+    return append(entries);
+  };
+  const own = await createWarden({
+    policy: policyFromObject({ agents: { bot: { allow: ['mcp.raw.echo'] } } }),
+    store,
+  });
+  const upstream = new Upstream({
+    name: 'raw',
+    command: process.execPath,
+    args: [RAW_SERVER],
+    env: { RAW_LOG: log },
+  });
+  const grouped = new McpGateway({
+    warden: own,
+    upstreams: [upstream],
+    pins: new ToolPins(own.store, own.audit, 'trust-on-first-use'),
+    namespaced: false,
+  });
+  try {
+    await grouped.start();
+    const server = grouped.serverFor('bot');
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const transport = new StdioLinesServerTransport({
+      stdin,
+      stdout,
+      checkedByReceiver: (m) => m.method === 'tools/call',
+    });
+    await server.connect(transport);
+    serveToolCallsDirectly(transport, (params, extra) => grouped.serveCall(server, 'bot', params, extra));
+    const answered = new Promise<void>((resolve) => {
+      let n = 0;
+      stdout.on('data', (chunk: Buffer) => {
+        n += chunk.toString().split('\n').filter(Boolean).length;
+        if (n === 8) resolve();
+      });
+    });
+    const calls = Array.from(
+      { length: 8 },
+      (_, i) =>
+        `{"method":"tools/call","params":{"name":"echo","arguments":{"message":"together-${i}"}},"jsonrpc":"2.0","id":${i + 1}}\n`,
+    );
+    stdin.write(calls.join(''));
+    while (!batches.some((b) => b.includes('decision')))
+      await new Promise((resolve) => setImmediate(resolve));
+    // The upstream answers in order: once it has answered this listing, it has read every line before it.
+    await grouped.listTools('bot');
+    assert.equal(
+      upstreamSaw().filter((s) => /^together-/.test(s.message.params?.arguments?.message ?? '')).length,
+      0,
+    );
+    release();
+    await answered;
+    const decisions = batches.filter((b) => b.includes('decision'));
+    assert.deepEqual(decisions[0], Array(8).fill('decision'), 'the eight decisions in one commit');
+    assert.equal(
+      upstreamSaw().filter((s) => /^together-/.test(s.message.params?.arguments?.message ?? '')).length,
+      8,
+    );
+  } finally {
+    release();
+    await grouped.close();
+    await own.close();
+  }
+});
