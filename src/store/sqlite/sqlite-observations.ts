@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ObservationRecord } from '../../contract/observation.js';
 import type { ObservationStore } from '../store.js';
+import type { AuditWriterThread } from './audit-writer.js';
 
 interface Queued {
   record: Omit<ObservationRecord, 'seq'>;
@@ -20,7 +21,11 @@ export class SqliteObservationStore implements ObservationStore {
   #queue: Queued[] = [];
   #scheduled = false;
 
-  constructor(db: Database) {
+  readonly #writer: AuditWriterThread | undefined;
+
+  /** `writer`: the audit writer thread, where commits are fsync'd off the event loop (`sync: full`). */
+  constructor(db: Database, writer?: AuditWriterThread) {
+    this.#writer = writer;
     this.#insert = db.prepare('INSERT INTO observations (agent, session, record) VALUES (?, ?, ?)');
     this.#insertAll = db.transaction((batch: readonly Queued[]) =>
       batch.map(({ record }) =>
@@ -41,20 +46,35 @@ export class SqliteObservationStore implements ObservationStore {
       this.#queue.push({ record: rest, resolve, reject });
       if (this.#scheduled) return;
       this.#scheduled = true;
-      setImmediate(() => this.#commit());
+      setImmediate(() => void this.#commit());
     });
   }
 
   /** Commits the appends still waiting for their turn now (the store calls it before closing). */
-  flush(): void {
-    if (this.#queue.length > 0) this.#commit();
+  async flush(): Promise<void> {
+    if (this.#queue.length > 0) await this.#commit();
   }
 
-  #commit(): void {
+  async #commit(): Promise<void> {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
     this.#scheduled = false;
+    if (this.#writer) {
+      // Off the event loop: with `sync: full` the commit's fsync would otherwise block every call.
+      const rows = batch.map(({ record }) => ({
+        agent: record.agent,
+        session: record.session,
+        record: JSON.stringify(record),
+      }));
+      try {
+        const seqs = await this.#writer.observe(rows);
+        for (const [i, q] of batch.entries()) q.resolve({ ...q.record, seq: seqs[i] as number });
+      } catch (error) {
+        for (const q of batch) q.reject(error);
+      }
+      return;
+    }
     let seqs: number[];
     try {
       seqs = this.#insertAll(batch);

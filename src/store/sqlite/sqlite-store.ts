@@ -82,7 +82,7 @@ export class SqliteStore implements Store {
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
     this.insights = new SqliteInsights(db);
-    this.observations = new SqliteObservationStore(db);
+    this.observations = new SqliteObservationStore(db, this.audit.writer);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
@@ -92,8 +92,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.kills.stopAll();
+    if (this.#db.open) await this.observations.flush();
     await this.audit.close();
-    if (this.#db.open) this.observations.flush();
     if (this.#db.open) this.#db.close();
   }
 }
