@@ -19,8 +19,8 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process holding the lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
   /**
-   * `thread`: audit appends run on a writer thread beside the event loop, so the event loop
-   * keeps working during each fsync. `inline`: on the calling thread (blocks the event loop
+   * `thread`: audit appends (and observations) run on a writer thread beside the event loop, so
+   * the event loop keeps working during each fsync. `inline`: on the calling thread (blocks the event loop
    * during each commit). Default: `thread` with `sync: 'full'`; `inline` with `sync: 'normal'`,
    * whose commits do not fsync (a few tens of µs), less than the two thread hops would cost.
    */
