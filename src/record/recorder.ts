@@ -29,10 +29,13 @@ export class Recorder {
     return performance.now();
   }
 
-  /** Appends durably; a Reason when the record could not be written (the caller fails closed). */
-  async append(entry: AuditEntry): Promise<Reason | undefined> {
+  /**
+   * Appends durably; a Reason when the record could not be written (the caller fails closed).
+   * `later`: the entry rides the next commit made for another record (see `AuditLog.appendLater`).
+   */
+  async append(entry: AuditEntry, when: 'now' | 'later' = 'now'): Promise<Reason | undefined> {
     try {
-      await this.audit.append(entry);
+      await (when === 'later' ? this.audit.appendLater(entry) : this.audit.append(entry));
       return undefined;
     } catch (error) {
       this.onCrash({ name: 'record' }, error);

@@ -38,6 +38,10 @@ const MIN_ENTROPY = 3.5;
 /** Where a token ends: the rule's range may stop short of the value (secretlint's AWS rule does). */
 const DELIMITER = /[\s"'&,;<>(){}[\]`]/;
 
+/** The clean-text memo of {@link SecretScanner}: texts up to this long, this many at most (≤ 4 MB). */
+const MEMO_MAX_CHARS = 1024;
+const MEMO_MAX_ENTRIES = 4096;
+
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
 /** Bits of Shannon entropy per character of `s`. */
@@ -69,9 +73,17 @@ function looksRandom(value: string): boolean {
  */
 export class SecretScanner {
   private readonly rules = new SecretlintRules();
+  /**
+   * Short texts already scanned and found clean. Audit entries repeat the same descriptions,
+   * reasons, names and sessions on every action, and each entry is scanned before it is stored:
+   * remembering them takes the scanner off the gateway's hot path. Bounded; cleared when full.
+   */
+  readonly #clean = new Set<string>();
 
   scan(text: string): SecretHit[] {
     if (text.length < 8) return [];
+    const remember = text.length <= MEMO_MAX_CHARS;
+    if (remember && this.#clean.has(text)) return [];
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {
@@ -85,7 +97,12 @@ export class SecretScanner {
       const end = (m.index ?? 0) + m[0].length;
       hits.push({ rule: 'entropy', detail: 'high-entropy', start: end - value.length, end });
     }
-    return merge(text, hits);
+    const found = merge(text, hits);
+    if (remember && found.length === 0) {
+      if (this.#clean.size >= MEMO_MAX_ENTRIES) this.#clean.clear();
+      this.#clean.add(text);
+    }
+    return found;
   }
 
   /** Whether `text` holds any secret: the same rules, for callers that need only a yes or no. */
