@@ -9,11 +9,11 @@ import {
   StoreNotFoundError,
 } from '../store.js';
 import { type PgClient, type Tx, UNIQUE_VIOLATION } from './pg-client.js';
-import { PgEvents } from './pg-events.js';
+import { PgEvents, payloadOf } from './pg-events.js';
 
 const parse = <T>(rows: { record: string }[]): T[] => rows.map((r) => JSON.parse(r.record) as T);
 
-/** Approval requests in the `approvals` table; a change notifies every server on the schema. */
+/** Approval requests in the `approvals` table; a change notifies every server on the schema (`approvals:<id>`). */
 export class PgApprovalStore implements ApprovalStore {
   readonly #pg: PgClient;
 
@@ -40,7 +40,7 @@ export class PgApprovalStore implements ApprovalStore {
       }
       throw error;
     }
-    await tx.query(PgEvents.notify, [this.#pg.channel, 'approvals']);
+    await tx.query(PgEvents.notify, [this.#pg.channel, payloadOf('approvals', record.id)]);
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
@@ -78,7 +78,7 @@ export class PgApprovalStore implements ApprovalStore {
         next.createdAt,
         JSON.stringify(next),
       ]);
-      await tx.query(PgEvents.notify, [this.#pg.channel, 'approvals']);
+      await tx.query(PgEvents.notify, [this.#pg.channel, payloadOf('approvals', id)]);
       return next;
     });
   }

@@ -22,6 +22,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly pg: PgClient;
   readonly events: PgEvents;
+  readonly changes: PgEvents;
   readonly audit: PgAuditStore;
   readonly kills: PgKillStore;
   readonly approvals: PgApprovalStore;
@@ -34,6 +35,7 @@ export class PostgresStore implements Store {
   constructor(client: PgClient) {
     this.pg = client;
     this.events = new PgEvents(client);
+    this.changes = this.events;
     this.audit = new PgAuditStore(client);
     this.kills = new PgKillStore(client, this.events);
     this.approvals = new PgApprovalStore(client);
