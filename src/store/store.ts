@@ -4,6 +4,7 @@ import type { Decision } from '../contract/decision.js';
 import { WardenError } from '../contract/errors.js';
 import type { ObservationRecord } from '../contract/observation.js';
 import type { AuditStore } from '../contract/records.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { AuditInsights } from './insights.js';
 
 export type {
@@ -14,6 +15,7 @@ export type {
   VerifyProblem,
   VerifyResult,
 } from '../contract/records.js';
+export { CHANGE_FEED_FALLBACK_MS, type ChangeFeed, type ChangeTopic } from './change-feed.js';
 export type { AuditAggregates, AuditInsights, InsightsWindow, SessionSummary } from './insights.js';
 
 /**
@@ -51,32 +53,6 @@ export interface Store {
    */
   ping?(): Promise<void>;
   close(): Promise<void>;
-}
-
-// ---------------------------------------------------------------- change feed
-
-/** What a {@link ChangeFeed} announces: kills and revives, overrides, approvals, audit records (live events), tokens. */
-export type ChangeTopic = 'kills' | 'overrides' | 'approvals' | 'events' | 'tokens';
-
-/**
- * How long a follower that hears the change feed waits between its own reads: the feed wakes it
- * at once, this read only covers a notification lost on a connection that has not noticed it dropped.
- */
-export const CHANGE_FEED_FALLBACK_MS = 2000;
-
-/**
- * Changes announced to every process sharing the store, this one included. Notifications are
- * not stored: one sent while a listener's connection was down is lost, so after a reconnect every
- * listener is called with `reconnected` true and re-reads what it follows.
- */
-export interface ChangeFeed {
-  /**
-   * Calls `listener(false, detail)` on each change of `topic` (`detail`: what changed, e.g. the
-   * approval id, when the announcer said), `listener(true)` after a reconnect. Returns a function that stops it.
-   */
-  on(topic: ChangeTopic, listener: (reconnected: boolean, detail?: string) => void): () => void;
-  /** Announces a change of `topic` that is already durable. */
-  notify(topic: ChangeTopic, detail?: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- observations (SPEC §2b)
