@@ -220,6 +220,7 @@ test('pins: listed for readers, approved by admins only', async () => {
       ['echo', 'trust-on-first-use'],
       ['exit', 'trust-on-first-use'],
       ['greet', 'trust-on-first-use'],
+      ['sleep', 'trust-on-first-use'],
       ['transfer', 'trust-on-first-use'],
     ],
   );
