@@ -11,6 +11,7 @@ import { slowExecutor } from '../../src/testing/index.js';
 // Two Wardens on one PostgreSQL schema, as two servers would be. Their polls are set to a minute,
 // so whatever reaches one from the other within the test came through LISTEN/NOTIFY.
 const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.WARDEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const run = `h_pgprop_${process.pid}_${Date.now().toString(36)}`;
 const schemas: string[] = [];
 const opened: { warden: Warden; store: PostgresStore }[] = [];
@@ -28,17 +29,25 @@ const policy = policyFromObject({
   ],
 });
 
-/** Two Wardens ("servers") on a new schema. */
-async function pair(name: string): Promise<[Warden, Warden]> {
-  const schema = `${run}_${name}`;
+type Feed = 'LISTEN/NOTIFY' | 'Redis pub/sub';
+
+/** Two Wardens ("servers") on a new schema, told of changes through `feed`. */
+async function pair(name: string, feed: Feed): Promise<[Warden, Warden]> {
+  const schema = `${run}_${name}_${feed === 'Redis pub/sub' ? 'redis' : 'pg'}`;
   schemas.push(schema);
   const made: Warden[] = [];
   for (let i = 0; i < 2; i++) {
-    const store = await openPostgresStore({ url: PG_URL, schema });
+    const store = await openPostgresStore({
+      url: PG_URL,
+      schema,
+      ...(feed === 'Redis pub/sub' ? { changes: REDIS_URL } : {}),
+    });
     const warden = await createWarden({ policy, store, killPollMs: MINUTE, approvalSweepMs: MINUTE });
     opened.push({ warden, store });
     made.push(warden);
   }
+  // Subscribed before anything is announced.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   return made as [Warden, Warden];
 }
 
@@ -74,89 +83,95 @@ function until<T>(take: () => T | undefined): { seen: Promise<T>; poke: () => vo
   return { seen, poke };
 }
 
-test('a vote cast through another server wakes the run() waiting for it at once, not at its next poll', {
-  timeout: 20_000,
-}, async () => {
-  const [a, b] = await pair('vote');
-  const requested = deferred<ApprovalRecord>();
-  const outcome = a.run({ agent: 'worker', type: 'job.pay', params: { amount: 5 } }, async () => 'paid', {
-    onApprovalRequested: (approval: ApprovalRecord) => requested.resolve(approval),
-  });
-  const approvalId = (await requested.promise).id;
-  // A waiter that only a notification can wake within the test: its fallback read is a minute away.
-  const woken = a.approvals.nextChange(approvalId, MINUTE);
-  await b.approvals.vote({
-    id: approvalId,
-    approver: 'alice',
-    role: 'approver',
-    vote: 'approve',
-    channel: 'api',
-  });
-  await woken;
-  const result = await outcome;
-  assert.equal(result.status, 'completed');
-  assert.equal(result.output, 'paid');
-});
-
-test('an override made through one server holds on the other at once', { timeout: 20_000 }, async () => {
-  const [a, b] = await pair('override');
-  const revoked = until(() => a.overrides.revoked('worker'));
-  const stop = setInterval(revoked.poke, 5);
-  await b.overrides.change('worker', 'revoke', 'oncall', 'incident 7');
-  const state = await revoked.seen;
-  clearInterval(stop);
-  assert.equal(state.by, 'oncall');
-  const decided = await a.check({ agent: 'worker', type: 'job.run', params: {} });
-  assert.equal(decided.effect, 'deny');
-});
-
-test("another server's audit records reach this server's live event stream at once", {
-  timeout: 20_000,
-}, async () => {
-  const [a, b] = await pair('events');
-  const follower = new AuditFollower(a, { pollMs: MINUTE });
-  const got: AuditRecord[] = [];
-  const seen = until(() => got.find((r) => r.type === 'decision' && r.agent === 'other'));
-  const unsubscribe = follower.subscribe({
-    audit: (record) => {
-      got.push(record);
-      seen.poke();
-    },
-    approval: () => undefined,
-  });
-  try {
-    // The follower's first read sets where it starts; records after it must come through the feed.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await b.decide({ agent: 'other', type: 'job.run', params: { through: 'b' } });
-    const record = await seen.seen;
-    assert.deepEqual(record.data.action && (record.data.action as { params?: unknown }).params, {
-      through: 'b',
+for (const feed of ['LISTEN/NOTIFY', 'Redis pub/sub'] as const) {
+  test(`${feed}: a vote cast through another server wakes the run() waiting for it at once, not at its next poll`, {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = await pair('vote', feed);
+    const requested = deferred<ApprovalRecord>();
+    const outcome = a.run({ agent: 'worker', type: 'job.pay', params: { amount: 5 } }, async () => 'paid', {
+      onApprovalRequested: (approval: ApprovalRecord) => requested.resolve(approval),
     });
-  } finally {
-    unsubscribe();
-  }
-});
-
-test('a kill through one server aborts the agent’s action executing on the other, recorded as aborted by the kill', {
-  timeout: 20_000,
-}, async () => {
-  const [a, b] = await pair('kill');
-  const started = deferred<void>();
-  const running = a.run({ agent: 'worker', type: 'job.run', params: {} }, (action, context) => {
-    started.resolve(undefined);
-    return slowExecutor(10 * MINUTE)(action, context);
+    const approvalId = (await requested.promise).id;
+    // A waiter that only a notification can wake within the test: its fallback read is a minute away.
+    const woken = a.approvals.nextChange(approvalId, MINUTE);
+    await b.approvals.vote({
+      id: approvalId,
+      approver: 'alice',
+      role: 'approver',
+      vote: 'approve',
+      channel: 'api',
+    });
+    await woken;
+    const result = await outcome;
+    assert.equal(result.status, 'completed');
+    assert.equal(result.output, 'paid');
   });
-  const bystander = a.run({ agent: 'other', type: 'job.run', params: {} }, async () => 'unharmed');
-  await started.promise;
-  await b.kills.kill('worker', 'oncall', 'runaway');
-  const killedAt = performance.now();
-  const result = await running;
-  process.stdout.write(`# kill through B → abort on A: ${(performance.now() - killedAt).toFixed(1)} ms\n`);
-  assert.equal(result.status, 'aborted');
-  assert.equal(result.reason?.code, 'killswitch.agent-killed');
-  assert.equal((await bystander).status, 'completed');
-  await a.audit.flush();
-  const [recorded] = await b.store.audit.query({ type: 'result', agent: 'worker' });
-  assert.equal(recorded?.data.status, 'aborted');
-  assert.equal((recorded?.data.reason as { code?: string } | undefined)?.code, 'killswitch.agent-killed');
-});
+
+  test(`${feed}: an override made through one server holds on the other at once`, {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = await pair('override', feed);
+    const revoked = until(() => a.overrides.revoked('worker'));
+    const stop = setInterval(revoked.poke, 5);
+    await b.overrides.change('worker', 'revoke', 'oncall', 'incident 7');
+    const state = await revoked.seen;
+    clearInterval(stop);
+    assert.equal(state.by, 'oncall');
+    const decided = await a.check({ agent: 'worker', type: 'job.run', params: {} });
+    assert.equal(decided.effect, 'deny');
+  });
+
+  test(`${feed}: another server's audit records reach this server's live event stream at once`, {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = await pair('events', feed);
+    const follower = new AuditFollower(a, { pollMs: MINUTE });
+    const got: AuditRecord[] = [];
+    const seen = until(() => got.find((r) => r.type === 'decision' && r.agent === 'other'));
+    const unsubscribe = follower.subscribe({
+      audit: (record) => {
+        got.push(record);
+        seen.poke();
+      },
+      approval: () => undefined,
+    });
+    try {
+      // The follower's first read sets where it starts; records after it must come through the feed.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await b.decide({ agent: 'other', type: 'job.run', params: { through: 'b' } });
+      const record = await seen.seen;
+      assert.deepEqual(record.data.action && (record.data.action as { params?: unknown }).params, {
+        through: 'b',
+      });
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  test(`${feed}: a kill through one server aborts the agent’s action executing on the other, recorded as aborted by the kill`, {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = await pair('kill', feed);
+    const started = deferred<void>();
+    const running = a.run({ agent: 'worker', type: 'job.run', params: {} }, (action, context) => {
+      started.resolve(undefined);
+      return slowExecutor(10 * MINUTE)(action, context);
+    });
+    const bystander = a.run({ agent: 'other', type: 'job.run', params: {} }, async () => 'unharmed');
+    await started.promise;
+    await b.kills.kill('worker', 'oncall', 'runaway');
+    const killedAt = performance.now();
+    const result = await running;
+    process.stdout.write(
+      `# ${feed}: kill through B → abort on A: ${(performance.now() - killedAt).toFixed(1)} ms\n`,
+    );
+    assert.equal(result.status, 'aborted');
+    assert.equal(result.reason?.code, 'killswitch.agent-killed');
+    assert.equal((await bystander).status, 'completed');
+    await a.audit.flush();
+    const [recorded] = await b.store.audit.query({ type: 'result', agent: 'worker' });
+    assert.equal(recorded?.data.status, 'aborted');
+    assert.equal((recorded?.data.reason as { code?: string } | undefined)?.code, 'killswitch.agent-killed');
+  });
+}

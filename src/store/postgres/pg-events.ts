@@ -102,3 +102,13 @@ export class PgEvents implements ChangeFeed {
     await client?.end().catch(() => undefined);
   }
 }
+
+/**
+ * Announces `topic` on `feed` after the change committed, when the feed is not this schema's
+ * NOTIFY (which the transaction announced already): e.g. on Redis pub/sub. Best effort: a lost
+ * announcement leaves the other servers to their fallback reads.
+ */
+export function afterCommit(feed: ChangeFeed, topic: PgTopic, detail?: string): void {
+  if (feed instanceof PgEvents) return;
+  feed.notify(topic, detail).catch(() => undefined);
+}
