@@ -316,8 +316,9 @@ export class Approvals {
         throw new ApprovalError('approval.not-found', `approval \`${id}\` disappeared from the store`);
       if (FINAL.has(record.status)) return record;
       // Told of changes at once: the read is a fallback, and the expiry the one deadline to keep.
+      const untilExpiry = Date.parse(record.expiresAt) - this.now();
       const ms = this.followed
-        ? Math.max(10, Math.min(CHANGE_FEED_FALLBACK_MS, Date.parse(record.expiresAt) - this.now()))
+        ? Math.max(10, Math.min(CHANGE_FEED_FALLBACK_MS, Number.isFinite(untilExpiry) ? untilExpiry : pollMs))
         : pollMs;
       await this.nextChange(id, ms, signal);
     }
