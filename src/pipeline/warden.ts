@@ -34,6 +34,7 @@ import type { Store } from '../store/store.js';
 import { createTaintSessions, type Observed, patternDetector, type TaintSessions } from '../taint/index.js';
 import { taintStage, taintVerdictStage } from '../taint/taint-stage.js';
 import { validateStage } from '../validate/validate-stage.js';
+import { announceRecords } from './announce-records.js';
 import { assemble } from './assemble.js';
 import { runStages } from './compose.js';
 import { type AfterDecision, carryOut, refused } from './run-stages.js';
@@ -97,6 +98,8 @@ export class Warden {
   private readonly closers: (() => Promise<void>)[];
   private readonly approvalSweepMs: number;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Stops following the store's change feed. */
+  private readonly unfollow: (() => void)[] = [];
 
   constructor(options: WardenOptions) {
     this.policy = options.policy;
@@ -104,7 +107,7 @@ export class Warden {
     this.audit = new AuditLog(options.store.audit, { maxBatch: options.policy.config.audit.maxBatch });
     this.kills = new KillSwitch(options.store.kills, this.audit);
     this.approvals = new Approvals(options.store.approvals, this.audit, options.channels ?? []);
-    this.overrides = new Overrides(options.store.audit, this.audit);
+    this.overrides = new Overrides(options.store.audit, this.audit, options.store.changes);
     this.limiters = options.limiters ?? [];
     this.holds = new Holds(this.limiters);
     this.costs = costModel(options.policy.config.limits);
@@ -283,6 +286,10 @@ export class Warden {
     await this.kills.start(this.killPollMs);
     // The memory store has no other process to hear from: its overrides change only through this Warden.
     await this.overrides.start(this.store.kind === 'memory' ? undefined : this.killPollMs);
+    const feed = this.store.changes;
+    if (feed) {
+      this.unfollow.push(this.approvals.follow(feed), announceRecords(this.audit, feed));
+    }
     let sweeping = false;
     this.sweeper = setInterval(() => {
       if (sweeping) return;
@@ -326,6 +333,7 @@ export class Warden {
     if (this.sweeper) clearInterval(this.sweeper);
     this.kills.stop();
     this.overrides.stop();
+    for (const stop of this.unfollow.splice(0)) stop();
     await this.audit.close();
     for (const close of [...this.closers].reverse()) await close();
   }
