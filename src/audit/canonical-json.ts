@@ -14,7 +14,7 @@ export function canonicalJson(value: unknown): string {
   const outer = out;
   out = '';
   try {
-    if (!emit(value, 0, '')) {
+    if (!emit(value, 0, false, '')) {
       throw new TypeError(`cannot serialise \`${typeof value}\` at \`$\`: expected a JSON value`);
     }
     return out;
@@ -62,16 +62,18 @@ const MAX_DEPTH = 512;
 let out = '';
 
 /**
- * Appends `prefix` and the JSON of `value` to `out`; false, appending nothing, for values
- * JSON.stringify would omit (undefined, functions, symbols).
+ * Appends a comma when `comma`, then `prefix` and the JSON of `value`, to `out`; false,
+ * appending nothing, for values JSON.stringify would omit (undefined, functions, symbols).
  */
-function emit(value: unknown, depth: number, prefix: string): boolean {
+function emit(value: unknown, depth: number, comma: boolean, prefix: string): boolean {
   switch (typeof value) {
     case 'string':
+      if (comma) out += ',';
       out += prefix;
       out += quote(value);
       return true;
     case 'boolean':
+      if (comma) out += ',';
       out += prefix;
       out += value ? 'true' : 'false';
       return true;
@@ -83,6 +85,7 @@ function emit(value: unknown, depth: number, prefix: string): boolean {
         );
       }
       // ECMAScript number-to-string is what RFC 8785 prescribes (and `-0` prints as `0`).
+      if (comma) out += ',';
       out += prefix;
       out += String(value);
       return true;
@@ -97,6 +100,7 @@ function emit(value: unknown, depth: number, prefix: string): boolean {
       return false;
   }
   if (value === null) {
+    if (comma) out += ',';
     out += prefix;
     out += 'null';
     return true;
@@ -107,12 +111,13 @@ function emit(value: unknown, depth: number, prefix: string): boolean {
     );
   }
   const obj = value as { toJSON?: (key: string) => unknown };
-  if (typeof obj.toJSON === 'function') return emit(obj.toJSON(''), depth + 1, prefix);
+  if (typeof obj.toJSON === 'function') return emit(obj.toJSON(''), depth + 1, comma, prefix);
+  if (comma) out += ',';
   out += prefix;
   if (Array.isArray(obj)) {
     out += '[';
     for (let i = 0; i < obj.length; i++) {
-      if (!nested(obj[i], i, depth, i > 0 ? ',' : '')) out += i > 0 ? ',null' : 'null';
+      if (!nested(obj[i], i, depth, i > 0, '')) out += i > 0 ? ',null' : 'null';
     }
     out += ']';
     return true;
@@ -123,19 +128,38 @@ function emit(value: unknown, depth: number, prefix: string): boolean {
   out += '{';
   let first = true;
   for (const key of keys) {
-    if (nested(record[key], key, depth, `${first ? '' : ','}${quote(key)}:`)) first = false;
+    if (nested(record[key], key, depth, !first, keyPrefix(key))) first = false;
   }
   out += '}';
   return true;
 }
 
-function nested(value: unknown, key: string | number, depth: number, prefix: string): boolean {
+function nested(
+  value: unknown,
+  key: string | number,
+  depth: number,
+  comma: boolean,
+  prefix: string,
+): boolean {
   try {
-    return emit(value, depth + 1, prefix);
+    return emit(value, depth + 1, comma, prefix);
   } catch (error) {
     if (error instanceof Unserialisable) error.path.push(key);
     throw error;
   }
+}
+
+// `"key":` of the keys seen so far: records repeat a few keys, and building the prefix was a
+// string allocation per key per record. Bounded, so that arbitrary keys cannot grow it.
+const KEY_PREFIXES = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = KEY_PREFIXES.get(key);
+  if (prefix === undefined) {
+    prefix = `${quote(key)}:`;
+    if (KEY_PREFIXES.size < 2048 && key.length <= 64) KEY_PREFIXES.set(key, prefix);
+  }
+  return prefix;
 }
 
 /**
