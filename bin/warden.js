@@ -1,12 +1,6 @@
 #!/usr/bin/env node
 // The `warden` command: the bundled CLI (`npm run build`), else the compiled modules.
 import { existsSync } from 'node:fs';
-import module from 'node:module';
-
-// Node ≥ 22.1 keeps compiled code between runs; older Nodes start without the cache.
-module.enableCompileCache?.();
-// Stack traces name the TypeScript source (the bundle ships its source maps).
-process.setSourceMapsEnabled(true);
 
 const bundle = new URL('../dist/src/bundle/cli/cli.js', import.meta.url);
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
@@ -17,4 +11,9 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
+// Node ≥ 22.1 keeps compiled code between runs (in the OS cache folder); older Nodes start without.
+(await import('./compile-cache.js')).enableCompileCache();
+// Stack traces name the TypeScript source: the bundle's maps are read when a trace is printed.
+if (entry === bundle) (await import('./source-maps.js')).mapStackTraces(new URL('./', bundle).href);
+else process.setSourceMapsEnabled(true);
 await import(entry.href);

@@ -23,6 +23,18 @@ const BUNDLED = new Set([
   'ajv',
   'ajv-formats',
   'ipaddr.js',
+  // What the MCP SDK's client and ajv bring: each left external cost a module resolution and a
+  // separate CommonJS load before `warden mcp` could start its upstream server.
+  'fast-deep-equal',
+  'json-schema-traverse',
+  'fast-uri',
+  'zod-to-json-schema',
+  'cross-spawn',
+  'which',
+  'isexe',
+  'path-key',
+  'shebang-command',
+  'shebang-regex',
 ]);
 
 function packageOf(specifier) {

@@ -4,7 +4,6 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { PolicyError } from '../policy/policy-error.js';
 import type { AuditSync } from '../store/sqlite/audit-sync.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { CliError } from './cli-error.js';
 
@@ -82,6 +81,9 @@ export async function openStore(
       1,
     );
   }
+  // Loaded here, not with this module: `warden mcp` reads its policy and starts the upstream server
+  // before it loads the store.
+  const { openSqliteStore } = await import('../store/sqlite/sqlite-store.js');
   try {
     return await openSqliteStore(path, options.sync ? { sync: options.sync } : {});
   } catch (error) {

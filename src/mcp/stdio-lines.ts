@@ -29,6 +29,12 @@ interface LineOptions {
  */
 abstract class LineTransport implements Transport {
   onmessage?: Transport['onmessage'];
+  /**
+   * Sees each message the receiver checks itself together with the line it came in, before
+   * `onmessage`; returning true takes the message (it does not reach `onmessage`). The raw fast
+   * path of `tools/call` forwards those bytes instead of re-encoding the message.
+   */
+  onrawmessage?: (message: Record<string, unknown>, line: string) => boolean;
   onerror?: Transport['onerror'];
   onclose?: Transport['onclose'];
   readonly #checkedByReceiver: CheckedByReceiver;
@@ -61,6 +67,11 @@ abstract class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    return this.sendLine(JSON.stringify(message));
+  }
+
+  /** Sends one message already encoded as JSON (one line, no newline in it). */
+  sendLine(json: string): Promise<void> {
     const output = this.#output;
     if (!output) return Promise.reject(new Error('Not connected'));
     if (!this.#flushScheduled) {
@@ -72,7 +83,7 @@ abstract class LineTransport implements Transport {
         output.uncork();
       });
     }
-    if (output.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    if (output.write(`${json}\n`)) return Promise.resolve();
     return new Promise((resolve) => output.once('drain', resolve));
   }
 
@@ -85,8 +96,9 @@ abstract class LineTransport implements Transport {
       const line = this.#buffered + chunk.slice(from, end);
       this.#buffered = '';
       from = end + 1;
-      const message = this.#parse(line.endsWith('\r') ? line.slice(0, -1) : line);
-      if (message) this.onmessage?.(message);
+      const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+      const message = this.#parse(text);
+      if (message && !this.#raw(message, text)) this.onmessage?.(message);
     }
     this.#buffered += chunk.slice(from);
     if (this.#buffered.length > MAX_LINE_CHARS) {
@@ -97,6 +109,13 @@ abstract class LineTransport implements Transport {
       this.close().catch(() => undefined);
     }
   };
+
+  /** Offers a message the receiver checks itself to `onrawmessage`; true when it was taken. */
+  #raw(message: JSONRPCMessage, line: string): boolean {
+    const raw = this.onrawmessage;
+    const m = message as Record<string, unknown>;
+    return raw !== undefined && this.#checkedByReceiver(m) && raw(m, line);
+  }
 
   #parse(line: string): JSONRPCMessage | undefined {
     if (line.trim() === '') return undefined;
@@ -152,6 +171,8 @@ export interface StdioLinesServerParameters {
   env?: Record<string, string>;
   cwd?: string;
   stderr?: 'inherit' | 'ignore';
+  /** The server already started (by `warden mcp`, before loading Warden), with these parameters: adopted, not spawned. */
+  started?: ChildProcess;
 }
 
 /**
@@ -176,21 +197,27 @@ export class StdioLinesClientTransport extends LineTransport {
   start(): Promise<void> {
     if (this.#process) return Promise.reject(new Error('StdioLinesClientTransport already started'));
     return new Promise((resolve, reject) => {
-      const child = spawn(this.#params.command, [...(this.#params.args ?? [])], {
-        env: this.#params.env ?? {},
-        stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
-        shell: false,
-        ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
-      });
+      const started = this.#params.started;
+      const child =
+        started ??
+        spawn(this.#params.command, [...(this.#params.args ?? [])], {
+          env: this.#params.env ?? {},
+          stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
+          shell: false,
+          ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
+        });
       this.#process = child;
       child.on('error', (error) => {
         reject(error);
         this.onerror?.(error);
       });
-      child.on('spawn', () => {
+      const attach = () => {
         this.attach(child.stdout as Readable, child.stdin as Writable);
         resolve();
-      });
+      };
+      if (started)
+        attach(); // already spawned: its 'spawn' event is past
+      else child.on('spawn', attach);
       child.on('close', () => {
         if (this.#process === child) this.#process = undefined;
         this.onclose?.();

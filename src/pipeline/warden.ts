@@ -21,13 +21,14 @@ import type { Monitor } from '../monitor/monitor.js';
 import { permissionsStage } from '../permissions/permissions.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { type Context, newContext, type Stage } from '../policy/context.js';
+import { mayRun } from '../policy/may-run.js';
 import { type CrashReporter, observerOf, Recorder, recordFailure, reportCrash } from '../record/recorder.js';
 import { buildDecision, decisionEntry } from '../record/records.js';
 import { riskStage } from '../risk/risk-stage.js';
 import { rulesStage } from '../rules/rules.js';
 import type { SandboxChoice } from '../sandbox/choose-sandbox.js';
 import { type ReviewResult, reviewText } from '../secrets/review.js';
-import { loadSqlParser } from '../sql/sql-analysis.js';
+import { loadSqlParser } from '../sql/pg-parser.js';
 import { Overrides } from '../store/overrides.js';
 import type { Store } from '../store/store.js';
 import { createTaintSessions, type Observed, patternDetector, type TaintSessions } from '../taint/index.js';
@@ -279,7 +280,10 @@ export class Warden {
 
   /** Starts following the kill switch; `createWarden` calls it. */
   async start(): Promise<void> {
-    await loadSqlParser();
+    // Loaded now when an agent may run SQL (its first decision does not wait), else by the risk
+    // stage on the first SQL action; a failed load is that stage's refusal, not a failed start.
+    if (mayRun(this.policy, 'sql.query') || Object.keys(this.policy.config.sql.databases).length > 0)
+      await loadSqlParser().catch(() => undefined);
     await this.kills.start(this.killPollMs);
     // The memory store has no other process to hear from: its overrides change only through this Warden.
     await this.overrides.start(this.store.kind === 'memory' ? undefined : this.killPollMs);

@@ -29,11 +29,15 @@ export class Recorder {
     return performance.now();
   }
 
-  /** Appends durably; a Reason when the record could not be written (the caller fails closed). */
-  append(entry: AuditEntry): Promise<Reason | undefined> {
+  /**
+   * Appends durably; a Reason when the record could not be written (the caller fails closed).
+   * `later`: the entry rides the next commit made for another record (see `AuditLog.appendLater`).
+   */
+  append(entry: AuditEntry, when: 'now' | 'later' = 'now'): Promise<Reason | undefined> {
     // One `then` rather than an async function: one promise less on every decision.
     try {
-      return this.audit.append(entry).then(recorded, this.#unrecorded);
+      const appended = when === 'later' ? this.audit.appendLater(entry) : this.audit.append(entry);
+      return appended.then(recorded, this.#unrecorded);
     } catch (error) {
       return Promise.resolve(this.#unrecorded(error));
     }

@@ -6,7 +6,7 @@ import { type Sandbox, SandboxError } from './sandbox.js';
 /** The backend the policy's `sandbox.backend` led to, or why there is none. */
 export interface SandboxChoice {
   sandbox?: Sandbox;
-  /** `bwrap`, `docker` or `none`. */
+  /** `bwrap`, `docker`, `none`, or `unused` (not probed: no agent may run commands). */
   backend: string;
   /** One line for startup output and `warden run --json`: what was chosen, or why nothing was. */
   summary: string;

@@ -38,13 +38,14 @@ const MIN_ENTROPY = 3.5;
 /** Where a token ends: the rule's range may stop short of the value (secretlint's AWS rule does). */
 const DELIMITER = /[\s"'&,;<>(){}[\]`]/;
 
+/** The clean-text memo of {@link SecretScanner}: texts up to this long, this many at most (≤ 4 MB). */
+const MEMO_MAX_CHARS = 1024;
+const MEMO_MAX_ENTRIES = 4096;
+
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
 /** The shape of an id `newActionId` makes. */
 const ACTION_ID = /^act_[0-9a-f]{32}$/;
-/** Clean texts up to this length are remembered, at most this many (then the memory starts over). */
-const CLEAN_MAX_CHARS = 512;
-const CLEAN_MAX_ENTRIES = 8192;
 
 /** Bits of Shannon entropy per character of `s`. */
 export function entropy(s: string): number {
@@ -75,26 +76,20 @@ function looksRandom(value: string): boolean {
  */
 export class SecretScanner {
   private readonly rules = new SecretlintRules();
-  /** Short texts already scanned and found clean (never one holding a secret: nothing secret is kept). */
-  private clean = new Set<string>();
+  /**
+   * Short texts already scanned and found clean. Audit entries repeat the same descriptions,
+   * reasons, names and sessions on every action, and each entry is scanned before it is stored:
+   * remembering them takes the scanner off the gateway's hot path. Bounded; cleared when full.
+   */
+  readonly #clean = new Set<string>();
 
   scan(text: string): SecretHit[] {
-    if (text.length < 8 || (text.length <= CLEAN_MAX_CHARS && this.clean.has(text))) return [];
-    // Warden's own action ids: no rule matches `act_` and 32 lowercase hex digits (asserted in detect.test.ts), and one is in every decision record.
+    if (text.length < 8) return [];
+    const remember = text.length <= MEMO_MAX_CHARS;
+    if (remember && this.#clean.has(text)) return [];
+    // Warden's own action ids, one in every decision record and never the same twice: no rule
+    // matches `act_` and 32 lowercase hex digits (detect.test.ts runs the rules on generated ids).
     if (text.length === 36 && ACTION_ID.test(text)) return [];
-    const found = this.find(text);
-    if (found.length === 0 && text.length <= CLEAN_MAX_CHARS) this.remember(text);
-    return found;
-  }
-
-  // Every audit record is redacted before it is hashed, and its strings (reason messages, paths,
-  // codes) mostly repeat: remembering clean texts saves the ~20 µs a scan of all the rules costs.
-  private remember(text: string): void {
-    if (this.clean.size >= CLEAN_MAX_ENTRIES) this.clean = new Set();
-    this.clean.add(text);
-  }
-
-  private find(text: string): SecretHit[] {
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {
@@ -108,7 +103,12 @@ export class SecretScanner {
       const end = (m.index ?? 0) + m[0].length;
       hits.push({ rule: 'entropy', detail: 'high-entropy', start: end - value.length, end });
     }
-    return merge(text, hits);
+    const found = merge(text, hits);
+    if (remember && found.length === 0) {
+      if (this.#clean.size >= MEMO_MAX_ENTRIES) this.#clean.clear();
+      this.#clean.add(text);
+    }
+    return found;
   }
 
   /** Whether `text` holds any secret: the same rules, for callers that need only a yes or no. */

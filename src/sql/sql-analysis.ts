@@ -1,20 +1,14 @@
-import { loadModule, parseSync } from 'libpg-query';
+import { pgQuery } from './pg-parser.js';
 import { analyzeBodies } from './sql-bodies.js';
 import { classifyStatement, worseClass } from './sql-classes.js';
 import { isDangerousFunction } from './sql-functions.js';
 import type { Collector, SqlAnalysis, SqlDialect } from './sql-types.js';
 import { translateSqlite } from './sqlite-dialect.js';
 
+/** Loads the parser (WebAssembly) once; must complete before `analyzeSql`. */
+export { loadSqlParser, sqlParserLoaded } from './pg-parser.js';
 export type { SqlClass } from './sql-classes.js';
 export type { Collector, SqlAnalysis, SqlDialect, SqlFinding, SqlOperation } from './sql-types.js';
-
-let loaded: Promise<void> | undefined;
-
-/** Loads the parser (WebAssembly) once; must complete before `analyzeSql`. */
-export function loadSqlParser(): Promise<void> {
-  loaded ??= loadModule();
-  return loaded;
-}
 
 type Node = Record<string, unknown>;
 
@@ -58,7 +52,7 @@ export function analyzeSql(sql: string, dialect: SqlDialect = 'postgres'): SqlAn
 
 /** Parses `sql` and walks it into `c`; returns the number of top-level statements. */
 export function walkSql(sql: string, c: Collector): number {
-  const tree = parseSync(sql) as {
+  const tree = pgQuery().parseSync(sql) as {
     stmts?: Array<{ stmt?: Node; stmt_location?: number; stmt_len?: number }>;
   };
   const stmts = tree.stmts ?? [];

@@ -1,4 +1,4 @@
-import { parsePlPgSQLSync } from 'libpg-query';
+import { pgQuery } from './pg-parser.js';
 import type { Body } from './sql-classes.js';
 import type { Collector, WalkSql } from './sql-types.js';
 
@@ -27,7 +27,7 @@ export function analyzeBodies(body: Body, textOf: () => string, c: Collector, wa
     }
     let tree: unknown;
     try {
-      tree = parsePlPgSQLSync(textOf());
+      tree = pgQuery().parsePlPgSQLSync(textOf());
     } catch (error) {
       opaque(c, `a PL/pgSQL body does not parse (${(error as Error).message})`);
       return;

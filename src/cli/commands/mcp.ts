@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { AuditLog } from '../../audit/audit-log.js';
-import { serveToolCallsDirectly, toolCallsCheckedHere } from '../../mcp/direct-calls.js';
-import { McpGateway } from '../../mcp/gateway.js';
-import { PinError, ToolPins } from '../../mcp/pins.js';
-import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
-import { Upstream } from '../../mcp/upstream.js';
-import { createWarden, type Warden } from '../../pipeline/warden.js';
-import type { Store, ToolPin } from '../../store/store.js';
-import { CliError, loadPolicyOrExit, openStore, printJson, storeOf, warnWhenNoAgents } from '../common.js';
+import type { ToolPins } from '../../mcp/pins.js';
+import type { ToolPin } from '../../store/store.js';
+import { CliError } from '../cli-error.js';
+import { prestartServer, type StartedServer, sameStart, stopStarted } from './mcp-prestart.js';
+
+// INVARIANT: this module loads nothing heavy: `warden mcp` starts its upstream server from the
+// policy file as written (`mcp-prestart.ts`), then loads the policy checker, the upstream's client
+// and the common helpers, then (`mcp-serve.ts`) the store, the pipeline and the MCP server side,
+// all while the server starts.
 
 interface McpOptions {
   policy?: string;
@@ -52,90 +51,13 @@ export function registerMcp(program: Command): void {
     )
     .action(async (command: string[], opts: McpOptions) => {
       if (!opts.policy) throw new CliError('no policy: pass --policy FILE');
-      const policy = loadPolicyOrExit(opts.policy);
-      warnWhenNoAgents(policy, opts.policy);
-      const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
-      if (!agent) {
-        throw new CliError(
-          `which agent do the calls act for? pass --agent NAME (the policy has ${policy.agents.size} agents)`,
-        );
-      }
-      if (!policy.agents.has(agent)) {
-        throw new CliError(`agent \`${agent}\` is not in the policy ${opts.policy}: add it under \`agents\``);
-      }
-      const servers = policy.config.mcp.servers;
-      const name = opts.server ?? onlyOne(Object.keys(servers)) ?? 'upstream';
-      if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
-        throw new CliError(`--server \`${name}\`: expected lowercase letters, digits, \`-\` and \`_\``);
-      }
-      const configured = servers[name];
-      if (opts.preset && opts.preset !== 'filesystem' && opts.preset !== 'none') {
-        throw new CliError(`--preset \`${opts.preset}\`: expected \`filesystem\` or \`none\``);
-      }
-      const spec =
-        command.length > 0
-          ? { command: command[0] as string, args: command.slice(1), env: configured?.env ?? {} }
-          : configured?.command || configured?.url
-            ? { ...configured }
-            : undefined;
-      if (!spec) {
-        throw new CliError(
-          'no upstream server: put its command after `--` (e.g. `warden mcp --policy p.yaml -- npx some-mcp-server`) or name one in `mcp.servers`',
-        );
-      }
-      const upstream = new Upstream({
-        ...spec,
-        name,
-        preset: opts.preset ?? configured?.preset ?? 'none',
-        tools: configured?.tools ?? {},
-      });
-
-      // The server starts while Warden opens its store and assembles the pipeline (~100 ms here).
-      upstream.prepare();
-      let store: Store | undefined;
-      let warden: Warden;
+      const started = await prestartServer(opts.policy, opts.server, command);
       try {
-        store = await openStore(storeOf(opts.db, policy), { sync: policy.config.audit.sync });
-        warden = await createWarden({ policy, store });
+        await gateway(command, { ...opts, policy: opts.policy }, started);
       } catch (error) {
-        await Promise.allSettled([upstream.close(), store?.close()]);
+        stopStarted(started);
         throw error;
       }
-      const pins = new ToolPins(store, warden.audit, policy.config.mcp.pinning);
-      const gateway = new McpGateway({ warden, upstreams: [upstream], pins, namespaced: false });
-      const shutdown = async () => {
-        await gateway.close();
-        await warden.close();
-        await store.close();
-      };
-      try {
-        await gateway.start();
-      } catch (error) {
-        await shutdown();
-        throw new CliError((error as Error).message, 1);
-      }
-      const session = opts.session ?? `mcp-${randomBytes(6).toString('hex')}`;
-      const server = gateway.serverFor(agent, { elicitation: true, session });
-      const observe = upstream.onTools;
-      upstream.onTools = async (tools) => {
-        await observe?.(tools);
-        await server.sendToolListChanged().catch(() => undefined);
-      };
-      const transport = new StdioLinesServerTransport({ checkedByReceiver: toolCallsCheckedHere });
-      let closing = false;
-      const stop = () => {
-        if (closing) return;
-        closing = true;
-        void shutdown().finally(() => process.exit(0));
-      };
-      transport.onclose = stop;
-      process.stdin.once('end', stop);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await server.connect(transport);
-      serveToolCallsDirectly(transport, (params, extra) =>
-        gateway.serveCall(server, agent, params, extra, { elicitation: true, session }),
-      );
     });
 
   const pins = mcp
@@ -152,7 +74,7 @@ export function registerMcp(program: Command): void {
     .option('--json', 'print as JSON (with the definitions)')
     .action(async (opts: { server?: string; db?: string; json?: boolean }) => {
       const list = await withPins(opts.db, (p) => p.list(opts.server));
-      if (opts.json) printJson({ pins: list });
+      if (opts.json) await printJson({ pins: list });
       else
         process.stdout.write(list.length === 0 ? 'no tools pinned\n' : `${list.map(pinLine).join('\n')}\n`);
     });
@@ -170,7 +92,7 @@ export function registerMcp(program: Command): void {
           `no tool \`${tool}\` of server \`${server}\` has been seen; see \`warden mcp pins list\``,
           1,
         );
-      printJson(pin);
+      await printJson(pin);
     });
   pins
     .command('approve <server> <tool>')
@@ -189,19 +111,94 @@ export function registerMcp(program: Command): void {
         opts: { digest?: string; as?: string; db?: string; json?: boolean },
       ) => {
         const by = opts.as ?? `cli:${process.env.USER ?? userInfo().username}`;
+        const { PinError } = await import('../../mcp/pins.js');
         const pin = await withPins(opts.db, (p) => p.approve(server, tool, by, opts.digest)).catch(
           (error: unknown) => {
             if (error instanceof PinError) throw new CliError(`${error.code}: ${error.message}`, 1);
             throw error;
           },
         );
-        if (opts.json) printJson({ pin });
+        if (opts.json) await printJson({ pin });
         else process.stdout.write(`${pinLine(pin)}\n`);
       },
     );
 }
 
+/** `warden mcp`: checks the options and the policy, adopts (or starts) the server, then serves. */
+async function gateway(
+  command: string[],
+  opts: McpOptions & { policy: string },
+  started: StartedServer | undefined,
+): Promise<void> {
+  const [{ loadPolicyOrExit, storeOf, warnWhenNoAgents }, { Upstream }, { getDefaultEnvironment }] =
+    await Promise.all([
+      import('../common.js'),
+      import('../../mcp/upstream.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+    ]);
+  const policy = loadPolicyOrExit(opts.policy);
+  warnWhenNoAgents(policy, opts.policy);
+  const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
+  if (!agent) {
+    throw new CliError(
+      `which agent do the calls act for? pass --agent NAME (the policy has ${policy.agents.size} agents)`,
+    );
+  }
+  if (!policy.agents.has(agent)) {
+    throw new CliError(`agent \`${agent}\` is not in the policy ${opts.policy}: add it under \`agents\``);
+  }
+  const servers = policy.config.mcp.servers;
+  const name = opts.server ?? onlyOne(Object.keys(servers)) ?? 'upstream';
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw new CliError(`--server \`${name}\`: expected lowercase letters, digits, \`-\` and \`_\``);
+  }
+  const configured = servers[name];
+  if (opts.preset && opts.preset !== 'filesystem' && opts.preset !== 'none') {
+    throw new CliError(`--preset \`${opts.preset}\`: expected \`filesystem\` or \`none\``);
+  }
+  const spec =
+    command.length > 0
+      ? { command: command[0] as string, args: command.slice(1), env: configured?.env ?? {} }
+      : configured?.command || configured?.url
+        ? { ...configured }
+        : undefined;
+  if (!spec) {
+    throw new CliError(
+      'no upstream server: put its command after `--` (e.g. `warden mcp --policy p.yaml -- npx some-mcp-server`) or name one in `mcp.servers`',
+    );
+  }
+  const db = storeOf(opts.db, policy);
+  // The server started from the file as written is used only if the checked policy starts the same.
+  const adopt =
+    started &&
+    !('url' in spec && spec.url) &&
+    sameStart(started, { ...spec, env: { ...getDefaultEnvironment(), ...spec.env } });
+  if (!adopt) stopStarted(started);
+  const upstream = new Upstream({
+    ...spec,
+    name,
+    preset: opts.preset ?? configured?.preset ?? 'none',
+    tools: configured?.tools ?? {},
+    ...(adopt ? { started: started.child } : {}),
+  });
+  // Started (or adopted) now; Warden's store, pipeline and MCP server side load meanwhile.
+  upstream.prepare();
+  let serve: typeof import('./mcp-serve.js');
+  try {
+    serve = await import('./mcp-serve.js');
+  } catch (error) {
+    await upstream.close().catch(() => undefined);
+    throw error;
+  }
+  await serve.serveGateway({ upstream, policy, agent, db, session: opts.session });
+}
+
 async function withPins<T>(db: string | undefined, fn: (pins: ToolPins) => Promise<T>): Promise<T> {
+  const [{ AuditLog }, { ToolPins }] = await Promise.all([
+    import('../../audit/audit-log.js'),
+    import('../../mcp/pins.js'),
+  ]);
+  const { openStore } = await import('../common.js');
   const store = await openStore(db, { mustExist: true });
   const audit = new AuditLog(store.audit);
   try {
@@ -217,6 +214,10 @@ function pinLine(pin: ToolPin): string {
   const approved = pin.approved ? `${pin.approved.digest.slice(0, 16)} by ${pin.approved.by}` : '-';
   const waiting = pin.pending ? `  waiting ${pin.pending.digest}` : '';
   return `${pin.server.padEnd(12)} ${pin.tool.padEnd(28)} ${state.padEnd(9)} ${approved}${waiting}`;
+}
+
+async function printJson(value: unknown): Promise<void> {
+  (await import('../common.js')).printJson(value);
 }
 
 function onlyOne(names: string[]): string | undefined {

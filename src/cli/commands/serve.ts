@@ -129,7 +129,7 @@ export function registerServe(program: Command): void {
         `warden listening on ${server.url} (policy ${policyFile}, store ${store.kind}, audit.sync ${policy.config.audit.sync})\n`,
       );
       process.stdout.write(`sandbox: ${warden.sandbox?.summary ?? 'none'}\n`);
-      if (!warden.sandbox?.sandbox) {
+      if (!warden.sandbox?.sandbox && warden.sandbox?.backend !== 'unused') {
         // One line on what that means for agents, and where to go next.
         process.stdout.write(
           warden.sandbox?.problem

@@ -1,6 +1,7 @@
 import { codeExecutor, shellExecutor } from '../../execute/sandbox-executors.js';
 import type { Guard, GuardFinding } from '../../guards/guard.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
+import { mayRun } from '../../policy/may-run.js';
 import { chooseSandbox } from '../../sandbox/choose-sandbox.js';
 import type { SandboxRunListener } from '../../sandbox/sandbox.js';
 import type { Store } from '../../store/store.js';
@@ -11,9 +12,17 @@ import type { Assembly } from '../assembly.js';
  * executors for `shell.exec` and `code.exec` and marks the sandbox available. When none is, or
  * when the host cannot enforce the limits the policy requires, a guard denies those actions
  * at decision time with the reason, so `check()` already tells the agent. Each run is reported
- * to `parts.sandboxListeners` (the monitor's metrics).
+ * to `parts.sandboxListeners` (the monitor's metrics). When no agent is granted either type, no
+ * backend is probed or loaded (the permissions stage denies those actions first).
  */
 export async function assembleSandbox(parts: Assembly, policy: CompiledPolicy, _store: Store): Promise<void> {
+  if (!mayRun(policy, 'shell.exec') && !mayRun(policy, 'code.exec')) {
+    parts.sandbox = {
+      backend: 'unused',
+      summary: 'not started (no agent is granted shell.exec or code.exec)',
+    };
+    return;
+  }
   const choice = await chooseSandbox(policy.config.sandbox);
   parts.sandbox = choice;
   const sandbox = choice.sandbox;

@@ -93,6 +93,10 @@ export class PgClient {
       throw unavailable(error, this.url);
     }
     const url = this.url;
+    // A checked-out connection that drops between two statements emits `error` on the client, not
+    // on the pool: unheard, it would end the process. The next statement then fails and rolls back.
+    const dropped = () => undefined;
+    client.on('error', dropped);
     const tx: Tx = {
       async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
         try {
@@ -113,6 +117,7 @@ export class PgClient {
       await tx.exec('BEGIN');
       const result = await work(tx);
       await tx.exec('COMMIT');
+      client.off('error', dropped);
       client.release();
       return result;
     } catch (error) {
@@ -123,6 +128,7 @@ export class PgClient {
       } catch (rollback) {
         broken = rollback as Error;
       }
+      client.off('error', dropped);
       client.release(broken);
       throw error;
     }

@@ -3,6 +3,7 @@ import { migratePg } from './migrations.js';
 import { PgAuditStore } from './pg-audit.js';
 import { PgClient, type PgStoreOptions } from './pg-client.js';
 import { PgEvents } from './pg-events.js';
+import { PgInsights } from './pg-insights.js';
 import { PgKillStore } from './pg-kills.js';
 import { PgObservationStore } from './pg-observations.js';
 import { PgAlertStore, PgPinStore } from './pg-outbox.js';
@@ -30,6 +31,7 @@ export class PostgresStore implements Store {
   readonly alerts: PgAlertStore;
   readonly tokens: PgTokenStore;
   readonly observations: PgObservationStore;
+  readonly insights: PgInsights;
 
   constructor(client: PgClient) {
     this.pg = client;
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
     this.alerts = new PgAlertStore(client);
     this.tokens = new PgTokenStore(client, this.events);
     this.observations = new PgObservationStore(client);
+    this.insights = new PgInsights(client);
   }
 
   /** Resolves when the server answers; rejects with `store.unavailable` when it does not. */

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { serveToolCallsDirectly, toolCallsCheckedHere } from '../../mcp/direct-calls.js';
+import { McpGateway } from '../../mcp/gateway.js';
+import { ToolPins } from '../../mcp/pins.js';
+import { StdioLinesServerTransport } from '../../mcp/stdio-lines.js';
+import type { Upstream } from '../../mcp/upstream.js';
+import { createWarden, type Warden } from '../../pipeline/warden.js';
+import type { CompiledPolicy } from '../../policy/compile.js';
+import type { Store } from '../../store/store.js';
+import { CliError, openStore } from '../common.js';
+
+/** What `warden mcp` has settled before the upstream server started. */
+export interface GatewayStart {
+  /** Already started (`prepare`): its start overlaps the loading and opening done here. */
+  upstream: Upstream;
+  policy: CompiledPolicy;
+  agent: string;
+  /** The store to open (`storeOf`: --db, $WARDEN_DB or the policy's `store`). */
+  db: string | undefined;
+  session: string | undefined;
+}
+
+/**
+ * The rest of `warden mcp`, loaded while the upstream server starts: opens the store, builds the
+ * Warden and the gateway, then serves the client on stdio until it goes away.
+ */
+export async function serveGateway({
+  upstream,
+  policy,
+  agent,
+  db,
+  session: named,
+}: GatewayStart): Promise<void> {
+  let store: Store | undefined;
+  let warden: Warden;
+  try {
+    store = await openStore(db, { sync: policy.config.audit.sync });
+    warden = await createWarden({ policy, store });
+  } catch (error) {
+    await Promise.allSettled([upstream.close(), store?.close()]);
+    throw error;
+  }
+  const pins = new ToolPins(store, warden.audit, policy.config.mcp.pinning);
+  const gateway = new McpGateway({ warden, upstreams: [upstream], pins, namespaced: false });
+  const shutdown = async () => {
+    await gateway.close();
+    await warden.close();
+    await store.close();
+  };
+  try {
+    await gateway.start();
+  } catch (error) {
+    await shutdown();
+    throw new CliError((error as Error).message, 1);
+  }
+  const session = named ?? `mcp-${randomBytes(6).toString('hex')}`;
+  const server = gateway.serverFor(agent, { elicitation: true, session });
+  const observe = upstream.onTools;
+  upstream.onTools = async (tools) => {
+    await observe?.(tools);
+    await server.sendToolListChanged().catch(() => undefined);
+  };
+  const transport = new StdioLinesServerTransport({ checkedByReceiver: toolCallsCheckedHere });
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    void shutdown().finally(() => process.exit(0));
+  };
+  transport.onclose = stop;
+  process.stdin.once('end', stop);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await server.connect(transport);
+  serveToolCallsDirectly(transport, (params, extra) =>
+    gateway.serveCall(server, agent, params, extra, { elicitation: true, session }),
+  );
+}
