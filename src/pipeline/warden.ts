@@ -218,7 +218,10 @@ export class Warden {
     held: Reservation[],
     beforeHold?: () => Reason | undefined,
   ): Promise<{ decision: Decision; decided: DecisionEvent | undefined }> {
-    let denied = await runStages(this.stages, ctx, this.onCrash);
+    // Awaited only when a stage went asynchronous, and the limits only when there are any: each
+    // await is a promise and a turn of the microtask queue on every decision.
+    const outcome = runStages(this.stages, ctx, this.onCrash);
+    let denied = outcome instanceof Promise ? await outcome : outcome;
     if (!ctx.action) {
       const decision = buildDecision(ctx, denied);
       const failed = await this.recorder.append(decisionEntry(undefined, ctx.input, decision));
@@ -227,14 +230,15 @@ export class Warden {
       return { decision: final, decided: this.recorder.decided(mode, ctx, final, start) };
     }
     if (!denied && beforeHold) denied = beforeHold();
-    if (!denied) denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
+    if (!denied && this.limiters.length > 0)
+      denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
     let decision = buildDecision(ctx, denied);
     const failed = await this.recorder.append(
       decisionEntry(ctx.action, ctx.input, decision, estimateIn(ctx)),
     );
     if (failed) decision = recordFailure(decision, failed);
     const decided = this.recorder.decided(mode, ctx, decision, start);
-    if (failed || decision.effect === 'deny') await releaseAll(held);
+    if ((failed || decision.effect === 'deny') && held.length > 0) await releaseAll(held);
     return { decision, decided };
   }
 
