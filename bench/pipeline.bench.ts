@@ -5,7 +5,7 @@ import { createWarden, type Warden } from '../src/pipeline/warden.js';
 import { policyFromObject } from '../src/policy/load.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { bareInsertRate } from './audit.bench.js';
-import { type BenchRow, rate } from './report.js';
+import { type BenchRow, microsRow, rate } from './report.js';
 
 const POLICY = policyFromObject({
   agents: { 'research-agent': { allow: ['fs.read', 'fs.list'], resources: { paths: ['/data/**'] } } },
@@ -35,6 +35,11 @@ async function withWarden<T>(dir: string, name: string, fn: (w: Warden) => Promi
   return result;
 }
 
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+}
+
 /**
  * Durable audited actions through the whole pipeline on the embedded SQLite store (SPEC §8):
  * `decide()` (the agent executes itself: one durable decision record per action) and `run()`
@@ -46,14 +51,27 @@ export async function benchPipeline(): Promise<BenchRow[]> {
   try {
     const bare = bareInsertRate(dir, 50_000);
     const baseline = { name: 'bare SQLite rows/s, 100 per fsync', value: bare };
-    const decided = await withWarden(dir, 'decide', (w) =>
-      rate(60_000, Number(process.env.INFLIGHT ?? 1000), async (i) => {
+    const inFlight = Number(process.env.INFLIGHT ?? 1000);
+    // CPU time of the process (event loop and writer thread) per call: unlike actions/s, it hardly
+    // moves with what else the machine runs. check() on the same Warden is what deciding alone costs.
+    const cpu = { decide: 0, check: 0 };
+    const decided = await withWarden(dir, 'decide', async (w) => {
+      const start = process.cpuUsage();
+      const value = await rate(60_000, inFlight, async (i) => {
         const { decision } = await w.decide(action(i));
         if (decision.effect !== 'allow') throw new Error(`unexpected ${decision.effect}`);
-      }),
-    );
+      });
+      cpu.decide = cpuMicros(start) / 60_000;
+      const checkStart = process.cpuUsage();
+      await rate(60_000, inFlight, async (i) => {
+        const decision = await w.check(action(i));
+        if (decision.effect !== 'allow') throw new Error(`unexpected ${decision.effect}`);
+      });
+      cpu.check = cpuMicros(checkStart) / 60_000;
+      return value;
+    });
     const ran = await withWarden(dir, 'run', (w) =>
-      rate(40_000, Number(process.env.INFLIGHT ?? 1000), async (i) => {
+      rate(40_000, inFlight, async (i) => {
         const r = await w.run(action(i), () => 'ok');
         if (r.status !== 'completed') throw new Error(`unexpected ${r.status}`);
       }),
@@ -68,6 +86,10 @@ export async function benchPipeline(): Promise<BenchRow[]> {
         target: '≥ 40,000 actions/s',
         met: decided >= 40_000,
       },
+      microsRow('pipeline', 'decide(): CPU per action, both threads (decision, record, commit)', cpu.decide, {
+        name: 'check() CPU per action, same Warden',
+        value: cpu.check,
+      }),
       {
         scenario: 'pipeline',
         metric: 'run(): durable audited actions (2 records each)',

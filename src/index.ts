@@ -19,7 +19,7 @@ export type { VoteInput } from './approvals/approvals.js';
 export { ApprovalError, Approvals, actionDigest } from './approvals/approvals.js';
 export { channelsFromPolicy } from './approvals/channels/from-policy.js';
 export { SlackChannel, slackSignature, verifySlackRequest } from './approvals/channels/slack.js';
-export { verifyWebhook, WebhookChannel, webhookSignature } from './approvals/channels/webhook.js';
+export { WebhookChannel, webhookSignature } from './approvals/channels/webhook.js';
 export { AuditLog } from './audit/audit-log.js';
 export { canonicalJson, sha256Hex } from './audit/canonical-json.js';
 export type { Action, ActionInput } from './contract/action.js';
@@ -77,6 +77,13 @@ export { reportHtml, reportMarkdown } from './incident/render.js';
 export type { IncidentReport } from './incident/report.js';
 export { buildIncidentReport } from './incident/report.js';
 export { ALL_AGENTS, KillSwitch } from './killswitch/kill-switch.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  webhookHeaders,
+} from './lib/webhook-signature.js';
 export type { BudgetResult, LimitsBackend, RateResult, RateSpec } from './limits/backend.js';
 export { BackendUnavailableError } from './limits/backend.js';
 export { memoryBackend } from './limits/backends/memory-backend.js';
@@ -90,7 +97,7 @@ export { PRICE_TABLE, PRICES_AS_OF, PRICES_SOURCE, priceLookup } from './limits/
 export type { LimitsView } from './limits/usage.js';
 export { limitsView } from './limits/usage.js';
 export { AlertDispatcher } from './monitor/alerts/dispatcher.js';
-export { createSink, signWebhook } from './monitor/alerts/sinks.js';
+export { createSink } from './monitor/alerts/sinks.js';
 export type { Anomaly, AnomalyCode } from './monitor/anomalies.js';
 export { AnomalyDetector } from './monitor/anomalies.js';
 export { Metrics } from './monitor/metrics.js';

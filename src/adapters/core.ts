@@ -167,7 +167,8 @@ export function resultText(output: unknown): string {
 
 /**
  * A tool result or model output after output review: its strings redacted as `secrets.review`
- * says, or the reason it is refused (a kind the policy denies or asks about).
+ * says, or the reason it is refused (a kind the policy denies or asks about). An output with
+ * nothing to redact comes back as the same object.
  *
  * @example
  * reviewOutput(warden, { text: 'key AKIA…' }) // → { output: { text: 'key [REDACTED:aws:…]' } }
@@ -193,9 +194,20 @@ export function reviewOutput<T>(
       return r.text;
     }
     if (value === null || typeof value !== 'object' || depth > 16) return value;
-    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+    // Unchanged parts are returned as they are, so a clean output is the caller's own object.
+    if (Array.isArray(value)) {
+      const out = value.map((v) => walk(v, depth + 1));
+      return out.some((v, i) => v !== value[i]) ? out : value;
+    }
     if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, depth + 1)]));
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const r = walk(v, depth + 1);
+      if (r === v) continue;
+      out ??= { ...value };
+      out[k] = r;
+    }
+    return out ?? value;
   };
   const reviewed = walk(output, 0) as T;
   return refused ? { refused } : { output: reviewed };

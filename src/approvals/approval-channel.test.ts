@@ -32,7 +32,7 @@ approvalChannelConformance('webhook', {
     remote((server) => new WebhookChannel(`${server.url}/hook`, WEBHOOK_SECRET, 'webhook', timeoutMs)),
   signature: {
     secret: WEBHOOK_SECRET,
-    verify: timestampedHmacVerifier('v1='),
+    verify: timestampedHmacVerifier('sha256='),
   },
 });
 

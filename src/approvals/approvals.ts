@@ -3,7 +3,12 @@ import { canonicalJson, sha256Hex } from '../audit/canonical-json.js';
 import type { Action } from '../contract/action.js';
 import type { Decision } from '../contract/decision.js';
 import type { AuditSink } from '../contract/records.js';
-import type { ApprovalRecord, ApprovalStore } from '../store/store.js';
+import {
+  type ApprovalRecord,
+  type ApprovalStore,
+  CHANGE_FEED_FALLBACK_MS,
+  type ChangeFeed,
+} from '../store/store.js';
 import type { ApprovalChannel } from './approval-channel.js';
 import { ApprovalError } from './approval-error.js';
 import { checkVote, type VoteInput } from './check-vote.js';
@@ -33,16 +38,40 @@ export class Approvals {
   ) {}
 
   private readonly listeners = new Set<(record: ApprovalRecord) => void>();
+  /** Waiters woken by a change another process announced: the id, or undefined for "re-read everything". */
+  private readonly pokes = new Set<(id: string | undefined) => void>();
+  private followed = false;
+
+  /** True while {@link follow}ing a change feed: other processes' changes wake waiters at once. */
+  get following(): boolean {
+    return this.followed;
+  }
 
   /**
    * Calls `listener` whenever a request changes state in this process (created, voted, decided,
    * expired, cancelled): long-polls and the dashboard wake on it instead of waiting for the next
-   * poll. Changes made by another process sharing the store are seen by polling. Returns an
-   * unsubscribe function.
+   * poll. Changes made by another process sharing the store are seen through the store's change
+   * feed ({@link follow}) or by polling. Returns an unsubscribe function.
    */
   onChange(listener: (record: ApprovalRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Wakes this process's waiters (`wait`, `nextChange`) when another process sharing the store
+   * changes a request (a vote cast through another server): they re-read it at once instead of on
+   * their next poll, which then only covers a lost notification. Returns a function that stops it.
+   */
+  follow(feed: ChangeFeed): () => void {
+    this.followed = true;
+    const off = feed.on('approvals', (reconnected, id) => {
+      for (const poke of this.pokes) poke(reconnected ? undefined : id);
+    });
+    return () => {
+      off();
+      this.followed = false;
+    };
   }
 
   /** Tells the channels that want to know (e.g. Slack updates its message); failures only warn. */
@@ -286,20 +315,34 @@ export class Approvals {
       if (!record)
         throw new ApprovalError('approval.not-found', `approval \`${id}\` disappeared from the store`);
       if (FINAL.has(record.status)) return record;
-      await this.nextChange(id, pollMs, signal);
+      // Told of changes at once: the read is a fallback, and the expiry the one deadline to keep.
+      const untilExpiry = Date.parse(record.expiresAt) - this.now();
+      const ms = this.followed
+        ? Math.max(10, Math.min(CHANGE_FEED_FALLBACK_MS, Number.isFinite(untilExpiry) ? untilExpiry : pollMs))
+        : pollMs;
+      await this.nextChange(id, ms, signal);
     }
   }
 
   /**
-   * Resolves when request `id` changes in this process, or after `ms` (changes made by another
-   * process are picked up by the caller's next read), or rejects when `signal` aborts.
+   * Resolves when request `id` changes in this process or, once {@link follow}ing the store's
+   * change feed, in another; or after `ms` (the caller's next read then picks up a change it was
+   * not told of); or rejects when `signal` aborts.
    */
   nextChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(done, ms);
-      const off = this.onChange((r) => {
+      const offLocal = this.onChange((r) => {
         if (r.id === id) done();
       });
+      const poke = (changed: string | undefined) => {
+        if (changed === undefined || changed === id) done();
+      };
+      this.pokes.add(poke);
+      const off = () => {
+        offLocal();
+        this.pokes.delete(poke);
+      };
       function done() {
         clearTimeout(timer);
         off();

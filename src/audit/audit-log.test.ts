@@ -132,3 +132,20 @@ test('flush waits for queued entries and close refuses new ones', async () => {
   await log.close();
   await assert.rejects(log.append({ type: 't', data: {} }), /audit log is closed/);
 });
+
+test('an entry appended for later rides the next commit made for another, in order, or is committed on its own', async () => {
+  const { store, batches } = spy(new MemoryStore().audit);
+  const log = new AuditLog(store);
+  const entry = (type: string): AuditEntry => ({ type, agent: 'bot', data: {} });
+  const result = log.appendLater(entry('result'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(batches, [], 'nothing was committed for it alone at once');
+  const decision = await log.append(entry('decision'));
+  const resulted = await result;
+  assert.deepEqual(batches, [2], 'one commit for both');
+  assert.ok(resulted.seq < decision.seq, 'in the order appended');
+  const alone = await log.appendLater(entry('result'));
+  assert.equal(alone.type, 'result', 'with no other record coming, it is still committed');
+  assert.deepEqual(batches, [2, 1]);
+  await log.close();
+});

@@ -18,6 +18,12 @@ export interface AuditLogOptions {
   redact?: false | ((data: Record<string, unknown>) => Record<string, unknown>);
 }
 
+/**
+ * How long an entry appended with {@link AuditLog.appendLater} waits, at most, for a commit made
+ * for someone else before it is committed on its own.
+ */
+export const LATER_MAX_MS = 10;
+
 interface Pending {
   entry: AuditEntry;
   resolve: (record: AuditRecord) => void;
@@ -42,6 +48,7 @@ export class AuditLog {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #scheduled: NodeJS.Immediate | undefined;
+  #later: NodeJS.Timeout | undefined;
   readonly #maxInFlight: number;
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
@@ -61,6 +68,20 @@ export class AuditLog {
 
   /** Queues `entry`; resolves with its stored record once it is committed. */
   append(entry: AuditEntry): Promise<AuditRecord> {
+    return this.#enqueue(entry, false);
+  }
+
+  /**
+   * Queues `entry` to ride the next commit made for an {@link append} (or, when none comes
+   * within {@link LATER_MAX_MS}, one of its own); resolves once it is committed. For records no
+   * caller waits on (a result returned before it is durable): one commit per call, not two,
+   * when calls come one after another.
+   */
+  appendLater(entry: AuditEntry): Promise<AuditRecord> {
+    return this.#enqueue(entry, true);
+  }
+
+  #enqueue(entry: AuditEntry, later: boolean): Promise<AuditRecord> {
     if (this.#closed) {
       return Promise.reject(
         new Error('audit log is closed: append before `close()`, or open a new AuditLog'),
@@ -73,7 +94,13 @@ export class AuditLog {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
-      this.#schedule();
+      if (!later) this.#schedule();
+      else if (!this.#later && !this.#scheduled) {
+        this.#later = setTimeout(() => {
+          this.#later = undefined;
+          this.#schedule();
+        }, LATER_MAX_MS);
+      }
     });
   }
 
@@ -118,6 +145,8 @@ export class AuditLog {
 
   /** Hands the store as many batches as the in-flight budget allows (a full queue is not left waiting). */
   #writeBatch(): void {
+    if (this.#later) clearTimeout(this.#later);
+    this.#later = undefined;
     while (this.#queue.length > 0 && this.#inFlight.size < this.#maxInFlight) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       const commit: Promise<void> = this.#commit(batch).finally(() => {

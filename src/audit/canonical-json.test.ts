@@ -76,3 +76,11 @@ test('sha256Hex hashes UTF-8', () => {
   assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   assert.equal(sha256Hex(Buffer.from('abc')), sha256Hex('abc'));
 });
+
+test('a toJSON that canonicalises something itself does not disturb the outer output', () => {
+  const inner = { toJSON: () => canonicalJson({ z: 1, a: [2] }) };
+  assert.equal(
+    canonicalJson({ b: inner, a: [inner] }),
+    '{"a":["{\\"a\\":[2],\\"z\\":1}"],"b":"{\\"a\\":[2],\\"z\\":1}"}',
+  );
+});

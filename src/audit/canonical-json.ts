@@ -10,17 +10,20 @@ import { createHash } from 'node:crypto';
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  let out: string | undefined;
+  // A toJSON may canonicalise something itself: keep the caller's output aside meanwhile.
+  const outer = out;
+  out = '';
   try {
-    out = write(value, 0);
+    if (!emit(value, 0, false, '')) {
+      throw new TypeError(`cannot serialise \`${typeof value}\` at \`$\`: expected a JSON value`);
+    }
+    return out;
   } catch (error) {
     if (error instanceof Unserialisable) throw new TypeError(error.describe());
     throw error;
+  } finally {
+    out = outer;
   }
-  if (out === undefined) {
-    throw new TypeError(`cannot serialise \`${typeof value}\` at \`$\`: expected a JSON value`);
-  }
-  return out;
 }
 
 /** SHA-256 of `data` (strings as UTF-8), as lowercase hex. */
@@ -54,13 +57,26 @@ function quote(text: string): string {
 // Deeper than this is treated as a cycle: tracking visited objects costs more than the whole walk.
 const MAX_DEPTH = 512;
 
-// Returns undefined for values JSON.stringify would omit (undefined, functions, symbols).
-function write(value: unknown, depth: number): string | undefined {
+// Hand-written for speed: every audit record is canonicalised before it is hashed. One output
+// string is appended to (no string per nested value), and keys are sorted in place.
+let out = '';
+
+/**
+ * Appends a comma when `comma`, then `prefix` and the JSON of `value`, to `out`; false,
+ * appending nothing, for values JSON.stringify would omit (undefined, functions, symbols).
+ */
+function emit(value: unknown, depth: number, comma: boolean, prefix: string): boolean {
   switch (typeof value) {
     case 'string':
-      return quote(value);
+      if (comma) out += ',';
+      out += prefix;
+      out += quote(value);
+      return true;
     case 'boolean':
-      return value ? 'true' : 'false';
+      if (comma) out += ',';
+      out += prefix;
+      out += value ? 'true' : 'false';
+      return true;
     case 'number':
       if (!Number.isFinite(value)) {
         throw new Unserialisable(
@@ -69,7 +85,10 @@ function write(value: unknown, depth: number): string | undefined {
         );
       }
       // ECMAScript number-to-string is what RFC 8785 prescribes (and `-0` prints as `0`).
-      return String(value);
+      if (comma) out += ',';
+      out += prefix;
+      out += String(value);
+      return true;
     case 'bigint':
       throw new Unserialisable(
         (at) =>
@@ -78,44 +97,87 @@ function write(value: unknown, depth: number): string | undefined {
     case 'undefined':
     case 'function':
     case 'symbol':
-      return undefined;
+      return false;
   }
-  if (value === null) return 'null';
+  if (value === null) {
+    if (comma) out += ',';
+    out += prefix;
+    out += 'null';
+    return true;
+  }
   if (depth >= MAX_DEPTH) {
     throw new Unserialisable(
       (at) => `cannot serialise a cycle (or nesting deeper than ${MAX_DEPTH}) at \`${at}\``,
     );
   }
   const obj = value as { toJSON?: (key: string) => unknown };
-  if (typeof obj.toJSON === 'function') return write(obj.toJSON(''), depth + 1);
+  if (typeof obj.toJSON === 'function') return emit(obj.toJSON(''), depth + 1, comma, prefix);
+  if (comma) out += ',';
+  out += prefix;
   if (Array.isArray(obj)) {
-    let out = '[';
+    out += '[';
     for (let i = 0; i < obj.length; i++) {
-      if (i > 0) out += ',';
-      out += nested(obj[i], i, depth) ?? 'null';
+      if (!nested(obj[i], i, depth, i > 0, '')) out += i > 0 ? ',null' : 'null';
     }
-    return `${out}]`;
+    out += ']';
+    return true;
   }
   const record = obj as Record<string, unknown>;
   const keys = Object.keys(record);
-  // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 requires.
-  if (keys.length > 1) keys.sort();
-  let out = '{';
+  sortKeys(keys);
+  out += '{';
   let first = true;
   for (const key of keys) {
-    const item = nested(record[key], key, depth);
-    if (item === undefined) continue;
-    out += `${first ? '' : ','}${quote(key)}:${item}`;
-    first = false;
+    if (nested(record[key], key, depth, !first, keyPrefix(key))) first = false;
   }
-  return `${out}}`;
+  out += '}';
+  return true;
 }
 
-function nested(value: unknown, key: string | number, depth: number): string | undefined {
+function nested(
+  value: unknown,
+  key: string | number,
+  depth: number,
+  comma: boolean,
+  prefix: string,
+): boolean {
   try {
-    return write(value, depth + 1);
+    return emit(value, depth + 1, comma, prefix);
   } catch (error) {
     if (error instanceof Unserialisable) error.path.push(key);
     throw error;
+  }
+}
+
+// `"key":` of the keys seen so far: records repeat a few keys, and building the prefix was a
+// string allocation per key per record. Bounded, so that arbitrary keys cannot grow it.
+const KEY_PREFIXES = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = KEY_PREFIXES.get(key);
+  if (prefix === undefined) {
+    prefix = `${quote(key)}:`;
+    if (KEY_PREFIXES.size < 2048 && key.length <= 64) KEY_PREFIXES.set(key, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * Sorts by UTF-16 code units (RFC 8785 §3.2.3; what `<` on strings compares). Insertion sort in
+ * place for the few keys records have: Array#sort allocates a work area on every call.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
   }
 }

@@ -8,12 +8,14 @@ import {
   type ServerNotification,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { reviewOutput } from '../adapters/core.js';
 import type { Decision, Reason } from '../contract/decision.js';
 import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
 import type { PinState, ToolPins } from './pins.js';
 import { actionsFor, type MappedAction, typesOf } from './tool-mapping.js';
 import type { Upstream, UpstreamTool } from './upstream.js';
+import type { RawRequest } from './upstream-calls.js';
 
 /** Between a server's name and its tool's in aggregated tool names: `files__read_file`. */
 export const NAMESPACE_SEPARATOR = '__';
@@ -40,10 +42,14 @@ export interface CallExtra {
   signal: AbortSignal;
   requestId: string | number;
   sendNotification: (notification: ServerNotification) => Promise<void>;
+  /** The request as the client sent it (one JSON line), where the transport gives it: forwarded as is. */
+  requestLine?: string;
 }
 
 interface CallContext {
   signal?: AbortSignal;
+  /** The client's `tools/call` as it arrived: forwarded upstream byte for byte (its id swapped) when the tool keeps its name. */
+  request?: RawRequest;
   /** Called once a call waits for approval. */
   onApprovalRequested?: (request: ApprovalRecord) => void;
   session?: string;
@@ -202,7 +208,13 @@ export class McpGateway {
     try {
       result = await this.warden.run<CallToolResult>(
         input(primary),
-        (_action, { signal }) => upstream.callTool({ name: tool, arguments: argsObject }, signal),
+        (_action, { signal }) =>
+          upstream.callTool(
+            { name: tool, arguments: argsObject },
+            signal,
+            // A namespaced name differs upstream: that request is re-encoded.
+            tool === name ? context.request : undefined,
+          ),
         {
           ...(context.signal ? { signal: context.signal } : {}),
           // The answer goes back once the decision is durable and the upstream has answered;
@@ -216,9 +228,14 @@ export class McpGateway {
     }
     if (result.status === 'completed') {
       const output = result.output as CallToolResult;
-      if (!context.session) return output;
+      // Output review (`secrets.toolResults`), as the adapters do: the model reads the reviewed
+      // result (the same object when there was nothing to redact, so it goes back as it came).
+      const reviewed = reviewOutput(this.warden, output, { toolResult: true });
+      if ('refused' in reviewed) return refusal(reviewed.refused, result.decision);
+      if (!context.session) return reviewed.output;
+      // Warden learns the result as the tool returned it, so provenance knows every value in it.
       const learnt = await this.observeResult(agent, context.session, `mcp:${upstream.name}/${tool}`, output);
-      return learnt ? refusal(learnt, result.decision) : output;
+      return learnt ? refusal(learnt, result.decision) : reviewed.output;
     }
     return refusal(
       result.reason ?? { code: 'execute.failed', stage: 'execute', message: 'the call did not complete' },
@@ -297,6 +314,9 @@ export class McpGateway {
             .catch(() => undefined);
     return this.callTool(agent, params.name, params.arguments, {
       signal: extra.signal,
+      ...(extra.requestLine === undefined
+        ? {}
+        : { request: { line: extra.requestLine, id: extra.requestId } }),
       ...(options.session ? { session: options.session } : {}),
       onApprovalRequested: (approval) => {
         const elicit = this.warden.policy.config.mcp.elicitation;

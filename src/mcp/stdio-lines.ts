@@ -29,6 +29,12 @@ interface LineOptions {
  */
 abstract class LineTransport implements Transport {
   onmessage?: Transport['onmessage'];
+  /**
+   * Sees each message the receiver checks itself together with the line it came in, before
+   * `onmessage`; returning true takes the message (it does not reach `onmessage`). The raw fast
+   * path of `tools/call` forwards those bytes instead of re-encoding the message.
+   */
+  onrawmessage?: (message: Record<string, unknown>, line: string) => boolean;
   onerror?: Transport['onerror'];
   onclose?: Transport['onclose'];
   readonly #checkedByReceiver: CheckedByReceiver;
@@ -61,6 +67,11 @@ abstract class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    return this.sendLine(JSON.stringify(message));
+  }
+
+  /** Sends one message already encoded as JSON (one line, no newline in it). */
+  sendLine(json: string): Promise<void> {
     const output = this.#output;
     if (!output) return Promise.reject(new Error('Not connected'));
     if (!this.#flushScheduled) {
@@ -72,7 +83,7 @@ abstract class LineTransport implements Transport {
         output.uncork();
       });
     }
-    if (output.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    if (output.write(`${json}\n`)) return Promise.resolve();
     return new Promise((resolve) => output.once('drain', resolve));
   }
 
@@ -85,8 +96,9 @@ abstract class LineTransport implements Transport {
       const line = this.#buffered + chunk.slice(from, end);
       this.#buffered = '';
       from = end + 1;
-      const message = this.#parse(line.endsWith('\r') ? line.slice(0, -1) : line);
-      if (message) this.onmessage?.(message);
+      const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+      const message = this.#parse(text);
+      if (message && !this.#raw(message, text)) this.onmessage?.(message);
     }
     this.#buffered += chunk.slice(from);
     if (this.#buffered.length > MAX_LINE_CHARS) {
@@ -97,6 +109,13 @@ abstract class LineTransport implements Transport {
       this.close().catch(() => undefined);
     }
   };
+
+  /** Offers a message the receiver checks itself to `onrawmessage`; true when it was taken. */
+  #raw(message: JSONRPCMessage, line: string): boolean {
+    const raw = this.onrawmessage;
+    const m = message as Record<string, unknown>;
+    return raw !== undefined && this.#checkedByReceiver(m) && raw(m, line);
+  }
 
   #parse(line: string): JSONRPCMessage | undefined {
     if (line.trim() === '') return undefined;

@@ -5,16 +5,14 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolRequest,
   type CallToolResult,
-  ErrorCode,
-  type JSONRPCError,
-  McpError,
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
-import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
+import { StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
+import { DirectCalls, isDirectResponse, type RawRequest } from './upstream-calls.js';
 
 /** Where and how to reach one upstream MCP server. */
 export interface UpstreamSpec {
@@ -126,109 +124,22 @@ export class Upstream {
 
   /**
    * The upstream's result, unchanged (no output validation or defaults applied). Sent on the
-   * client's transport directly, not through `Client.request`: see {@link DirectCalls}.
+   * client's transport directly, not through `Client.request`: see {@link DirectCalls}. With
+   * `request` (the client's own `tools/call` line and id, asking for these same `params`) and a
+   * stdio upstream, those bytes are forwarded with an id of the gateway's instead of re-encoded;
+   * {@link upstreamLine} then gives the answer's bytes.
    */
-  async callTool(params: CallToolRequest['params'], signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(
+    params: CallToolRequest['params'],
+    signal?: AbortSignal,
+    request?: RawRequest,
+  ): Promise<CallToolResult> {
     if (!this.#calls) throw new Error(`MCP server \`${this.name}\` is not connected`);
-    return (await this.#calls.request('tools/call', params, signal)) as CallToolResult;
+    return (await this.#calls.request('tools/call', params, signal, request)) as CallToolResult;
   }
 
   async close(): Promise<void> {
     await this.#client.close();
-  }
-}
-
-const DIRECT_ID_PREFIX = 'warden-';
-
-/** A response to one of {@link DirectCalls}' requests: taken, and checked, by it alone. */
-const isDirectResponse: CheckedByReceiver = (m) =>
-  typeof m.id === 'string' && m.id.startsWith(DIRECT_ID_PREFIX) && m.method === undefined;
-
-/**
- * Requests sent on a connected SDK client's transport without `Client.request` (which parses
- * every result against a schema and arms a timer per call), with ids of their own (`warden-N`)
- * so that they never collide with the client's; their responses are taken off the transport
- * before the client sees them. Warden's execution deadline governs how long a call may take:
- * it aborts `signal`, which cancels the call upstream (`notifications/cancelled`).
- */
-class DirectCalls {
-  readonly #transport: Transport;
-  readonly #server: string;
-  readonly #pending = new Map<
-    string,
-    { resolve: (result: unknown) => void; reject: (error: Error) => void }
-  >();
-  #next = 0;
-
-  constructor(transport: Transport, server: string) {
-    this.#transport = transport;
-    this.#server = server;
-    const client = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      if (!isDirectResponse(message as Record<string, unknown>)) {
-        client?.(message, extra);
-        return;
-      }
-      const m = message as { id: string; result?: unknown; error?: unknown };
-      const pending = this.#pending.get(m.id);
-      if (!pending) return; // a late answer to a call already cancelled: nothing waits for it
-      this.#pending.delete(m.id);
-      const error = m.error as Partial<JSONRPCError['error']> | undefined;
-      if (error !== undefined) {
-        const code = typeof error?.code === 'number' ? error.code : ErrorCode.InternalError;
-        const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
-        pending.reject(new McpError(code, text, error?.data));
-      } else if (m.result !== null && typeof m.result === 'object' && !Array.isArray(m.result)) {
-        pending.resolve(m.result);
-      } else {
-        pending.reject(
-          new McpError(
-            ErrorCode.InvalidRequest,
-            `MCP server \`${this.#server}\` answered with a malformed response (no result object or error)`,
-          ),
-        );
-      }
-    };
-  }
-
-  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (!this.#pending.delete(id)) return;
-        const reason = String(
-          signal?.reason instanceof Error ? signal.reason.message : (signal?.reason ?? 'aborted'),
-        );
-        this.#transport
-          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
-          .catch(() => undefined);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error(reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle =
-        <T>(fn: (value: T) => void) =>
-        (value: T) => {
-          signal?.removeEventListener('abort', onAbort);
-          fn(value);
-        };
-      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      this.#transport
-        .send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
-        .catch((error: Error) => {
-          if (this.#pending.delete(id)) settle(reject)(error);
-        });
-    });
-  }
-
-  /** The connection is gone: every call still waiting fails. */
-  closed(): void {
-    const error = new McpError(
-      ErrorCode.ConnectionClosed,
-      `MCP server \`${this.#server}\` closed the connection`,
-    );
-    for (const pending of this.#pending.values()) pending.reject(error);
-    this.#pending.clear();
   }
 }
 

@@ -82,7 +82,7 @@ export async function carryOut<T>(
     // A failed append is reported by the recorder either way (`onCrash`); awaited, it is the reason too.
     const unrecorded =
       options.resultRecord === 'next-commit'
-        ? void deps.recorder.append(entry)
+        ? void deps.recorder.append(entry, 'later')
         : await deps.recorder.append(entry);
     const result: RunResult<T> = {
       decision,

@@ -4,7 +4,7 @@ import { type SubmissionErrorCode, WardenError } from '../contract/errors.js';
 import { withdrawIfKilled } from '../killswitch/withdraw.js';
 import { USD } from '../limits/backend.js';
 import { actualData, summarize } from '../record/records.js';
-import type { ActionRecord } from '../store/store.js';
+import { type ActionRecord, CHANGE_FEED_FALLBACK_MS } from '../store/store.js';
 import { newActionId } from '../validate/validate.js';
 import type { Warden } from './warden.js';
 
@@ -140,14 +140,16 @@ export class Submissions {
 
   /**
    * Long-poll: resolves as soon as the action leaves `pending` (woken by a vote in this process,
-   * or seen on the next 250 ms read for a vote made by another process) or when `timeoutMs` passes.
+   * or in another one announced on the store's change feed, else seen on the next 250 ms read)
+   * or when `timeoutMs` passes.
    */
   async wait(id: string, timeoutMs: number, signal?: AbortSignal, agent?: string): Promise<SubmissionView> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const current = await this.status(id, agent);
       if (current.status !== 'pending' || Date.now() >= until || signal?.aborted) return current;
-      const ms = Math.min(250, Math.max(0, until - Date.now()));
+      const step = this.warden.approvals.following ? CHANGE_FEED_FALLBACK_MS : 250;
+      const ms = Math.min(step, Math.max(0, until - Date.now()));
       await this.warden.approvals.nextChange(current.approvalId ?? '', ms, signal).catch(() => undefined);
     }
   }

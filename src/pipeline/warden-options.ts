@@ -64,9 +64,11 @@ export interface RunOptions {
   /**
    * When the result record must be durable. `'before-return'` (default): `run()` resolves once
    * it is committed, and a result that could not be recorded is reported in `reason`.
-   * `'next-commit'`: it is queued and rides the audit log's next group commit, so the caller gets
-   * the output one commit sooner (the MCP gateway). The decision record is durable before the
-   * executor starts either way; what a crash can lose is only the result of a finished action.
+   * `'next-commit'`: it is queued and rides the audit log's next group commit (the next decision's,
+   * or one of its own after at most 10 ms), so the caller gets the output one commit sooner and
+   * calls one after another make one commit each (the MCP gateway). The decision record is durable
+   * before the executor starts either way; what a crash can lose is only the result of a finished
+   * action.
    */
   resultRecord?: 'before-return' | 'next-commit';
 }

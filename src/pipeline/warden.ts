@@ -34,6 +34,7 @@ import type { Store } from '../store/store.js';
 import { createTaintSessions, type Observed, patternDetector, type TaintSessions } from '../taint/index.js';
 import { taintStage, taintVerdictStage } from '../taint/taint-stage.js';
 import { validateStage } from '../validate/validate-stage.js';
+import { announceRecords } from './announce-records.js';
 import { assemble } from './assemble.js';
 import { runStages } from './compose.js';
 import { type AfterDecision, carryOut, refused } from './run-stages.js';
@@ -97,6 +98,8 @@ export class Warden {
   private readonly closers: (() => Promise<void>)[];
   private readonly approvalSweepMs: number;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Stops following the store's change feed. */
+  private readonly unfollow: (() => void)[] = [];
 
   constructor(options: WardenOptions) {
     this.policy = options.policy;
@@ -104,7 +107,7 @@ export class Warden {
     this.audit = new AuditLog(options.store.audit, { maxBatch: options.policy.config.audit.maxBatch });
     this.kills = new KillSwitch(options.store.kills, this.audit);
     this.approvals = new Approvals(options.store.approvals, this.audit, options.channels ?? []);
-    this.overrides = new Overrides(options.store.audit, this.audit);
+    this.overrides = new Overrides(options.store.audit, this.audit, options.store.changes);
     this.limiters = options.limiters ?? [];
     this.holds = new Holds(this.limiters);
     this.costs = costModel(options.policy.config.limits);
@@ -215,7 +218,10 @@ export class Warden {
     held: Reservation[],
     beforeHold?: () => Reason | undefined,
   ): Promise<{ decision: Decision; decided: DecisionEvent | undefined }> {
-    let denied = await runStages(this.stages, ctx, this.onCrash);
+    // Awaited only when a stage went asynchronous, and the limits only when there are any: each
+    // await is a promise and a turn of the microtask queue on every decision.
+    const outcome = runStages(this.stages, ctx, this.onCrash);
+    let denied = outcome instanceof Promise ? await outcome : outcome;
     if (!ctx.action) {
       const decision = buildDecision(ctx, denied);
       const failed = await this.recorder.append(decisionEntry(undefined, ctx.input, decision));
@@ -224,14 +230,15 @@ export class Warden {
       return { decision: final, decided: this.recorder.decided(mode, ctx, final, start) };
     }
     if (!denied && beforeHold) denied = beforeHold();
-    if (!denied) denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
+    if (!denied && this.limiters.length > 0)
+      denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
     let decision = buildDecision(ctx, denied);
     const failed = await this.recorder.append(
       decisionEntry(ctx.action, ctx.input, decision, estimateIn(ctx)),
     );
     if (failed) decision = recordFailure(decision, failed);
     const decided = this.recorder.decided(mode, ctx, decision, start);
-    if (failed || decision.effect === 'deny') await releaseAll(held);
+    if ((failed || decision.effect === 'deny') && held.length > 0) await releaseAll(held);
     return { decision, decided };
   }
 
@@ -283,6 +290,10 @@ export class Warden {
     await this.kills.start(this.killPollMs);
     // The memory store has no other process to hear from: its overrides change only through this Warden.
     await this.overrides.start(this.store.kind === 'memory' ? undefined : this.killPollMs);
+    const feed = this.store.changes;
+    if (feed) {
+      this.unfollow.push(this.approvals.follow(feed), announceRecords(this.audit, feed));
+    }
     let sweeping = false;
     this.sweeper = setInterval(() => {
       if (sweeping) return;
@@ -326,6 +337,7 @@ export class Warden {
     if (this.sweeper) clearInterval(this.sweeper);
     this.kills.stop();
     this.overrides.stop();
+    for (const stop of this.unfollow.splice(0)) stop();
     await this.audit.close();
     for (const close of [...this.closers].reverse()) await close();
   }

@@ -154,7 +154,7 @@ export const PolicySchema = z
       .object({
         url: z.string().min(1).optional().describe(
           // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${VAR}` syntax is what it documents
-          'the store `warden serve` and `warden mcp` open when neither `--db` nor `$WARDEN_DB` names one: a SQLite file or `postgres://…` (`${VAR}` is replaced by the environment variable, so a password stays out of the file)',
+          'the store `warden serve`, `warden mcp` and `warden limits` open when neither `--db` nor `$WARDEN_DB` names one: a SQLite file or `postgres://…` (`${VAR}` is replaced by the environment variable, so a password stays out of the file)',
         ),
         urlEnv: z
           .string()

@@ -29,22 +29,30 @@ export class Recorder {
     return performance.now();
   }
 
-  /** Appends durably; a Reason when the record could not be written (the caller fails closed). */
-  async append(entry: AuditEntry): Promise<Reason | undefined> {
+  /**
+   * Appends durably; a Reason when the record could not be written (the caller fails closed).
+   * `later`: the entry rides the next commit made for another record (see `AuditLog.appendLater`).
+   */
+  append(entry: AuditEntry, when: 'now' | 'later' = 'now'): Promise<Reason | undefined> {
+    // One `then` rather than an async function: one promise less on every decision.
     try {
-      await this.audit.append(entry);
-      return undefined;
+      const appended = when === 'later' ? this.audit.appendLater(entry) : this.audit.append(entry);
+      return appended.then(recorded, this.#unrecorded);
     } catch (error) {
-      this.onCrash({ name: 'record' }, error);
-      // A store that cannot be reached says so (`store.unavailable`): it is not this record's fault.
-      const unreachable = (error as { code?: unknown } | null)?.code === 'store.unavailable';
-      return {
-        code: unreachable ? 'store.unavailable' : 'record.unavailable',
-        stage: 'record',
-        message: `the audit record could not be written (${String(error)}); nothing was executed`,
-      };
+      return Promise.resolve(this.#unrecorded(error));
     }
   }
+
+  readonly #unrecorded = (error: unknown): Reason => {
+    this.onCrash({ name: 'record' }, error);
+    // A store that cannot be reached says so (`store.unavailable`): it is not this record's fault.
+    const unreachable = (error as { code?: unknown } | null)?.code === 'store.unavailable';
+    return {
+      code: unreachable ? 'store.unavailable' : 'record.unavailable',
+      stage: 'record',
+      message: `the audit record could not be written (${String(error)}); nothing was executed`,
+    };
+  };
 
   /** Tells the observer a decision is final; the event, for the result that may follow. */
   decided(
@@ -79,6 +87,10 @@ export class Recorder {
       this.onCrash({ name: 'record' }, error);
     }
   }
+}
+
+function recorded(): undefined {
+  return undefined;
 }
 
 /** A decision that could not be recorded: denied, with the record's reason first. */

@@ -48,16 +48,15 @@ export function decisionEntry(
   const given = (input as { agent?: unknown } | null)?.agent;
   const agent = action?.agent ?? (typeof given === 'string' && given.length <= 200 ? given : undefined);
   const priced = estimate && 'micros' in estimate && estimate.via !== 'none' ? estimate : undefined;
-  return {
-    type: 'decision',
-    ...(typeof agent === 'string' ? { agent } : {}),
-    actionId: decision.id,
-    data: {
-      action: action ? actionSummary(action) : unvalidated(input),
-      decision,
-      ...(priced ? { estimate: estimateData(priced) } : {}),
-    },
+  // Assigned rather than spread (same keys, same order): one entry per decision, no throwaway objects.
+  const data: Record<string, unknown> = {
+    action: action ? actionSummary(action) : unvalidated(input),
+    decision,
   };
+  if (priced) data.estimate = estimateData(priced);
+  return typeof agent === 'string'
+    ? { type: 'decision', agent, actionId: decision.id, data }
+    : { type: 'decision', actionId: decision.id, data };
 }
 
 /** The audit entry of an action `run()` executed; `actual` is its cost, when known (`data.actual`). */

@@ -38,7 +38,20 @@ const MIN_ENTROPY = 3.5;
 /** Where a token ends: the rule's range may stop short of the value (secretlint's AWS rule does). */
 const DELIMITER = /[\s"'&,;<>(){}[\]`]/;
 
+/**
+ * The clean-text memo of {@link SecretScanner}: texts up to this long, and at most this many
+ * characters in all (≤ 4 MB) or this many texts. Bounded by characters rather than by a small
+ * count: a working set just over the count (5,000 paths against 4,096 entries) would empty it
+ * before any text came round again, and every text would be scanned in full.
+ */
+const MEMO_MAX_CHARS = 1024;
+const MEMO_MAX_TOTAL_CHARS = 4_000_000;
+const MEMO_MAX_ENTRIES = 65_536;
+
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
+
+/** The shape of an id `newActionId` makes. */
+const ACTION_ID = /^act_[0-9a-f]{32}$/;
 
 /** Bits of Shannon entropy per character of `s`. */
 export function entropy(s: string): number {
@@ -69,9 +82,21 @@ function looksRandom(value: string): boolean {
  */
 export class SecretScanner {
   private readonly rules = new SecretlintRules();
+  /**
+   * Short texts already scanned and found clean. Audit entries repeat the same descriptions,
+   * reasons, names and sessions on every action, and each entry is scanned before it is stored:
+   * remembering them takes the scanner off the gateway's hot path. Bounded; cleared when full.
+   */
+  readonly #clean = new Set<string>();
+  #cleanChars = 0;
 
   scan(text: string): SecretHit[] {
     if (text.length < 8) return [];
+    const remember = text.length <= MEMO_MAX_CHARS;
+    if (remember && this.#clean.has(text)) return [];
+    // Warden's own action ids, one in every decision record and never the same twice: no rule
+    // matches `act_` and 32 lowercase hex digits (detect.test.ts runs the rules on generated ids).
+    if (text.length === 36 && ACTION_ID.test(text)) return [];
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {
@@ -85,7 +110,16 @@ export class SecretScanner {
       const end = (m.index ?? 0) + m[0].length;
       hits.push({ rule: 'entropy', detail: 'high-entropy', start: end - value.length, end });
     }
-    return merge(text, hits);
+    const found = merge(text, hits);
+    if (remember && found.length === 0) {
+      if (this.#clean.size >= MEMO_MAX_ENTRIES || this.#cleanChars + text.length > MEMO_MAX_TOTAL_CHARS) {
+        this.#clean.clear();
+        this.#cleanChars = 0;
+      }
+      this.#clean.add(text);
+      this.#cleanChars += text.length;
+    }
+    return found;
   }
 
   /** Whether `text` holds any secret: the same rules, for callers that need only a yes or no. */

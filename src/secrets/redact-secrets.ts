@@ -19,22 +19,28 @@ export function redactSecrets<T>(value: T, scanner: SecretScanner = secretScanne
     return (hits.length === 0 ? value : replaceSpans(value, hits)) as T;
   }
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
+  // Loops that copy only once something changed: every audit record passes here before it is hashed.
   if (Array.isArray(value)) {
-    let changed = false;
-    const out = value.map((v) => {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
       const r = redactSecrets(v, scanner, depth + 1);
-      if (r !== v) changed = true;
-      return r;
-    });
-    return (changed ? out : value) as T;
+      if (r !== v) {
+        out ??= value.slice();
+        out[i] = r;
+      }
+    }
+    return (out ?? value) as T;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
-    return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const record = value as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const key of Object.keys(record)) {
+    const v = record[key];
     const r = redactSecrets(v, scanner, depth + 1);
     if (r !== v) {
-      out ??= { ...(value as Record<string, unknown>) };
+      out ??= { ...record };
       out[key] = r;
     }
   }

@@ -1,5 +1,5 @@
 import type { Warden } from '../pipeline/warden.js';
-import type { ApprovalRecord, AuditRecord } from '../store/store.js';
+import { type ApprovalRecord, type AuditRecord, CHANGE_FEED_FALLBACK_MS } from '../store/store.js';
 
 export interface FollowerListener {
   audit: (record: AuditRecord) => void;
@@ -14,8 +14,9 @@ export const FOLLOW_POLL_MS = 250;
  *
  * This process's records arrive as they commit (`warden.audit.onRecord`), its approval changes
  * likewise (`warden.approvals.onChange`). Records appended by other processes sharing the store
- * (a `warden mcp` gateway, another `warden serve`, the CLI) are read from the store every
- * {@link FOLLOW_POLL_MS} while at least one listener is subscribed; an `approval.*` record among
+ * (a `warden mcp` gateway, another `warden serve`, the CLI) are read from the store while at
+ * least one listener is subscribed: at once when the store's change feed announces them (topic
+ * `events`, PostgreSQL), else every {@link FOLLOW_POLL_MS}; an `approval.*` record among
  * them is followed by the approval's current state, so the dashboard's list updates live.
  *
  * INVARIANT: each record is delivered once. Records above `#watermark` that were delivered as they
@@ -64,12 +65,28 @@ export class AuditFollower {
     // A memory store has no other writers.
     if (this.#warden.store.kind === 'memory') return;
     this.#watermark = undefined; // from the head at the first read: history is not replayed
+    let again = false;
     const tick = () => {
-      this.#reading ??= this.#read().finally(() => {
+      if (this.#reading) {
+        again = true; // announced during a read: read once more after it
+        return;
+      }
+      this.#reading = this.#read().finally(() => {
         this.#reading = undefined;
+        if (again) {
+          again = false;
+          tick();
+        }
       });
     };
-    this.#timer = setInterval(tick, this.#pollMs);
+    const feed = this.#warden.store.changes;
+    const unlisten = feed?.on('events', tick);
+    const offLocal = this.#unsubscribe;
+    this.#unsubscribe = () => {
+      offLocal();
+      unlisten?.();
+    };
+    this.#timer = setInterval(tick, feed ? Math.max(this.#pollMs, CHANGE_FEED_FALLBACK_MS) : this.#pollMs);
     this.#timer.unref();
     tick();
   }

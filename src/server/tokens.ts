@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { TokenStore } from '../store/store.js';
@@ -113,4 +113,29 @@ export function createToken(file: string, principal: Principal): string {
   writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return token;
+}
+
+/**
+ * Removes from the tokens file the tokens held by `name`, or the one `token` (matched by its
+ * hash, or in clear for an entry written by hand). Returns how many were removed. The file is
+ * replaced whole (written beside it, then renamed), so a server reading it never sees half of it.
+ */
+export function revokeTokenInFile(file: string, which: { name?: string; token?: string }): number {
+  if (which.name === undefined && which.token === undefined) {
+    throw new TypeError('revoke needs the token holder `name` or the `token`');
+  }
+  const current = TokensFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const hash = which.token === undefined ? undefined : hashToken(which.token);
+  const kept = current.tokens.filter((e) =>
+    which.name !== undefined
+      ? e.name !== which.name
+      : e.sha256 !== hash && (e.token === undefined || hashToken(e.token) !== hash),
+  );
+  const removed = current.tokens.length - kept.length;
+  if (removed > 0) {
+    const next = `${file}.${process.pid}.tmp`;
+    writeFileSync(next, `${JSON.stringify({ tokens: kept }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(next, file);
+  }
+  return removed;
 }

@@ -34,12 +34,19 @@ export async function writeCheckpoint(
 
 /**
  * Writes a checkpoint every `everyMs` (and none while nothing was appended since the last one).
- * A failure is reported through `onError` and tried again at the next tick.
+ * A failure is reported through `onError` and tried again at the next tick; `onWritten` hears of
+ * each one written.
  */
 export function startCheckpoints(
   audit: AuditStore,
   key: KeyObject,
-  options: { everyMs: number; file?: string; onError?: (error: unknown) => void },
+  options: {
+    everyMs: number;
+    file?: string;
+    onError?: (error: unknown) => void;
+    /** Told of each checkpoint once it is in the chain (and the file): e.g. to export it. */
+    onWritten?: (line: CheckpointLine) => void;
+  },
 ): () => void {
   let last = -1;
   let busy = false;
@@ -48,7 +55,13 @@ export function startCheckpoints(
     busy = true;
     try {
       const [head] = await audit.query({ order: 'desc', limit: 1 });
-      if (head && head.seq !== last) last = (await writeCheckpoint(audit, key, options.file))?.record ?? last;
+      if (head && head.seq !== last) {
+        const line = await writeCheckpoint(audit, key, options.file);
+        if (line) {
+          last = line.record;
+          options.onWritten?.(line);
+        }
+      }
     } catch (error) {
       options.onError?.(error);
     } finally {

@@ -1,5 +1,5 @@
 import type { AuditSink } from '../contract/records.js';
-import type { AuditRecord, AuditStore } from './store.js';
+import { type AuditRecord, type AuditStore, CHANGE_FEED_FALLBACK_MS, type ChangeFeed } from './store.js';
 
 /** The audit record type that carries every override change. */
 export const OVERRIDE_RECORD = 'override';
@@ -53,8 +53,10 @@ function turnsOf(change: unknown): readonly [Switch, boolean] | undefined {
  * persisted and audited in one write and the current state is a fold over those records; the
  * in-memory copy keeps the stage checks synchronous.
  *
- * INVARIANT: changes apply in audit order. A local change applies at once, and the poll (which
- * tracks the highest override seq it has read) re-reads it in order with everyone else's.
+ * INVARIANT: changes apply in audit order. A local change applies at once, and the next read
+ * (which tracks the highest override seq it has read) re-reads it in order with everyone else's.
+ * With the store's change feed, a change is announced to every process sharing the store, which
+ * reads it at once; the poll then only covers a lost notification.
  */
 export class Overrides {
   readonly #switches: Readonly<Record<Switch, Map<string, OverrideState>>> = {
@@ -65,18 +67,29 @@ export class Overrides {
   #lastSeq = 0;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
+  #again = false;
+  #unlisten: (() => void) | undefined;
 
   constructor(
     private readonly store: AuditStore,
     private readonly audit: AuditSink,
+    private readonly feed?: ChangeFeed,
   ) {}
 
-  /** Reads the stored overrides; with `intervalMs`, follows changes made by other processes. */
+  /**
+   * Reads the stored overrides; with `intervalMs`, follows changes made by other processes: told
+   * by the change feed when the store has one (then read every {@link CHANGE_FEED_FALLBACK_MS} at
+   * most as a fallback), else read every `intervalMs`.
+   */
   async start(intervalMs?: number): Promise<void> {
     await this.refresh();
     if (intervalMs === undefined) return;
-    this.#timer = setInterval(() => {
-      this.#polling ??= this.refresh()
+    const read = () => {
+      if (this.#polling) {
+        this.#again = true; // announced during a read: read once more after it
+        return;
+      }
+      this.#polling = this.refresh()
         .catch((error: unknown) => {
           process.stderr.write(
             `${JSON.stringify({ level: 'error', msg: 'overrides could not be read; keeping the last known state', error: String(error) })}\n`,
@@ -84,14 +97,22 @@ export class Overrides {
         })
         .finally(() => {
           this.#polling = undefined;
+          if (this.#again) {
+            this.#again = false;
+            read();
+          }
         });
-    }, intervalMs);
+    };
+    this.#unlisten = this.feed?.on('overrides', read);
+    this.#timer = setInterval(read, this.feed ? Math.max(intervalMs, CHANGE_FEED_FALLBACK_MS) : intervalMs);
     this.#timer.unref();
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unlisten?.();
+    this.#unlisten = undefined;
   }
 
   /** Reads override records appended since the last read, in order. */
@@ -162,6 +183,8 @@ export class Overrides {
       data: { change, reason, ...(cause.anomaly ? { anomaly: cause.anomaly } : {}) },
     });
     this.#apply(record);
+    // Recorded already: a failed announcement only leaves the others to their fallback read.
+    this.feed?.notify('overrides').catch(() => undefined);
     return true;
   }
 

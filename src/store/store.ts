@@ -4,6 +4,7 @@ import type { Decision } from '../contract/decision.js';
 import { WardenError } from '../contract/errors.js';
 import type { ObservationRecord } from '../contract/observation.js';
 import type { AuditStore } from '../contract/records.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { AuditInsights } from './insights.js';
 
 export type {
@@ -14,6 +15,7 @@ export type {
   VerifyProblem,
   VerifyResult,
 } from '../contract/records.js';
+export { CHANGE_FEED_FALLBACK_MS, type ChangeFeed, type ChangeTopic } from './change-feed.js';
 export type { AuditAggregates, AuditInsights, InsightsWindow, SessionSummary } from './insights.js';
 
 /**
@@ -40,6 +42,11 @@ export interface Store {
   readonly observations?: ObservationStore;
   /** Bearer tokens (their hashes) shared by every server; a store without them leaves tokens to the tokens file. */
   readonly tokens?: TokenStore;
+  /**
+   * What changed, told to every process sharing the store at once (PostgreSQL `LISTEN/NOTIFY`).
+   * A store without it leaves the followers to their polls.
+   */
+  readonly changes?: ChangeFeed;
   /**
    * For a store reached over the network: resolves when it answers, rejects (`store.unavailable`)
    * when it does not. `/healthz` asks it; an embedded store has none.

@@ -115,3 +115,66 @@ test('warden limits shows a tightened agent held to its lower limits, and how th
   const other = await runCli(['limits', '--policy', policyFile, '--db', db, '--agent', 'writer']);
   assert.doesNotMatch(other.stdout, /held to/);
 });
+
+test('warden limits reads the counters of a PostgreSQL store from --db, $WARDEN_DB or the policy store section', async () => {
+  const pgUrl = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `h_pgaudit_limits_${process.pid}`;
+  const url = `${pgUrl}?schema=${schema}`;
+  const limits = ['limits:', '  rate:', '    - windows: { 1m: 10 }', '  budgets:', '    - usd: 2', ''];
+  const policyFile = join(tmp.dir, 'pg.yaml');
+  writeFileSync(policyFile, ['agents:', '  research: { allow: [search.web] }', ...limits].join('\n'));
+  const { openPostgresStore } = await import('../../src/store/postgres/postgres-store.js');
+  const store = await openPostgresStore({ url });
+  try {
+    const warden = await createWarden({ policy: loadPolicyFile(policyFile), store });
+    for (let i = 0; i < 3; i++)
+      await warden.run({ agent: 'research', type: 'search.web', cost: { usd: 0.25 } }, () => 'ok');
+    await warden.overrides.change('research', 'tighten', 'monitor', 'a loop of search.web', {
+      anomaly: 'anomaly.loop',
+    });
+    await warden.close();
+
+    const used = (stdout: string) =>
+      (
+        JSON.parse(stdout) as { agents: { limits: { name: string; used: number; limit: number }[] }[] }
+      ).agents[0]?.limits.map((l) => [l.name, l.used, l.limit]);
+    const expected = [
+      ['rate:agent:1m', 3, 2],
+      ['budget:agent:total', 0.75, 2],
+    ];
+    const byFlag = await runCli(['limits', '--policy', policyFile, '--db', url, '--json']);
+    assert.equal(byFlag.code, 0, byFlag.stderr);
+    assert.deepEqual(used(byFlag.stdout), expected);
+
+    const byEnv = await runCli(['limits', '--policy', policyFile, '--json'], { env: { WARDEN_DB: url } });
+    assert.equal(byEnv.code, 0, byEnv.stderr);
+    assert.deepEqual(used(byEnv.stdout), expected);
+
+    const sectioned = join(tmp.dir, 'pg-store.yaml');
+    writeFileSync(
+      sectioned,
+      ['store:', '  urlEnv: H_PGAUDIT_DB', 'agents:', '  research: { allow: [search.web] }', ...limits].join(
+        '\n',
+      ),
+    );
+    const text = await runCli(['limits', '--policy', sectioned], {
+      env: { H_PGAUDIT_DB: url, WARDEN_DB: '' },
+    });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /research\s+rate:agent:1m\s+research\s+3\s+2\s+1m/);
+    assert.match(text.stdout, /research: held to 1\/4 of its rate limits/);
+
+    const missing = await runCli([
+      'limits',
+      '--policy',
+      policyFile,
+      '--db',
+      `${pgUrl}?schema=${schema}_none`,
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /holds no Warden store/);
+  } finally {
+    await store.pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await store.close();
+  }
+});

@@ -1,8 +1,9 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
+import { TINY_SERVER } from '../mcp/mcp-helpers.js';
 
 /**
  * A TCP proxy in front of PostgreSQL that the test can cut and restore: the way to take the
@@ -60,7 +61,11 @@ export async function serve(dir: string, name: string, policy: string, db: strin
     '--tokens',
     join(dir, `${name}-tokens.json`),
   ]);
-  child.stderr.on('data', () => undefined);
+  // FLEET_LOG=FILE keeps every server's stderr there, to read why a run failed.
+  child.stderr.on(
+    'data',
+    (d: Buffer) => process.env.FLEET_LOG && appendFileSync(process.env.FLEET_LOG, `[${name}] ${d}`),
+  );
   const [, url] = (await waitForLine(
     child,
     /warden listening on (http:\/\/\S+)/,
@@ -84,6 +89,7 @@ export function writePolicy(dir: string): string {
     `version: 1
 agents:
 ${agents.map((a) => `  ${a}: { allow: [tool.call, spend.call, payment.send] }`).join('\n')}
+  sleeper: { allow: [mcp.tiny.sleep] }
 rules:
   - id: payments-need-two
     effect: ask
@@ -92,6 +98,9 @@ rules:
   - id: the-rest
     effect: allow
     match: { type: "*" }
+mcp:
+  servers:
+    tiny: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(TINY_SERVER)}] }
 limits:
   rate:
     - match: { type: tool.call }

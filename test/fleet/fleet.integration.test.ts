@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import pg from 'pg';
 import { hashToken } from '../../src/server/tokens.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { reasonCode } from '../mcp/mcp-helpers.js';
 import { CuttableProxy, call, type Served, serve, writePolicy } from './fleet-harness.js';
 
 // Three `warden serve` processes on one PostgreSQL schema, reached through a proxy the test can cut.
 const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const target = new URL(PG_URL);
-const schema = `fleet_${process.pid}_${Date.now().toString(36)}`;
+const schema = `h_pgprop_fleet_${process.pid}_${Date.now().toString(36)}`;
 const tmp = tempDir('warden-fleet-');
 const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
 let db = '';
@@ -38,6 +42,14 @@ before(async () => {
       createdAt: new Date().toISOString(),
     });
   }
+  tokens.sleeper = `wdn_${randomBytes(18).toString('base64url')}`;
+  await store.tokens.create({
+    sha256: hashToken(tokens.sleeper),
+    name: 'sleeper-bot',
+    role: 'agent',
+    agent: 'sleeper',
+    createdAt: new Date().toISOString(),
+  });
   const policy = writePolicy(tmp.dir);
   servers = await Promise.all(['a', 'b', 'c'].map((name) => serve(tmp.dir, name, policy, db)));
 });
@@ -124,6 +136,49 @@ test('a kill through one server denies on the other two, and the time it took is
   process.stdout.write(
     `# kill: answered by its server after ${killed.ms.toFixed(0)} ms; the other two denied from ${seen.map((ms) => `${ms.toFixed(0)} ms`).join(' and ')} after the request\n`,
   );
+});
+
+test('a kill through one server aborts the agent’s tool call executing on another, and the time it took is printed', async () => {
+  const client = new Client({ name: 'fleet-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${server(0).url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${tokens.sleeper}` } },
+    }),
+  );
+  try {
+    let abortedAt = 0;
+    const calling = client
+      .callTool({ name: 'tiny__sleep', arguments: { ms: 600_000 } }, undefined, { timeout: 600_000 })
+      .then((result) => {
+        abortedAt = performance.now();
+        return result as CallToolResult;
+      });
+    // Executing on server A once its decision is in the audit.
+    while ((await store.audit.query({ type: 'decision', agent: 'sleeper', limit: 1 })).length === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const killing = performance.now();
+    const killed = await call(server(1).url, tokens.ops as string, 'POST', '/v1/agents/sleeper/kill', {
+      reason: 'runaway tool call',
+    });
+    assert.equal(killed.status, 200);
+    const result = await calling;
+    process.stdout.write(
+      `# kill through server B → tool call on server A aborted ${(abortedAt - killing).toFixed(0)} ms after the kill request was sent\n`,
+    );
+    assert.equal(result.isError, true);
+    assert.match(String(reasonCode(result)), /^killswitch\./);
+    let recorded: { status?: unknown; reason?: { code?: string } } | undefined;
+    while (!recorded) {
+      recorded = (await store.audit.query({ type: 'result', agent: 'sleeper', limit: 1 }))[0]
+        ?.data as typeof recorded;
+      if (!recorded) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(recorded.status, 'aborted');
+    assert.equal(recorded.reason?.code, 'killswitch.agent-killed');
+  } finally {
+    await client.close();
+  }
 });
 
 test('an approval requested through one server and voted through the other two executes once', async () => {

@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Checks a timestamped HMAC signature as a receiver would, from the documented scheme rather than
  * Warden's own helper: `{prefix}` + hex HMAC-SHA256 of `{x-warden-timestamp}.{body}`, with a
- * timestamp no older than a minute. Approval webhooks sign with `v1=`, alert webhooks `sha256=`.
+ * timestamp no older than a minute. Every Warden webhook signs with `sha256=`.
  */
 export function timestampedHmacVerifier(prefix: string) {
   return (message: { headers: Record<string, unknown>; text: string }, secret: string): boolean => {

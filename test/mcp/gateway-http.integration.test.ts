@@ -161,7 +161,7 @@ test('each agent sees only its own tools; the identity comes from the token', as
   const payer = await httpClient(TOKENS.payer);
   const readerTools = (await reader.listTools()).tools.map((t) => t.name);
   const payerTools = (await payer.listTools()).tools.map((t) => t.name).sort();
-  assert.deepEqual(payerTools, ['tiny__echo', 'tiny__exit', 'tiny__greet', 'tiny__transfer']);
+  assert.deepEqual(payerTools, ['tiny__echo', 'tiny__exit', 'tiny__greet', 'tiny__sleep', 'tiny__transfer']);
   assert.ok(!readerTools.some((n) => n.startsWith('tiny__')), 'hidden from the reader');
   assert.ok(!readerTools.includes('everything__get-env'), 'unmapped tools need a grant of their own');
   const refused = await call(reader, 'tiny__greet', { name: 'x' });
@@ -220,6 +220,7 @@ test('pins: listed for readers, approved by admins only', async () => {
       ['echo', 'trust-on-first-use'],
       ['exit', 'trust-on-first-use'],
       ['greet', 'trust-on-first-use'],
+      ['sleep', 'trust-on-first-use'],
       ['transfer', 'trust-on-first-use'],
     ],
   );

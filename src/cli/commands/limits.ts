@@ -5,11 +5,14 @@ import { AuditLog } from '../../audit/audit-log.js';
 import { formatUsd, type LimitsBackend, USD } from '../../limits/backend.js';
 import { buildLimiters, hasLimits } from '../../limits/build-limiters.js';
 import type { LimitUsage } from '../../limits/limiter.js';
-import { backendKind, openLimitsBackend } from '../../limits/open-backend.js';
+import { backendKind, type LimitsHome, openLimitsBackend } from '../../limits/open-backend.js';
 import { Tightening } from '../../limits/tightening.js';
 import { limitsView } from '../../limits/usage.js';
 import { Overrides } from '../../store/overrides.js';
-import { CliError, DEFAULT_DB, loadPolicyOrExit, openStore, printJson } from '../common.js';
+import type { Store } from '../../store/store.js';
+import { CliError, DEFAULT_DB, loadPolicyOrExit, openStore, printJson, storeOf } from '../common.js';
+
+const isPostgresUrl = (db: string) => /^postgres(ql)?:\/\//i.test(db);
 
 interface LimitsOptions {
   policy?: string;
@@ -25,14 +28,14 @@ export function registerLimits(program: Command): void {
     .description("show each agent's usage against its rate, budget, step, duration and loop limits")
     .option('--policy <file>', 'policy file (default: ./warden.yaml)')
     .option(
-      '--db <file>',
-      'SQLite store file, for the sqlite backend (default .warden/warden.db or $WARDEN_DB)',
+      '--db <file|url>',
+      "the store: a SQLite file or a postgres:// URL (default $WARDEN_DB, the policy's store section, else .warden/warden.db)",
     )
     .option('--agent <name>', 'only this agent')
     .option('--json', 'print { agents: [{ agent, limits: [...] }] }, the shape of GET /v1/limits')
     .addHelpText(
       'after',
-      '\nThe counters are read from the backend the policy names (limits.backend): the SQLite store\n(--db), Redis or PostgreSQL. With the memory backend there is nothing to read. An agent whose\nrate limits are tightened (the `tighten-limits` anomaly response, an override in the store)\nis shown with the lower limits it is held to, as GET /v1/limits shows them.\n\nExample:\n  warden limits --policy warden.yaml --agent research --json',
+      '\nThe counters are read from the backend the policy names (limits.backend): the store (--db,\na SQLite file or a postgres:// URL), Redis or PostgreSQL. With the memory backend there is\nnothing to read. An agent whose rate limits are tightened (the `tighten-limits` anomaly\nresponse, an override in the store) is shown with the lower limits it is held to, as\nGET /v1/limits shows them.\n\nExample:\n  warden limits --policy warden.yaml --agent research --json',
     )
     .action(async (opts: LimitsOptions) => {
       const policyFile = opts.policy ?? (existsSync('warden.yaml') ? 'warden.yaml' : undefined);
@@ -44,23 +47,27 @@ export function registerLimits(program: Command): void {
         else process.stdout.write(`the policy \`${policyFile}\` sets no limits (see docs/limits.md)\n`);
         return;
       }
-      const file = resolve(opts.db ?? process.env.WARDEN_DB ?? DEFAULT_DB);
-      const kind = backendKind(config, { kind: 'sqlite' });
-      if (kind === 'sqlite' && !existsSync(file)) {
-        throw new CliError(
-          `no store at \`${file}\`: pass the --db that \`warden serve\` uses (or set WARDEN_DB)`,
-          1,
-        );
+      const db = storeOf(opts.db, policy) ?? DEFAULT_DB;
+      const onPostgres = isPostgresUrl(db);
+      const kind = backendKind(config, { kind: onPostgres ? 'postgres' : 'sqlite' });
+      // The counters live in the store itself (sqlite, or postgres following a PostgreSQL store):
+      // it must exist. Otherwise the store only holds the incident overrides, read when present.
+      const countersInStore = kind === 'sqlite' || (kind === 'postgres' && onPostgres && !config.postgres);
+      let store: Store | undefined;
+      if (countersInStore) store = await openStore(db, { mustExist: true });
+      else if (onPostgres || existsSync(resolve(db))) {
+        store = await openStore(db, { mustExist: true }).catch(() => undefined);
       }
       let backend: LimitsBackend;
       try {
-        backend = await openLimitsBackend(config, { kind: 'sqlite', file });
+        backend = await openLimitsBackend(config, (store as LimitsHome | undefined) ?? { kind: 'memory' });
       } catch (error) {
+        await store?.close();
         throw new CliError(`cannot open the ${kind} limits backend: ${(error as Error).message}`, 1);
       }
       try {
         const tightening = new Tightening(config);
-        const tightened = existsSync(file) ? await tightenedAgents(file, tightening) : [];
+        const tightened = store ? await tightenedAgents(store, tightening) : [];
         const limiters = buildLimiters(config, backend, [...policy.agents.keys()], tightening);
         let view: Awaited<ReturnType<typeof limitsView>>;
         try {
@@ -81,29 +88,28 @@ export function registerLimits(program: Command): void {
         }
       } finally {
         await backend.close();
+        await store?.close();
       }
     });
 }
 
 /**
- * Points `tightening` at the incident overrides stored in `file` (read once) and returns the
+ * Points `tightening` at the incident overrides stored in `store` (read once) and returns the
  * agents tightened now. Overrides live in the store's audit log whatever the limits backend.
  */
-async function tightenedAgents(file: string, tightening: Tightening): Promise<string[]> {
-  const store = await openStore(file, { mustExist: true });
+async function tightenedAgents(store: Store, tightening: Tightening): Promise<string[]> {
   const audit = new AuditLog(store.audit);
   try {
     const overrides = new Overrides(store.audit, audit);
     try {
       await overrides.start();
     } catch (error) {
-      throw new CliError(`cannot read the incident overrides in \`${file}\`: ${(error as Error).message}`, 1);
+      throw new CliError(`cannot read the incident overrides in the store: ${(error as Error).message}`, 1);
     }
     tightening.follow(overrides);
     return overrides.list().tightened.map((state) => state.agent);
   } finally {
     await audit.close();
-    await store.close();
   }
 }
 

@@ -8,7 +8,8 @@ import { runDemoAgent } from '../../demo/demo-agent.js';
 import { createWarden } from '../../pipeline/warden.js';
 import { SERVER_LIMITS, startServer } from '../../server/serve.js';
 import { createToken, loadTokens } from '../../server/tokens.js';
-import { startCheckpoints } from '../../store/checkpoints.js';
+import { CheckpointExports } from '../../store/checkpoint-export.js';
+import { type CheckpointLine, startCheckpoints } from '../../store/checkpoints.js';
 import {
   CliError,
   DEFAULT_TOKENS,
@@ -18,6 +19,7 @@ import {
   warnWhenNoAgents,
 } from '../common.js';
 import { readKey } from './audit-checkpoints.js';
+import { checkpointExporters } from './checkpoint-exporters.js';
 
 interface ServeOptions {
   policy?: string;
@@ -32,6 +34,11 @@ interface ServeOptions {
   checkpointKey?: string;
   checkpointEvery: string;
   checkpointFile?: string;
+  checkpointWebhook?: string;
+  checkpointWebhookSecretEnv: string;
+  checkpointS3?: string;
+  checkpointS3Endpoint?: string;
+  checkpointS3Region?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -62,6 +69,27 @@ export function registerServe(program: Command): void {
     .option('--checkpoint-every <seconds>', 'how often to checkpoint, with --checkpoint-key', '60')
     .option('--checkpoint-file <file>', 'also append each checkpoint here (keep it off the store host)')
     .option(
+      '--checkpoint-webhook <url>',
+      'also POST each checkpoint here as JSON, signed like every Warden webhook (x-warden-signature: sha256=…) with the secret in --checkpoint-webhook-secret-env',
+    )
+    .option(
+      '--checkpoint-webhook-secret-env <var>',
+      'the environment variable holding the checkpoint webhook secret',
+      'WARDEN_CHECKPOINT_WEBHOOK_SECRET',
+    )
+    .option(
+      '--checkpoint-s3 <s3://bucket/prefix>',
+      'also PUT each checkpoint to S3 (or an S3-compatible store) as <prefix>/<seq>.json, signed with SigV4; credentials from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY (and $AWS_SESSION_TOKEN)',
+    )
+    .option(
+      '--checkpoint-s3-endpoint <url>',
+      'an S3-compatible endpoint (MinIO, R2, …; bucket in the path); default $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS',
+    )
+    .option(
+      '--checkpoint-s3-region <region>',
+      'the bucket region (default $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1)',
+    )
+    .option(
       '--headers-timeout <seconds>',
       'a client must send its request headers within this',
       String(SERVER_LIMITS.headersTimeoutMs / 1000),
@@ -85,6 +113,12 @@ export function registerServe(program: Command): void {
         maxConnections: Math.floor(positive('--max-connections', opts.maxConnections, 1_000_000)),
       };
       const checkpointKey = opts.checkpointKey ? readKey(opts.checkpointKey, checkpointSigner) : undefined;
+      const exporters = checkpointExporters(opts, process.env);
+      if (exporters.length > 0 && !checkpointKey) {
+        throw new CliError(
+          '--checkpoint-webhook and --checkpoint-s3 export checkpoints: pass --checkpoint-key too',
+        );
+      }
       const policy = loadPolicyOrExit(policyFile);
       warnWhenNoAgents(policy, policyFile);
       // Under `warden serve`, monitoring (logs on stdout, /metrics, anomalies) is on unless the policy says no.
@@ -114,10 +148,26 @@ export function registerServe(program: Command): void {
       }
       const unfollowTokens = store.tokens ? tokens.follow(store.tokens) : undefined;
       const server = await startServer(warden, tokens, { host: opts.host, port, ...limits });
+      // An export that fails is logged, alerted and retried; the checkpoint is in the chain already.
+      const exports = new CheckpointExports(exporters, (exporter, error, attempt) => {
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', msg: `audit checkpoint export to ${exporter.name} failed; retrying`, attempt, error: String(error) })}\n`,
+        );
+        warden.monitor?.alerts.send({
+          key: `checkpoint.export-failed:${exporter.name}`,
+          severity: 'warning',
+          title: 'Audit checkpoint export failing',
+          text: `exporting the signed audit checkpoint to ${exporter.name} failed (attempt ${attempt}): ${String(error)}; Warden keeps serving and retries`,
+          code: 'checkpoint.export-failed',
+          at: new Date().toISOString(),
+          details: { exporter: exporter.name, attempt },
+        });
+      });
       const stopCheckpoints = checkpointKey
         ? startCheckpoints(store.audit, checkpointKey, {
             everyMs: positive('--checkpoint-every', opts.checkpointEvery, 86_400) * 1000,
             ...(opts.checkpointFile ? { file: opts.checkpointFile } : {}),
+            ...(exporters.length > 0 ? { onWritten: (line: CheckpointLine) => exports.add(line) } : {}),
             onError: (error) =>
               process.stderr.write(
                 `${JSON.stringify({ level: 'error', msg: 'audit checkpoint failed; trying again at the next tick', error: String(error) })}\n`,
@@ -175,6 +225,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`\n${signal}: stopping; flushing the audit log\n`);
         await stopDemo?.();
         stopCheckpoints?.();
+        exports.close();
         unfollowTokens?.();
         await server.close();
         await warden.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createToken, hashToken, ROLES, type Role } from '../../server/tokens.js';
+import { createToken, hashToken, ROLES, type Role, revokeTokenInFile } from '../../server/tokens.js';
 import { CliError, DEFAULT_TOKENS, openStore } from '../common.js';
 
 const DB_HELP =
@@ -50,18 +51,31 @@ export function registerToken(program: Command): void {
     });
   token
     .command('revoke')
-    .description('revoke tokens kept in the store: every server stops accepting them within a second')
+    .description(
+      'revoke tokens in the tokens file, or in the store with --db (every server sharing it stops accepting them within a second)',
+    )
     .option('--name <name>', 'revoke every token of this holder')
     .option('--token <token>', 'revoke this token')
-    .requiredOption('--db <url>', 'the store holding the tokens (postgres:// URL)')
-    .action(async (opts: { name?: string; token?: string; db: string }) => {
+    .option('--tokens <file>', 'tokens file', DEFAULT_TOKENS)
+    .option('--db <url>', 'revoke in this store instead of the tokens file (postgres:// URL)')
+    .action(async (opts: { name?: string; token?: string; tokens: string; db?: string }) => {
       if ((opts.name === undefined) === (opts.token === undefined)) {
         throw new CliError('name what to revoke: --name HOLDER or --token TOKEN (one of them)');
+      }
+      const which = opts.token !== undefined ? { token: opts.token } : { name: opts.name as string };
+      if (opts.db === undefined) {
+        if (!existsSync(opts.tokens)) throw new CliError(`no tokens file \`${opts.tokens}\``);
+        const n = revokeTokenInFile(opts.tokens, which);
+        if (n === 0) throw new CliError(`no such token in ${opts.tokens}`, 1);
+        process.stdout.write(
+          `revoked ${n} token${n === 1 ? '' : 's'} in ${opts.tokens}; a running \`warden serve\` reads the file at start: restart it\n`,
+        );
+        return;
       }
       const store = await openStore(opts.db, { mustExist: true });
       try {
         if (!store.tokens)
-          throw new CliError(`the ${store.kind} store keeps no tokens: edit the tokens file`);
+          throw new CliError(`the ${store.kind} store keeps no tokens: revoke in the tokens file (--tokens)`);
         const n = await store.tokens.revoke(
           opts.token !== undefined ? { sha256: hashToken(opts.token) } : { name: opts.name as string },
         );

@@ -97,6 +97,17 @@ describe('path canonicalisation', () => {
     assert.equal(realLocation(join(root, 'a', 'in', 'new.txt')), join(root, 'a', 'b', 'new.txt'));
   });
 
+  test('a dangling symlink is located where its target would be created, and a file through a file is nowhere', () => {
+    symlinkSync(join(base, 'outside', 'later.txt'), join(root, 'a', 'dangling'));
+    symlinkSync(join(base, 'outside', 'gone'), join(root, 'a', 'dangling-dir'));
+    assert.equal(realLocation(join(root, 'a', 'dangling')), join(base, 'outside', 'later.txt'));
+    assert.equal(
+      realLocation(join(root, 'a', 'dangling-dir', 'x.txt')),
+      join(base, 'outside', 'gone', 'x.txt'),
+    );
+    assert.equal(realLocation(join(root, 'a', 'f.txt', 'x')), join(root, 'a', 'f.txt', 'x'));
+  });
+
   test('whatever path is made of `..`, `.`, empty, symlinked and ordinary segments, an allowed path lies inside the root', async () => {
     const segment = fc.constantFrom('..', '.', '', 'a', 'b', 'out', 'up', 'in', 'f.txt', 'new');
     await fc.assert(

@@ -89,9 +89,12 @@ export function locate(path: string): Location {
   let rest: string[] = [];
   let links = 0;
   for (;;) {
-    // stat() with throwIfNoEntry answers "not there" without building an Error (the common case for
-    // a file about to be written); realpath(3) then resolves the existing prefix in one call.
-    const stat = existing === '/' ? undefined : statOf(existing);
+    // lstat() first: with throwIfNoEntry it answers "not there" without building an Error (the
+    // common case for a file about to be written) in one syscall, and for anything but a symlink
+    // it is the stat itself; only a symlink needs stat() to follow it. realpath(3) then resolves
+    // the existing prefix in one call.
+    const own = existing === '/' ? undefined : lstatOf(existing);
+    const stat = own?.isSymbolicLink() ? statOf(existing) : own;
     if (existing === '/' || stat) {
       try {
         const real = realpathSync.native(existing);
@@ -103,7 +106,7 @@ export function locate(path: string): Location {
       }
     }
     if (existing === '/') return { real: path, stat: undefined };
-    const target = danglingTarget(existing);
+    const target = own?.isSymbolicLink() ? readlinkSync(existing) : undefined;
     if (target !== undefined) {
       if (++links > 40) throw Object.assign(new Error(`too many symlinks at ${path}`), { code: 'ELOOP' });
       // INVARIANT: the link's directory exists (lstat found the link in it), so it resolves.
@@ -117,11 +120,10 @@ export function locate(path: string): Location {
   }
 }
 
-/** The target of `path` when it is a symlink (stat already said it leads nowhere), else undefined. */
-function danglingTarget(path: string): string | undefined {
+/** `lstat` of `path` (the link itself, not followed); undefined when nothing is there, or a file is used as a directory. */
+function lstatOf(path: string): Stats | undefined {
   try {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st?.isSymbolicLink() ? readlinkSync(path) : undefined;
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;

@@ -72,14 +72,20 @@ class PgDocs implements DocStore {
     } catch (error) {
       throw new BackendUnavailableError(`postgres: ${(error as Error).message}`);
     }
+    // A checked-out connection that drops between two statements emits `error` on the client, not
+    // on the pool: unheard, it would end the process. The next statement then fails and rolls back.
+    const dropped = () => undefined;
+    client.on('error', dropped);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      client.off('error', dropped);
       client.release();
       return result;
     } catch (error) {
       // A connection in an unknown state is thrown away rather than reused.
+      client.off('error', dropped);
       client.release(error as Error);
       throw new BackendUnavailableError(`postgres: ${(error as Error).message}`);
     }

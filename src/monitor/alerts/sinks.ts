@@ -1,7 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import type { Alert, AlertSink } from '../../contract/alert.js';
+import { webhookHeaders } from '../../lib/webhook-signature.js';
 import { resolveSecret, type SinkConfig } from '../../policy/sections/monitor.js';
+
+export { signWebhook } from '../../lib/webhook-signature.js';
 
 const EMOJI: Record<Alert['severity'], string> = {
   info: ':information_source:',
@@ -84,8 +86,9 @@ export function pagerDutySink(config: Extract<SinkConfig, { type: 'pagerduty' }>
 }
 
 /**
- * A generic webhook: the alert as JSON, signed. `x-warden-timestamp` is the Unix time in seconds
- * and `x-warden-signature` is `sha256=` + hex HMAC-SHA256 of `<timestamp>.<body>` with the secret;
+ * A generic webhook: the alert as JSON, signed like every Warden webhook
+ * (`lib/webhook-signature.ts`): `x-warden-timestamp` is the Unix time in seconds and
+ * `x-warden-signature` is `sha256=` + hex HMAC-SHA256 of `<timestamp>.<body>` with the secret;
  * a receiver recomputes it and refuses stale timestamps (replays).
  */
 export function webhookSink(config: Extract<SinkConfig, { type: 'webhook' }>): AlertSink {
@@ -95,20 +98,9 @@ export function webhookSink(config: Extract<SinkConfig, { type: 'webhook' }>): A
     name: config.name ?? 'webhook',
     deliver(alert, signal) {
       const body = JSON.stringify(alert);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      return post(
-        url,
-        body,
-        { 'x-warden-timestamp': timestamp, 'x-warden-signature': signWebhook(secret, timestamp, body) },
-        signal,
-      );
+      return post(url, body, webhookHeaders(secret, body), signal);
     },
   };
-}
-
-/** The `x-warden-signature` value for a webhook body. */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 /** Email over SMTP (nodemailer): STARTTLS when the server offers it, or TLS from the start with `secure`. */

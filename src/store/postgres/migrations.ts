@@ -69,6 +69,104 @@ export const PG_MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX observations_session ON observations (agent, session, seq);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- One round trip per audit commit (SPEC §8): the caller hashes its batch from the head it
+      -- last saw and sends the rows as they will be stored, packed: every hash in one bytea (32
+      -- bytes each), every payload in another (row i at offs[i], lens[i] bytes long), so no row
+      -- goes through bytea[] text escaping. Under the head's row lock, a head that is still the
+      -- expected one takes the rows as sent (fast path); a head another server moved meanwhile
+      -- gets the batch re-linked here, from the real head: each payload is the same bytes with
+      -- the seq digits at offset seq_at replaced (composePayload writes "seq":N at one place),
+      -- and hash_n = sha256(hash_{n-1} || payload_n), the rule every store follows.
+      -- Returns the first seq, and the hashes (packed) when they are not the ones sent, else null.
+      CREATE FUNCTION audit_append(
+        expected_seq bigint, expected_hash bytea, hashes bytea, payloads bytea, offs int[],
+        lens int[], seq_at int[], types text[], agents text[], action_ids text[],
+        OUT first_seq bigint, OUT relinked bytea
+      ) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        head_seq bigint;
+        head_hash bytea;
+        n int := cardinality(offs);
+        h bytea;
+        p bytea;
+        digits int;
+        ps bytea[];
+        hs bytea[];
+      BEGIN
+        SELECT seq, hash INTO head_seq, head_hash FROM audit_head FOR UPDATE;
+        IF head_seq = expected_seq AND head_hash = expected_hash THEN
+          INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+            SELECT head_seq + r.o, substring(hashes FROM r.o::int * 32 - 31 FOR 32),
+                   substring(payloads FROM r.off + 1 FOR r.len), r.t, r.a, r.i
+            FROM unnest(offs, lens, types, agents, action_ids) WITH ORDINALITY AS r(off, len, t, a, i, o);
+          UPDATE audit_head SET seq = head_seq + n, hash = substring(hashes FROM n * 32 - 31 FOR 32);
+        ELSE
+          h := head_hash;
+          relinked := ''::bytea;
+          FOR i IN 1..n LOOP
+            digits := length((expected_seq + i)::text);
+            p := substring(payloads FROM offs[i] + 1 FOR seq_at[i])
+              || convert_to((head_seq + i)::text, 'UTF8')
+              || substring(payloads FROM offs[i] + seq_at[i] + digits + 1 FOR lens[i] - seq_at[i] - digits);
+            h := sha256(h || p);
+            ps[i] := p;
+            hs[i] := h;
+            relinked := relinked || h;
+          END LOOP;
+          INSERT INTO audit (seq, hash, payload, type, agent, action_id)
+            SELECT head_seq + r.o, r.h, r.p, r.t, r.a, r.i
+            FROM unnest(hs, ps, types, agents, action_ids) WITH ORDINALITY AS r(h, p, t, a, i, o);
+          UPDATE audit_head SET seq = head_seq + n, hash = h;
+        END IF;
+        first_seq := head_seq + 1;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- The dashboard's rollups of the audit (pg-insights.ts), as the SQLite store's migration 6:
+      -- filled from rolled_up onward when read, so appends pay nothing. Text columns hold the
+      -- query columns' spelling (NUL as U+FFFD).
+      CREATE TABLE audit_rollup_state (one boolean PRIMARY KEY DEFAULT true CHECK (one), rolled_up bigint NOT NULL);
+      INSERT INTO audit_rollup_state (rolled_up) VALUES (0);
+      CREATE TABLE audit_minutes (
+        minute text NOT NULL,
+        agent text NOT NULL,
+        allow bigint NOT NULL DEFAULT 0,
+        ask bigint NOT NULL DEFAULT 0,
+        deny bigint NOT NULL DEFAULT 0,
+        usd double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, agent)
+      );
+      CREATE TABLE audit_reasons (
+        minute text NOT NULL,
+        effect text NOT NULL,
+        code text NOT NULL,
+        n bigint NOT NULL,
+        message text NOT NULL,
+        last_seq bigint NOT NULL,
+        PRIMARY KEY (minute, effect, code)
+      );
+      CREATE TABLE audit_action_facts (
+        agent text NOT NULL,
+        action_id text NOT NULL,
+        session text,
+        estimate double precision,
+        PRIMARY KEY (agent, action_id)
+      );
+      CREATE TABLE audit_session_records (
+        agent text NOT NULL,
+        session text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (agent, session, seq)
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -12,12 +12,20 @@ export interface PgStoreOptions {
   timeoutMs?: number;
   /** Connections in the pool. Default 10. */
   poolSize?: number;
+  /**
+   * `redis://…`: announce changes (kills, approvals, overrides, events, tokens) on Redis pub/sub
+   * instead of PostgreSQL `LISTEN/NOTIFY`. A `changes` query parameter of {@link url} sets it too.
+   */
+  changes?: string;
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The URL without its `schema` parameter, and the schema (the parameter's, the option's, or `warden`). */
-export function splitUrl(url: string, schema?: string): { url: string; schema: string } {
+/**
+ * The URL without its `schema` and `changes` parameters, the schema (the parameter's, the
+ * option's, or `warden`) and the change feed's Redis URL when `changes` names one.
+ */
+export function splitUrl(url: string, schema?: string): { url: string; schema: string; changes?: string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -28,13 +36,20 @@ export function splitUrl(url: string, schema?: string): { url: string; schema: s
   }
   const fromUrl = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
+  const changes = parsed.searchParams.get('changes') ?? undefined;
+  parsed.searchParams.delete('changes');
+  if (changes !== undefined && !/^rediss?:\/\//.test(changes)) {
+    throw new TypeError(
+      `invalid \`changes\` in the postgres URL: expected a redis:// URL (to announce changes on Redis pub/sub), got \`${redact(changes)}\``,
+    );
+  }
   const chosen = fromUrl ?? schema ?? 'warden';
   if (!SCHEMA.test(chosen)) {
     throw new TypeError(
       `invalid postgres schema \`${chosen}\`: expected lowercase letters, digits and \`_\`, starting with a letter or \`_\``,
     );
   }
-  return { url: parsed.toString(), schema: chosen };
+  return { url: parsed.toString(), schema: chosen, ...(changes ? { changes } : {}) };
 }
 
 /** The URL with any password replaced, for messages. */
@@ -53,10 +68,13 @@ export class PgClient {
   readonly timeoutMs: number;
   /** The channel NOTIFY uses for this schema: stores on other schemas do not hear it. */
   readonly channel: string;
+  /** The Redis URL changes are announced on instead of NOTIFY, when configured. */
+  readonly changes: string | undefined;
 
   constructor(options: PgStoreOptions) {
-    const { url, schema } = splitUrl(options.url, options.schema);
+    const { url, schema, changes } = splitUrl(options.url, options.schema);
     this.url = url;
+    this.changes = options.changes ?? changes;
     this.schema = schema;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.channel = `warden_${schema}`.slice(0, 63);
@@ -93,6 +111,10 @@ export class PgClient {
       throw unavailable(error, this.url);
     }
     const url = this.url;
+    // A checked-out connection that drops between two statements emits `error` on the client, not
+    // on the pool: unheard, it would end the process. The next statement then fails and rolls back.
+    const dropped = () => undefined;
+    client.on('error', dropped);
     const tx: Tx = {
       async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
         try {
@@ -113,6 +135,7 @@ export class PgClient {
       await tx.exec('BEGIN');
       const result = await work(tx);
       await tx.exec('COMMIT');
+      client.off('error', dropped);
       client.release();
       return result;
     } catch (error) {
@@ -123,6 +146,7 @@ export class PgClient {
       } catch (rollback) {
         broken = rollback as Error;
       }
+      client.off('error', dropped);
       client.release(broken);
       throw error;
     }

@@ -1,8 +1,14 @@
 import pg from 'pg';
+import type { ChangeFeed, ChangeTopic } from '../store.js';
 import type { PgClient } from './pg-client.js';
 
-/** What changed, as told to every server on the schema: kills, overrides, approvals, events. */
-export type PgTopic = 'kills' | 'overrides' | 'approvals' | 'events' | 'tokens';
+/** What changed, as told to every server on the schema: kills, overrides, approvals, events, tokens. */
+export type PgTopic = ChangeTopic;
+
+/** A notification's payload: the topic, then `:` and what changed when the announcer says (an approval id). */
+export function payloadOf(topic: PgTopic, detail?: string): string {
+  return detail === undefined ? topic : `${topic}:${detail}`;
+}
 
 /**
  * One `LISTEN` connection per store, outside the pool, on the schema's channel. A change is
@@ -11,9 +17,9 @@ export type PgTopic = 'kills' | 'overrides' | 'approvals' | 'events' | 'tokens';
  * is told `reconnected` so it re-reads what it follows: notifications sent meanwhile are lost,
  * the re-read is the fallback.
  */
-export class PgEvents {
+export class PgEvents implements ChangeFeed {
   readonly #pg: PgClient;
-  readonly #listeners = new Map<PgTopic, Set<(reconnected: boolean) => void>>();
+  readonly #listeners = new Map<PgTopic, Set<(reconnected: boolean, detail?: string) => void>>();
   #client: pg.Client | undefined;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
@@ -23,8 +29,8 @@ export class PgEvents {
     this.#pg = client;
   }
 
-  /** Calls `listener(false)` on each notification of `topic`, `listener(true)` after a reconnect. */
-  on(topic: PgTopic, listener: (reconnected: boolean) => void): () => void {
+  /** Calls `listener(false, detail)` on each notification of `topic`, `listener(true)` after a reconnect. */
+  on(topic: PgTopic, listener: (reconnected: boolean, detail?: string) => void): () => void {
     let set = this.#listeners.get(topic);
     if (!set) {
       set = new Set();
@@ -37,6 +43,11 @@ export class PgEvents {
 
   /** The statement that announces `topic`, to run inside the changing transaction. */
   static notify = 'SELECT pg_notify($1, $2)';
+
+  /** Announces a change already committed (outside a transaction), e.g. audit records appended. */
+  async notify(topic: PgTopic, detail?: string): Promise<void> {
+    await this.#pg.query(PgEvents.notify, [this.#pg.channel, payloadOf(topic, detail)]);
+  }
 
   async #connect(again: boolean): Promise<void> {
     if (this.#closed) return;
@@ -60,8 +71,17 @@ export class PgEvents {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (message) => {
-      const set = this.#listeners.get(message.payload as PgTopic);
-      for (const listener of set ?? []) listener(false);
+      const payload = message.payload ?? '';
+      const colon = payload.indexOf(':');
+      const topic = (colon < 0 ? payload : payload.slice(0, colon)) as PgTopic;
+      const detail = colon < 0 ? undefined : payload.slice(colon + 1);
+      for (const listener of this.#listeners.get(topic) ?? []) {
+        try {
+          listener(false, detail);
+        } catch (error) {
+          process.emitWarning(`a ${topic} change listener failed: ${String(error)}`);
+        }
+      }
     });
     try {
       await client.connect();
@@ -81,4 +101,14 @@ export class PgEvents {
     this.#client = undefined;
     await client?.end().catch(() => undefined);
   }
+}
+
+/**
+ * Announces `topic` on `feed` after the change committed, when the feed is not this schema's
+ * NOTIFY (which the transaction announced already): e.g. on Redis pub/sub. Best effort: a lost
+ * announcement leaves the other servers to their fallback reads.
+ */
+export function afterCommit(feed: ChangeFeed, topic: PgTopic, detail?: string): void {
+  if (feed instanceof PgEvents) return;
+  feed.notify(topic, detail).catch(() => undefined);
 }

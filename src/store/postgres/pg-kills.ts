@@ -1,6 +1,6 @@
-import type { KillState, KillStore } from '../store.js';
+import type { ChangeFeed, KillState, KillStore } from '../store.js';
 import type { PgClient } from './pg-client.js';
-import { PgEvents } from './pg-events.js';
+import { afterCommit, PgEvents } from './pg-events.js';
 
 const ALL = 'SELECT agent, reason, by, at FROM kills ORDER BY agent';
 
@@ -11,10 +11,10 @@ const ALL = 'SELECT agent, reason, by, at FROM kills ORDER BY agent';
  */
 export class PgKillStore implements KillStore {
   readonly #pg: PgClient;
-  readonly #events: PgEvents;
+  readonly #events: ChangeFeed;
   readonly #stops = new Set<() => void>();
 
-  constructor(pg: PgClient, events: PgEvents) {
+  constructor(pg: PgClient, events: ChangeFeed) {
     this.#pg = pg;
     this.#events = events;
   }
@@ -31,14 +31,17 @@ export class PgKillStore implements KillStore {
       );
       await tx.query(PgEvents.notify, [this.#pg.channel, 'kills']);
     });
+    afterCommit(this.#events, 'kills');
   }
 
   async revive(agent: string): Promise<boolean> {
-    return this.#pg.transaction(async (tx) => {
+    const revived = await this.#pg.transaction(async (tx) => {
       const gone = await tx.query('DELETE FROM kills WHERE agent = $1 RETURNING agent', [agent]);
       if (gone.length > 0) await tx.query(PgEvents.notify, [this.#pg.channel, 'kills']);
       return gone.length > 0;
     });
+    if (revived) afterCommit(this.#events, 'kills');
+    return revived;
   }
 
   async list(): Promise<KillState[]> {

@@ -5,24 +5,33 @@ import {
   type ApprovalListFilter,
   type ApprovalRecord,
   type ApprovalStore,
+  type ChangeFeed,
   StoreConflictError,
   StoreNotFoundError,
 } from '../store.js';
 import { type PgClient, type Tx, UNIQUE_VIOLATION } from './pg-client.js';
-import { PgEvents } from './pg-events.js';
+import { afterCommit, PgEvents, payloadOf } from './pg-events.js';
 
 const parse = <T>(rows: { record: string }[]): T[] => rows.map((r) => JSON.parse(r.record) as T);
 
-/** Approval requests in the `approvals` table; a change notifies every server on the schema. */
+/** Approval requests in the `approvals` table; a change notifies every server on the schema (`approvals:<id>`). */
 export class PgApprovalStore implements ApprovalStore {
   readonly #pg: PgClient;
+  readonly #feed: ChangeFeed | undefined;
 
-  constructor(pg: PgClient) {
+  constructor(pg: PgClient, feed?: ChangeFeed) {
     this.#pg = pg;
+    this.#feed = feed;
   }
 
   async create(record: ApprovalRecord): Promise<void> {
     await this.#pg.transaction((tx) => this.insert(tx, record));
+    this.announced(record.id);
+  }
+
+  /** Announces a committed change of request `id` on a feed other than NOTIFY (Redis). */
+  announced(id: string): void {
+    if (this.#feed) afterCommit(this.#feed, 'approvals', id);
   }
 
   /** `create`, inside the caller's transaction. */
@@ -40,7 +49,7 @@ export class PgApprovalStore implements ApprovalStore {
       }
       throw error;
     }
-    await tx.query(PgEvents.notify, [this.#pg.channel, 'approvals']);
+    await tx.query(PgEvents.notify, [this.#pg.channel, payloadOf('approvals', record.id)]);
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
@@ -62,7 +71,7 @@ export class PgApprovalStore implements ApprovalStore {
 
   /** Read-modify-write under the row's lock (`FOR UPDATE`): votes cast on two servers at once apply one after the other. */
   async update(id: string, change: (current: ApprovalRecord) => ApprovalRecord): Promise<ApprovalRecord> {
-    return this.#pg.transaction(async (tx) => {
+    const updated = await this.#pg.transaction(async (tx) => {
       const [current] = parse<ApprovalRecord>(
         await tx.query('SELECT record FROM approvals WHERE id = $1 FOR UPDATE', [id]),
       );
@@ -78,9 +87,11 @@ export class PgApprovalStore implements ApprovalStore {
         next.createdAt,
         JSON.stringify(next),
       ]);
-      await tx.query(PgEvents.notify, [this.#pg.channel, 'approvals']);
+      await tx.query(PgEvents.notify, [this.#pg.channel, payloadOf('approvals', id)]);
       return next;
     });
+    this.announced(id);
+    return updated;
   }
 }
 
@@ -113,6 +124,7 @@ export class PgActionStore implements ActionStore {
       }
       if (approval) await this.#approvals.insert(tx, approval);
     });
+    if (approval) this.#approvals.announced(approval.id);
   }
 
   async get(agent: string, id: string): Promise<ActionRecord | undefined> {

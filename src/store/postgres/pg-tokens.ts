@@ -1,6 +1,6 @@
-import { StoreConflictError, type StoredToken, type TokenStore } from '../store.js';
+import { type ChangeFeed, StoreConflictError, type StoredToken, type TokenStore } from '../store.js';
 import { type PgClient, UNIQUE_VIOLATION } from './pg-client.js';
-import { PgEvents } from './pg-events.js';
+import { afterCommit, PgEvents } from './pg-events.js';
 
 interface Row {
   hash: string;
@@ -16,10 +16,10 @@ const ACTIVE =
 /** Bearer token hashes in `tokens`; a create or revoke notifies every server on the schema. */
 export class PgTokenStore implements TokenStore {
   readonly #pg: PgClient;
-  readonly #events: PgEvents;
+  readonly #events: ChangeFeed;
   readonly #stops = new Set<() => void>();
 
-  constructor(pg: PgClient, events: PgEvents) {
+  constructor(pg: PgClient, events: ChangeFeed) {
     this.#pg = pg;
     this.#events = events;
   }
@@ -39,13 +39,14 @@ export class PgTokenStore implements TokenStore {
       }
       await tx.query(PgEvents.notify, [this.#pg.channel, 'tokens']);
     });
+    afterCommit(this.#events, 'tokens');
   }
 
   async revoke(which: { name?: string; sha256?: string }): Promise<number> {
     if (which.name === undefined && which.sha256 === undefined) {
       throw new TypeError('revoke needs the token `name` or its `sha256`');
     }
-    return this.#pg.transaction(async (tx) => {
+    const revoked = await this.#pg.transaction(async (tx) => {
       const rows = await tx.query(
         'UPDATE tokens SET revoked_at = $3 WHERE revoked_at IS NULL AND (name = $1 OR hash = $2) RETURNING hash',
         [which.name ?? null, which.sha256 ?? null, new Date().toISOString()],
@@ -53,6 +54,8 @@ export class PgTokenStore implements TokenStore {
       if (rows.length > 0) await tx.query(PgEvents.notify, [this.#pg.channel, 'tokens']);
       return rows.length;
     });
+    if (revoked > 0) afterCommit(this.#events, 'tokens');
+    return revoked;
   }
 
   async list(): Promise<StoredToken[]> {

@@ -1,8 +1,10 @@
+import { RedisChangeFeed } from '../redis-changes.js';
 import type { Store } from '../store.js';
 import { migratePg } from './migrations.js';
 import { PgAuditStore } from './pg-audit.js';
 import { PgClient, type PgStoreOptions } from './pg-client.js';
 import { PgEvents } from './pg-events.js';
+import { PgInsights } from './pg-insights.js';
 import { PgKillStore } from './pg-kills.js';
 import { PgObservationStore } from './pg-observations.js';
 import { PgAlertStore, PgPinStore } from './pg-outbox.js';
@@ -13,7 +15,8 @@ export type { PgStoreOptions } from './pg-client.js';
 
 /**
  * Warden's state in PostgreSQL, for several servers that behave as one: one audit chain, kills
- * and approvals seen by every server at once (`LISTEN/NOTIFY`), records changed under row locks.
+ * and approvals seen by every server at once (`LISTEN/NOTIFY`, or Redis pub/sub with
+ * `?changes=redis://…`), records changed under row locks.
  * Every table lives in one schema (`warden` unless told otherwise), so several deployments (or
  * tests) can share a database. A server that cannot be reached makes each call reject with
  * `store.unavailable` within `timeoutMs`; the pool reconnects by itself when it is back.
@@ -22,6 +25,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly pg: PgClient;
   readonly events: PgEvents;
+  /** `events`, or Redis pub/sub when the store's `changes` names a Redis server. */
+  readonly changes: PgEvents | RedisChangeFeed;
   readonly audit: PgAuditStore;
   readonly kills: PgKillStore;
   readonly approvals: PgApprovalStore;
@@ -30,18 +35,21 @@ export class PostgresStore implements Store {
   readonly alerts: PgAlertStore;
   readonly tokens: PgTokenStore;
   readonly observations: PgObservationStore;
+  readonly insights: PgInsights;
 
   constructor(client: PgClient) {
     this.pg = client;
     this.events = new PgEvents(client);
+    this.changes = client.changes ? new RedisChangeFeed(client.changes, client.channel) : this.events;
     this.audit = new PgAuditStore(client);
-    this.kills = new PgKillStore(client, this.events);
-    this.approvals = new PgApprovalStore(client);
+    this.kills = new PgKillStore(client, this.changes);
+    this.approvals = new PgApprovalStore(client, this.changes);
     this.actions = new PgActionStore(client, this.approvals);
     this.pins = new PgPinStore(client);
     this.alerts = new PgAlertStore(client);
-    this.tokens = new PgTokenStore(client, this.events);
+    this.tokens = new PgTokenStore(client, this.changes);
     this.observations = new PgObservationStore(client);
+    this.insights = new PgInsights(client);
   }
 
   /** Resolves when the server answers; rejects with `store.unavailable` when it does not. */
@@ -58,6 +66,7 @@ export class PostgresStore implements Store {
     this.kills.stopAll();
     this.tokens.stopAll();
     await this.events.close();
+    if (this.changes !== this.events) await this.changes.close();
     await this.pg.end();
   }
 }

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
 import { GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
 import { type Appended, type PreparedEntry, payloadOf } from '../audit-records.js';
 
@@ -10,6 +10,14 @@ import { type Appended, type PreparedEntry, payloadOf } from '../audit-records.j
  * latest record.
  */
 export function createAppender(db: Database): (entries: readonly PreparedEntry[]) => Appended[] {
+  const tx = createAppendTransaction(db);
+  return (entries) => tx.immediate(entries);
+}
+
+/** The append as a better-sqlite3 transaction function: nested in another, it is a savepoint of it. */
+export function createAppendTransaction(
+  db: Database,
+): Transaction<(entries: readonly PreparedEntry[]) => Appended[]> {
   const head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').raw();
   const insert = db.prepare('INSERT INTO audit (seq, hash, payload) VALUES (?, ?, ?)');
   const tx = db.transaction((entries: readonly PreparedEntry[]) => {
@@ -27,5 +35,5 @@ export function createAppender(db: Database): (entries: readonly PreparedEntry[]
     }
     return out;
   });
-  return (entries) => tx.immediate(entries);
+  return tx;
 }

@@ -3,16 +3,26 @@
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { PreparedEntry } from '../audit-records.js';
-import { createAppender } from './audit-append.js';
+import { createAppendTransaction } from './audit-append.js';
 import { type AuditSync, applySync, synchronousOf } from './audit-sync.js';
+import type { ObservationRow } from './audit-writer.js';
 
-type Message = { id: number; entries: PreparedEntry[] } | { id: number; synchronous: true } | { close: true };
+type Batch = { id: number; entries: PreparedEntry[] } | { id: number; observations: ObservationRow[] };
+type Message = Batch | { id: number; synchronous: true } | { close: true };
 
 const { file, busyTimeoutMs, sync } = workerData as { file: string; busyTimeoutMs: number; sync: AuditSync };
 const db = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 applySync(db, sync);
-const append = createAppender(db);
+const appendIn = createAppendTransaction(db);
+const observe = db.prepare('INSERT INTO observations (agent, session, record) VALUES (?, ?, ?)');
+// Audit entries and observations queued together share one transaction, so one fsync.
+const write = db.transaction(
+  (entries: readonly PreparedEntry[], observations: readonly ObservationRow[]) => ({
+    appended: entries.length > 0 ? appendIn(entries) : [],
+    seqs: observations.map((o) => Number(observe.run(o.agent, o.session, o.record).lastInsertRowid)),
+  }),
+);
 const port = parentPort as MessagePort;
 
 // Batches that queued up while the previous commit ran share the next transaction (one fsync):
@@ -24,10 +34,10 @@ port.on('message', (first: Message) => {
     port.postMessage({ id: first.id, synchronous: synchronousOf(db) });
     return;
   }
-  const batches: Array<{ id: number; entries: PreparedEntry[] }> = [];
+  const batches: Batch[] = [];
   let closing = 'close' in first;
   if (!('close' in first)) batches.push(first);
-  let size = batches[0]?.entries.length ?? 0;
+  let size = batches[0] ? sizeOf(batches[0]) : 0;
   while (!closing && size < MAX_ENTRIES_PER_COMMIT) {
     const next = receiveMessageOnPort(port)?.message as Message | undefined;
     if (!next) break;
@@ -35,7 +45,7 @@ port.on('message', (first: Message) => {
     else if ('synchronous' in next) port.postMessage({ id: next.id, synchronous: synchronousOf(db) });
     else {
       batches.push(next);
-      size += next.entries.length;
+      size += sizeOf(next);
     }
   }
   if (batches.length > 0) commit(batches);
@@ -45,15 +55,24 @@ port.on('message', (first: Message) => {
   }
 });
 
-function commit(batches: Array<{ id: number; entries: PreparedEntry[] }>): void {
+function sizeOf(batch: Batch): number {
+  return 'entries' in batch ? batch.entries.length : batch.observations.length;
+}
+
+function commit(batches: Batch[]): void {
   try {
-    const appended = append(
-      batches.length === 1 ? (batches[0]?.entries ?? []) : batches.flatMap((b) => b.entries),
-    );
-    let offset = 0;
+    const entries = batches.flatMap((b) => ('entries' in b ? b.entries : []));
+    const observations = batches.flatMap((b) => ('observations' in b ? b.observations : []));
+    const { appended, seqs } = write.immediate(entries, observations);
+    let [a, o] = [0, 0];
     for (const batch of batches) {
-      port.postMessage({ id: batch.id, appended: appended.slice(offset, offset + batch.entries.length) });
-      offset += batch.entries.length;
+      if ('entries' in batch) {
+        port.postMessage({ id: batch.id, appended: appended.slice(a, a + batch.entries.length) });
+        a += batch.entries.length;
+      } else {
+        port.postMessage({ id: batch.id, seqs: seqs.slice(o, o + batch.observations.length) });
+        o += batch.observations.length;
+      }
     }
   } catch (error) {
     // One transaction: nothing of any of these batches was written; each caller fails closed.

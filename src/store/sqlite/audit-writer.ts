@@ -3,6 +3,13 @@ import type { Appended, PreparedEntry } from '../audit-records.js';
 import type { AuditSync } from './audit-sync.js';
 import { startWorker } from './start-worker.js';
 
+/** An observation row as the writer thread inserts it (`record`: the JSON without `seq`). */
+export interface ObservationRow {
+  agent: string;
+  session: string;
+  record: string;
+}
+
 interface Waiting {
   resolve: (reply: unknown) => void;
   reject: (error: Error) => void;
@@ -32,12 +39,25 @@ export class AuditWriterThread {
     return this.#send<Appended[]>({ entries });
   }
 
+  /**
+   * Inserts observations (SPEC §2b) on the writer thread, in the transaction of the audit entries
+   * sent with them; resolves with their sequence numbers once committed.
+   */
+  observe(rows: readonly ObservationRow[]): Promise<number[]> {
+    return this.#send<number[]>({ observations: rows });
+  }
+
   /** The writer connection's `synchronous` setting, as SQLite reports it (starts the thread if needed). */
   synchronous(): Promise<string> {
     return this.#send<string>({ synchronous: true });
   }
 
-  #send<T>(message: { entries: readonly PreparedEntry[] } | { synchronous: true }): Promise<T> {
+  #send<T>(
+    message:
+      | { entries: readonly PreparedEntry[] }
+      | { observations: readonly ObservationRow[] }
+      | { synchronous: true },
+  ): Promise<T> {
     const worker = this.#ensure();
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -64,12 +84,19 @@ export class AuditWriterThread {
     });
     worker.on(
       'message',
-      (message: { id: number; appended?: Appended[]; synchronous?: string; error?: string }) => {
+      (message: {
+        id: number;
+        appended?: Appended[];
+        seqs?: number[];
+        synchronous?: string;
+        error?: string;
+      }) => {
         const waiting = this.#waiting.get(message.id);
         if (!waiting) return;
         this.#waiting.delete(message.id);
         if (this.#waiting.size === 0) worker.unref();
         if (message.appended) waiting.resolve(message.appended);
+        else if (message.seqs) waiting.resolve(message.seqs);
         else if (message.synchronous) waiting.resolve(message.synchronous);
         else waiting.reject(new Error(`audit append failed: ${message.error ?? 'unknown error'}`));
       },

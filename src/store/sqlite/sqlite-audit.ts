@@ -55,6 +55,11 @@ export class SqliteAuditStore implements AuditStore {
     return this.#thread ? this.#thread.synchronous() : synchronousOf(this.#db);
   }
 
+  /** The writer thread, when appends go through one (observations then commit on it too). */
+  get writer(): AuditWriterThread | undefined {
+    return this.#thread;
+  }
+
   /** Stops the writer thread after the batches it holds. */
   async close(): Promise<void> {
     await this.#thread?.close();

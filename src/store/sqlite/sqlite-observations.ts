@@ -1,14 +1,37 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ObservationRecord } from '../../contract/observation.js';
 import type { ObservationStore } from '../store.js';
+import type { AuditWriterThread } from './audit-writer.js';
 
-/** Observations (SPEC §2b) in the `observations` table, one JSON record per row, by session. */
+interface Queued {
+  record: Omit<ObservationRecord, 'seq'>;
+  resolve: (stored: ObservationRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Observations (SPEC §2b) in the `observations` table, one JSON record per row, by session.
+ * Appends made in one turn of the event loop share one transaction (one commit, so one fsync
+ * under `audit.sync: full`): a gateway with many calls in flight learns their results together.
+ */
 export class SqliteObservationStore implements ObservationStore {
   readonly #insert: Statement;
   readonly #list: Statement;
+  readonly #insertAll: (batch: readonly Queued[]) => number[];
+  #queue: Queued[] = [];
+  #scheduled = false;
 
-  constructor(db: Database) {
+  readonly #writer: AuditWriterThread | undefined;
+
+  /** `writer`: the audit writer thread, where commits are fsync'd off the event loop (`sync: full`). */
+  constructor(db: Database, writer?: AuditWriterThread) {
+    this.#writer = writer;
     this.#insert = db.prepare('INSERT INTO observations (agent, session, record) VALUES (?, ?, ?)');
+    this.#insertAll = db.transaction((batch: readonly Queued[]) =>
+      batch.map(({ record }) =>
+        Number(this.#insert.run(record.agent, record.session, JSON.stringify(record)).lastInsertRowid),
+      ),
+    );
     this.#list = db
       .prepare(
         'SELECT seq, record FROM observations WHERE agent = ? AND session = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -16,10 +39,50 @@ export class SqliteObservationStore implements ObservationStore {
       .raw();
   }
 
-  async append(record: ObservationRecord): Promise<ObservationRecord> {
+  /** Resolves once the record is committed, with its sequence number; a failed commit rejects every append in it. */
+  append(record: ObservationRecord): Promise<ObservationRecord> {
     const { seq: _ignored, ...rest } = record;
-    const info = this.#insert.run(record.agent, record.session, JSON.stringify(rest));
-    return { ...rest, seq: Number(info.lastInsertRowid) };
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record: rest, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => void this.#commit());
+    });
+  }
+
+  /** Commits the appends still waiting for their turn now (the store calls it before closing). */
+  async flush(): Promise<void> {
+    if (this.#queue.length > 0) await this.#commit();
+  }
+
+  async #commit(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#scheduled = false;
+    if (this.#writer) {
+      // Off the event loop: with `sync: full` the commit's fsync would otherwise block every call.
+      const rows = batch.map(({ record }) => ({
+        agent: record.agent,
+        session: record.session,
+        record: JSON.stringify(record),
+      }));
+      try {
+        const seqs = await this.#writer.observe(rows);
+        for (const [i, q] of batch.entries()) q.resolve({ ...q.record, seq: seqs[i] as number });
+      } catch (error) {
+        for (const q of batch) q.reject(error);
+      }
+      return;
+    }
+    let seqs: number[];
+    try {
+      seqs = this.#insertAll(batch);
+    } catch (error) {
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    for (const [i, q] of batch.entries()) q.resolve({ ...q.record, seq: seqs[i] as number });
   }
 
   async list(

@@ -19,8 +19,8 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process holding the lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
   /**
-   * `thread`: audit appends run on a writer thread beside the event loop, so the event loop
-   * keeps working during each fsync. `inline`: on the calling thread (blocks the event loop
+   * `thread`: audit appends (and observations) run on a writer thread beside the event loop, so
+   * the event loop keeps working during each fsync. `inline`: on the calling thread (blocks the event loop
    * during each commit). Default: `thread` with `sync: 'full'`; `inline` with `sync: 'normal'`,
    * whose commits do not fsync (a few tens of µs), less than the two thread hops would cost.
    */
@@ -82,7 +82,7 @@ export class SqliteStore implements Store {
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
     this.insights = new SqliteInsights(db);
-    this.observations = new SqliteObservationStore(db);
+    this.observations = new SqliteObservationStore(db, this.audit.writer);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
@@ -92,6 +92,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.kills.stopAll();
+    if (this.#db.open) await this.observations.flush();
     await this.audit.close();
     if (this.#db.open) this.#db.close();
   }

@@ -1,0 +1,42 @@
+import { createWarden } from '../src/pipeline/warden.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { FLEET_POLICY, fleetAction } from './fleet-shared.js';
+import { rate } from './report.js';
+
+/**
+ * One Warden of the fleet bench in its own process (a fleet runs on separate hosts, not on one
+ * event loop): opens the store on the schema it is given, says `ready`, decides `count` actions
+ * with `inFlight` callers when told `go`, and reports its rate and the wall time it finished.
+ */
+
+interface Go {
+  count: number;
+  inFlight: number;
+  offset: number;
+}
+
+const [url, schema] = process.argv.slice(2);
+if (!url || !schema || !process.send) throw new Error('usage: fork fleet-worker.js <pg url> <schema>');
+const send = process.send.bind(process);
+
+const store = await openPostgresStore({ url, schema });
+const warden = await createWarden({ policy: FLEET_POLICY, store });
+send({ ready: true });
+process.once('message', (go: Go) => {
+  void (async () => {
+    try {
+      const perSecond = await rate(go.count, go.inFlight, async (i) => {
+        const { decision } = await warden.decide(fleetAction(go.offset + i));
+        if (decision.effect !== 'allow')
+          throw new Error(`unexpected ${decision.effect}: ${decision.reasons[0]?.code}`);
+      });
+      const finishedAt = Date.now();
+      await warden.close();
+      await store.close();
+      send({ perSecond, finishedAt });
+    } catch (error) {
+      send({ error: (error as Error).message });
+    }
+    process.disconnect();
+  })();
+});

@@ -1,0 +1,134 @@
+// The calls the gateway sends upstream itself (not through the SDK client), and the answer lines they came back in.
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, type JSONRPCError, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { type LineSender, withId } from './raw-lines.js';
+import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
+
+const DIRECT_ID_PREFIX = 'warden-';
+
+/** A client's request as it arrived: its JSON line and its id. */
+export interface RawRequest {
+  line: string;
+  id: string | number;
+}
+
+/** The answer line each result came in (with the gateway's id in it), for results read off a stdio upstream. */
+const answerLines = new WeakMap<object, RawRequest>();
+
+/**
+ * The upstream's answer to a {@link Upstream.callTool} as the JSON line it came in, its id
+ * changed to `id`; undefined when `result` is not such an answer, as it came (a result the
+ * gateway changed, or refused, is re-encoded by whoever sends it).
+ */
+export function upstreamLine(result: object, id: string | number): string | undefined {
+  const answer = answerLines.get(result);
+  return answer && withId(answer.line, answer.id, id);
+}
+
+/** A response to one of {@link DirectCalls}' requests: taken, and checked, by it alone. */
+export const isDirectResponse: CheckedByReceiver = (m) =>
+  typeof m.id === 'string' && m.id.startsWith(DIRECT_ID_PREFIX) && m.method === undefined;
+
+/**
+ * Requests sent on a connected SDK client's transport without `Client.request` (which parses
+ * every result against a schema and arms a timer per call), with ids of their own (`warden-N`)
+ * so that they never collide with the client's; their responses are taken off the transport
+ * before the client sees them. Warden's execution deadline governs how long a call may take:
+ * it aborts `signal`, which cancels the call upstream (`notifications/cancelled`).
+ */
+export class DirectCalls {
+  readonly #transport: Transport;
+  readonly #lines: LineSender | undefined;
+  readonly #server: string;
+  readonly #pending = new Map<
+    string,
+    { resolve: (result: unknown) => void; reject: (error: Error) => void }
+  >();
+  #next = 0;
+
+  constructor(transport: Transport, server: string) {
+    this.#transport = transport;
+    this.#server = server;
+    const client = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (isDirectResponse(message as Record<string, unknown>)) this.#answer(message);
+      else client?.(message, extra);
+    };
+    // A stdio upstream hands over the line too: the answer can go back downstream as it came.
+    if (transport instanceof StdioLinesClientTransport) {
+      this.#lines = transport;
+      transport.onrawmessage = (message, line) => {
+        if (!isDirectResponse(message)) return false;
+        this.#answer(message, line);
+        return true;
+      };
+    }
+  }
+
+  /** Settles the call `message` answers (everything else on the connection goes to the SDK client). */
+  #answer(message: unknown, line?: string): void {
+    const m = message as { id: string; result?: unknown; error?: unknown };
+    const pending = this.#pending.get(m.id);
+    if (!pending) return; // a late answer to a call already cancelled: nothing waits for it
+    this.#pending.delete(m.id);
+    const error = m.error as Partial<JSONRPCError['error']> | undefined;
+    if (error !== undefined) {
+      const code = typeof error?.code === 'number' ? error.code : ErrorCode.InternalError;
+      const text = typeof error?.message === 'string' ? error.message : JSON.stringify(error);
+      pending.reject(new McpError(code, text, error?.data));
+    } else if (m.result !== null && typeof m.result === 'object' && !Array.isArray(m.result)) {
+      if (line !== undefined) answerLines.set(m.result, { line, id: m.id });
+      pending.resolve(m.result);
+    } else {
+      pending.reject(
+        new McpError(
+          ErrorCode.InvalidRequest,
+          `MCP server \`${this.#server}\` answered with a malformed response (no result object or error)`,
+        ),
+      );
+    }
+  }
+
+  request(method: string, params: unknown, signal?: AbortSignal, raw?: RawRequest): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (!this.#pending.delete(id)) return;
+        const reason = String(
+          signal?.reason instanceof Error ? signal.reason.message : (signal?.reason ?? 'aborted'),
+        );
+        this.#transport
+          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+          .catch(() => undefined);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error(reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(fn: (value: T) => void) =>
+        (value: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(value);
+        };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      // The client's bytes with this call's id, when the line allows it; else the message re-encoded.
+      const line = raw && this.#lines ? withId(raw.line, raw.id, id) : undefined;
+      (line === undefined
+        ? this.#transport.send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
+        : (this.#lines as LineSender).sendLine(line)
+      ).catch((error: Error) => {
+        if (this.#pending.delete(id)) settle(reject)(error);
+      });
+    });
+  }
+
+  /** The connection is gone: every call still waiting fails. */
+  closed(): void {
+    const error = new McpError(
+      ErrorCode.ConnectionClosed,
+      `MCP server \`${this.#server}\` closed the connection`,
+    );
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { MemoryStore } from '../memory/memory-store.js';
+import type { AuditEntry } from '../store.js';
+import { openPostgresStore, type PostgresStore } from './postgres-store.js';
+
+const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const run = `h_pgaudit_${process.pid}_${Date.now().toString(36)}`;
+const schemas: string[] = [];
+let n = 0;
+const freshSchema = () => {
+  const schema = `${run}_${++n}`;
+  schemas.push(schema);
+  return schema;
+};
+
+after(async () => {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+});
+
+async function openMany(count: number): Promise<PostgresStore[]> {
+  const schema = freshSchema();
+  const stores: PostgresStore[] = [];
+  for (let i = 0; i < count; i++) stores.push(await openPostgresStore({ url: PG_URL, schema }));
+  return stores;
+}
+
+test('three stores appending concurrently on one schema build one gapless chain that verifies', async () => {
+  const stores = await openMany(3);
+  const returned = (
+    await Promise.all(
+      Array.from({ length: 90 }, (_, i) =>
+        (stores[i % 3] as PostgresStore).audit.append(
+          Array.from({ length: 1 + (i % 4) }, (_, j) => ({
+            type: 'decision',
+            agent: `agent-${i % 3}`,
+            data: { i, j, note: 'ü "quoted" \\ seq' },
+          })),
+        ),
+      ),
+    )
+  ).flat();
+  const total = returned.length;
+  // Every caller got the seq and hash its record is stored under: no seq twice, none skipped.
+  assert.deepEqual(
+    returned.map((r) => r.seq).sort((a, b) => a - b),
+    Array.from({ length: total }, (_, i) => i + 1),
+  );
+  const stored = await (stores[1] as PostgresStore).audit.query({ afterSeq: 0, limit: 10_000 });
+  const bySeq = new Map(stored.map((r) => [r.seq, r]));
+  for (const record of returned) {
+    assert.equal(bySeq.get(record.seq)?.hash, record.hash);
+    assert.deepEqual(bySeq.get(record.seq)?.data, record.data);
+  }
+  const verified = await (stores[2] as PostgresStore).audit.verify();
+  assert.equal(verified.ok, true);
+  assert.equal(verified.records, total);
+  assert.equal(verified.headSeq, total);
+  await Promise.all(stores.map((s) => s.close()));
+});
+
+test('a batch re-linked from a head another server moved stores the bytes and hashes the memory store does', async () => {
+  const [a, b] = await openMany(2);
+  if (!a || !b) throw new Error('stores did not open');
+  const ts = '2026-01-02T03:04:05.000Z';
+  const entry = (i: number): AuditEntry => ({
+    type: 'decision',
+    agent: 'bot',
+    actionId: `act-${i}`,
+    ts,
+    // A nested "seq" key must not be taken for the record's own.
+    data: { i, seq: 99, text: `,"seq":${i},` },
+  });
+  // b has seen nothing: its batch is hashed for seqs 1.. and re-linked to 10.. (one more digit).
+  await b.audit.append([entry(0)]);
+  await a.audit.append(Array.from({ length: 8 }, (_, i) => entry(i + 1)));
+  const relinked = await b.audit.append([entry(9), entry(10), entry(11)]);
+  assert.deepEqual(
+    relinked.map((r) => r.seq),
+    [10, 11, 12],
+  );
+  const memory = new MemoryStore();
+  const expected = await memory.audit.append(Array.from({ length: 12 }, (_, i) => entry(i)));
+  const stored = await a.audit.query({ afterSeq: 0, limit: 100 });
+  assert.deepEqual(
+    stored.map((r) => r.hash),
+    expected.map((r) => r.hash),
+  );
+  assert.deepEqual(
+    relinked.map((r) => r.hash),
+    expected.slice(9).map((r) => r.hash),
+  );
+  assert.equal((await a.audit.verify()).ok, true);
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('a connection dropped between two statements of a transaction fails it as unavailable, and the process goes on', async () => {
+  const [store] = await openMany(1);
+  if (!store) throw new Error('store did not open');
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await assert.rejects(
+      store.pg.transaction(async (tx) => {
+        const [row] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [row?.pid]);
+        // The drop arrives while no statement is running on the connection.
+        await new Promise((r) => setTimeout(r, 300));
+        await tx.query('SELECT 1');
+      }),
+      (error: Error & { code?: string }) => error.code === 'store.unavailable',
+    );
+    // The pool replaces the connection: the store still appends.
+    const [record] = await store.audit.append([{ type: 't', data: {} }]);
+    assert.equal(record?.seq, 1);
+  } finally {
+    await admin.end();
+    await store.close();
+  }
+});
