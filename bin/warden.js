@@ -17,7 +17,7 @@ else process.setSourceMapsEnabled(true);
 // Node ≥ 22.1 keeps compiled code between runs (in the OS cache folder). Before it, `warden mcp`
 // (whose start an MCP client waits for) runs the CLI as one CommonJS file with V8's code cache.
 const cached = new URL('cli-cached.cjs', bundle);
-const codeCache = entry === bundle && process.argv[2] === 'mcp' && (await import('./code-cache.js'));
+const codeCache = entry === bundle && process.argv[2] === 'mcp' ? await import('./code-cache.js') : undefined;
 if (codeCache?.codeCacheWanted() && existsSync(cached)) {
   await codeCache.runCached(cached, bundle.href).runCli(process.argv);
 } else {

@@ -118,3 +118,26 @@ test('a rejected code cache is rebuilt silently, and a cache folder that cannot 
   assert.equal(without.stdout.trim(), '42');
   assert.equal(without.stderr, '');
 });
+
+const built = existsSync(join(ROOT, 'dist/src/bundle/cli/cli.js'));
+
+test('bin/warden.js runs every command, `mcp` with and without the code cache', {
+  skip: !built && 'run `npm run build` first',
+}, () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin/warden.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, WARDEN_CACHE_DIR: join(tmp.dir, 'cache'), ...env },
+    });
+  const version = run(['--version']);
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.trim(), '0.1.0');
+  for (const env of [{}, { WARDEN_CODE_CACHE: '0' }]) {
+    const help = run(['mcp', '--help'], env);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: warden mcp --policy FILE/);
+    const missing = run(['mcp'], env);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.equal(missing.stderr, 'warden: no policy: pass --policy FILE\n');
+  }
+});
