@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { GENESIS_HASH, linkHash } from '../src/audit/hash-chain.js';
 import { Approvals } from '../src/approvals/approvals.js';
+import { GENESIS_HASH, linkHash } from '../src/audit/hash-chain.js';
 import { createWarden, type Warden } from '../src/pipeline/warden.js';
 import { payloadOf, prepareEntry } from '../src/store/audit-records.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
@@ -35,6 +35,13 @@ const KILLS = Number(process.env.BENCH_FLEET_KILLS ?? 100);
 /** Schemas are named `<prefix>_<pid>_…` and dropped at the end; a prefix keeps parallel runs apart. */
 const PREFIX = process.env.BENCH_FLEET_SCHEMA_PREFIX ?? 'bench';
 const BATCH = 250;
+/** Statements the bare INSERT keeps in flight: with BATCH rows each, the rows it has outstanding. */
+const BARE_IN_FLIGHT = 8;
+/**
+ * Callers of `decide()` kept waiting at once, over all Wardens: as many rows outstanding as the
+ * bare INSERT has (BATCH × BARE_IN_FLIGHT), so both are judged with the same work in flight.
+ */
+const CALLERS = Number(process.env.BENCH_FLEET_CALLERS ?? BATCH * BARE_IN_FLIGHT);
 const log = (line: string) => process.stdout.write(`  [fleet] ${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -199,7 +206,7 @@ async function bareInsert(
   });
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
   try {
-    const perSecond = await rate(batches, 8, async (b) => {
+    const perSecond = await rate(batches, BARE_IN_FLIGHT, async (b) => {
       await pool.query({
         name: 'bare',
         text: `INSERT INTO "${schema}".t (seq, hash, payload, type, agent, action_id)
@@ -221,7 +228,7 @@ async function bareConstantInsert(admin: pg.Client, schema: string, schemas: str
   const hash = Buffer.alloc(32, 1);
   const batches = Math.ceil(DECISIONS / BATCH);
   try {
-    const perSecond = await rate(batches, 8, async (b) => {
+    const perSecond = await rate(batches, BARE_IN_FLIGHT, async (b) => {
       const seqs = Array.from({ length: BATCH }, (_, i) => b * BATCH + i + 1);
       await pool.query({
         name: 'bare-constant',
@@ -235,7 +242,7 @@ async function bareConstantInsert(admin: pg.Client, schema: string, schemas: str
   }
 }
 
-/** `decide()`/s with `servers` Wardens in this process, 1000 callers spread over them. */
+/** `decide()`/s with `servers` Wardens in this process, {@link CALLERS} callers spread over them. */
 async function decideRate(
   open: () => Promise<Store>,
   servers: number,
@@ -250,7 +257,7 @@ async function decideRate(
   }
   let perSecond: number;
   try {
-    perSecond = await rate(decisions, 1000, async (i) => {
+    perSecond = await rate(decisions, CALLERS, async (i) => {
       const { decision } = await (wardens[i % servers] as Warden).decide(fleetAction(i));
       if (decision.effect !== 'allow')
         throw new Error(`unexpected ${decision.effect}: ${decision.reasons[0]?.code}`);
@@ -283,7 +290,7 @@ async function decideInProcesses(schema: string, servers: number): Promise<numbe
     const started = Date.now();
     const done = children.map(next);
     children.forEach((child, i) => {
-      child.send({ count: share, inFlight: Math.ceil(1000 / servers), offset: i * share });
+      child.send({ count: share, inFlight: Math.ceil(CALLERS / servers), offset: i * share });
     });
     const results = await Promise.all(done);
     const failed = results.find((r) => r.error);

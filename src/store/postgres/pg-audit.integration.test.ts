@@ -63,6 +63,30 @@ test('three stores appending concurrently on one schema build one gapless chain 
   await Promise.all(stores.map((s) => s.close()));
 });
 
+test('one store with two commits in flight (they may reach the chain lock in either order) returns each caller the seq and hash it is stored under', async () => {
+  const [store] = await openMany(1);
+  const audit = (store as PostgresStore).audit;
+  const returned = [];
+  // Waves of appends: each wave queues behind a commit in flight, so two commits race for the lock.
+  for (let wave = 0; wave < 20; wave++) {
+    const batch = await Promise.all(
+      Array.from({ length: 1 + (wave % 5) }, (_, i) =>
+        audit.append([{ type: 'decision', agent: 'a', data: { wave, i } }]),
+      ),
+    );
+    returned.push(...batch.flat());
+    if (wave % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const stored = new Map((await audit.query({ afterSeq: 0, limit: 10_000 })).map((r) => [r.seq, r]));
+  assert.equal(stored.size, returned.length);
+  for (const record of returned) {
+    assert.equal(stored.get(record.seq)?.hash, record.hash);
+    assert.deepEqual(stored.get(record.seq)?.data, record.data);
+  }
+  assert.equal((await audit.verify()).ok, true);
+  await (store as PostgresStore).close();
+});
+
 test('a batch re-linked from a head another server moved stores the bytes and hashes the memory store does', async () => {
   const [a, b] = await openMany(2);
   if (!a || !b) throw new Error('stores did not open');

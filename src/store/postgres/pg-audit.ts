@@ -21,6 +21,22 @@ interface Queued {
 
 const PAGE = 5000;
 
+/**
+ * Commits a store keeps in flight at once: while one waits on the network and the chain lock, the
+ * next batch is already on its way, so the event loop does not idle for a round trip per commit.
+ * Two in flight may reach the lock in either order; the later one is then re-linked in SQL, and
+ * since no caller waits on both, no promised order is lost.
+ */
+const COMMITS_IN_FLIGHT = commitsInFlight(process.env.WARDEN_PG_COMMITS_IN_FLIGHT);
+
+function commitsInFlight(raw: string | undefined): number {
+  const n = Number(raw ?? 2);
+  if (!Number.isInteger(n) || n < 1 || n > 16) {
+    throw new Error(`WARDEN_PG_COMMITS_IN_FLIGHT must be a whole number from 1 to 16, got \`${raw}\``);
+  }
+  return n;
+}
+
 /** The last chain head this store saw: where its next batch is hashed from. */
 interface Head {
   seq: number;
@@ -47,7 +63,7 @@ const SEQ_KEY = Buffer.from(',"seq":');
 export class PgAuditStore implements AuditStore {
   readonly #pg: PgClient;
   #queue: Queued[] = [];
-  #busy = false;
+  #inFlight = 0;
   // A guess: a stale or wrong head only sends the batch down the re-linking path.
   #head: Head = { seq: 0, hash: GENESIS_HASH };
 
@@ -74,8 +90,8 @@ export class PgAuditStore implements AuditStore {
   }
 
   #pump(): void {
-    if (this.#busy || this.#queue.length === 0) return;
-    this.#busy = true;
+    if (this.#inFlight >= COMMITS_IN_FLIGHT || this.#queue.length === 0) return;
+    this.#inFlight++;
     const batch = this.#queue;
     this.#queue = [];
     this.#commit(batch)
@@ -90,7 +106,7 @@ export class PgAuditStore implements AuditStore {
         },
       )
       .finally(() => {
-        this.#busy = false;
+        this.#inFlight--;
         this.#pump();
       });
   }
@@ -130,6 +146,8 @@ export class PgAuditStore implements AuditStore {
         ts.push(entry.ts ?? q.now);
       }
     }
+    // The next commit, if one starts before this one returns, is hashed from where this one should end.
+    this.#head = { seq, hash: prev };
     // Packed into two bytea parameters, sent as raw bytes: bytea[] would be hex-escaped text both ways.
     const [result] = await this.#pg.query<{ first_seq: string; relinked: Buffer | null }>(
       'SELECT first_seq, relinked FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
@@ -153,7 +171,9 @@ export class PgAuditStore implements AuditStore {
       ? (i: number) => relinked.subarray(i * 32, i * 32 + 32)
       : (i: number) => hashes[i] as Buffer;
     const appended = ts.map((at, i) => ({ seq: first + i, ts: at, hash: hashAt(i).toString('hex') }));
-    this.#head = { seq: first + ts.length - 1, hash: Buffer.from(hashAt(ts.length - 1)) };
+    const last = first + ts.length - 1;
+    // A commit answered after a later-sequenced one (they raced for the lock) must not move the guess back.
+    if (last >= this.#head.seq) this.#head = { seq: last, hash: Buffer.from(hashAt(ts.length - 1)) };
     return appended;
   }
 
