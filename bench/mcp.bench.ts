@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import Database from 'better-sqlite3';
 import { serveToolCallsDirectly } from '../src/mcp/direct-calls.js';
@@ -21,9 +22,17 @@ const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everyth
 const CLI = join(ROOT, 'bin/warden.js');
 const LINE_PROXY = join(ROOT, 'dist/bench/line-proxy.js');
 
-async function connect(command: string, args: string[]): Promise<Client> {
+async function connect(command: string, args: string[], env?: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command, args, cwd: ROOT, stderr: 'ignore' }));
+  await client.connect(
+    new StdioClientTransport({
+      command,
+      args,
+      cwd: ROOT,
+      stderr: 'ignore',
+      ...(env ? { env: { ...getDefaultEnvironment(), ...env } } : {}),
+    }),
+  );
   return client;
 }
 
@@ -156,6 +165,17 @@ export async function benchMcp(): Promise<BenchRow[]> {
       baseline: { name: '`node -e 0`, p50', value: start.node },
     },
   );
+  // On Node before 22.1 `warden mcp` runs with V8's code cache (bin/code-cache.js): the same
+  // start without it ($WARDEN_CODE_CACHE=0, the ES module bundle), in the same loop.
+  if (start.uncached !== undefined) {
+    rows.push({
+      scenario: 'mcp',
+      metric: '`warden mcp` start with the V8 code cache (Node < 22.1), spawn to the first tools/list, p50',
+      value: start.gateway,
+      unit: 'ms',
+      baseline: { name: 'the same without it (`WARDEN_CODE_CACHE=0`), p50', value: start.uncached },
+    });
+  }
   const help = await helpTimes(starts);
   rows.push({
     scenario: 'mcp',
@@ -349,18 +369,22 @@ function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): number[] {
  * from the server, alternately, in ms; with `node -e 0` and Warden's own start without a server
  * (its upstream command does not exist: it exits once it has loaded and tried) in the same loop.
  */
-async function startTimes(
-  n: number,
-): Promise<{ gateway: number; direct: number; node: number; wardenAlone: number }> {
+async function startTimes(n: number): Promise<{
+  gateway: number;
+  direct: number;
+  node: number;
+  wardenAlone: number;
+  uncached: number | undefined;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-mcp-start-'));
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'agents:\n  bench:\n    allow: [mcp.everything.echo]\n');
   const wardenArgs = [CLI, 'mcp', '--policy', policy, '--agent', 'bench', '--db', join(dir, 'warden.db')];
   const gatewayArgs = [...wardenArgs, '--server', 'everything', '--', process.execPath, EVERYTHING];
   const aloneArgs = [...wardenArgs, '--server', 'none', '--', join(dir, 'no-such-server')];
-  const timed = async (args: string[]) => {
+  const timed = async (args: string[], env?: Record<string, string>) => {
     const started = performance.now();
-    const client = await connect(process.execPath, args);
+    const client = await connect(process.execPath, args, env);
     await client.listTools();
     const ms = performance.now() - started;
     await client.close();
@@ -370,17 +394,26 @@ async function startTimes(
   const direct: number[] = [];
   const node: number[] = [];
   const alone: number[] = [];
+  const uncached: number[] = [];
+  const codeCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache !== 'function';
   try {
     for (let i = 0; i < n; i++) {
       direct.push(await timed([EVERYTHING]));
       gateway.push(await timed(gatewayArgs));
+      if (codeCache) uncached.push(await timed(gatewayArgs, { WARDEN_CODE_CACHE: '0' }));
       node.push(await exitTime(['-e', '0']));
       alone.push(await exitTime(aloneArgs));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { gateway: median(gateway), direct: median(direct), node: median(node), wardenAlone: median(alone) };
+  return {
+    gateway: median(gateway),
+    direct: median(direct),
+    node: median(node),
+    wardenAlone: median(alone),
+    uncached: codeCache ? median(uncached) : undefined,
+  };
 }
 
 function median(xs: number[]): number {

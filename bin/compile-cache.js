@@ -9,14 +9,19 @@ import { join } from 'node:path';
 
 /** The folder Warden keeps its compile cache in. */
 export function compileCacheDir(env = process.env, platform = process.platform) {
-  if (env.WARDEN_CACHE_DIR) return join(env.WARDEN_CACHE_DIR, 'compile-cache');
+  return cacheDir('compile-cache', env, platform);
+}
+
+/** The folder `name` of Warden's caches: in $WARDEN_CACHE_DIR, else in the OS cache folder under `warden/`. */
+export function cacheDir(name, env = process.env, platform = process.platform) {
+  if (env.WARDEN_CACHE_DIR) return join(env.WARDEN_CACHE_DIR, name);
   const base =
     platform === 'win32'
       ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
       : platform === 'darwin'
         ? join(homedir(), 'Library', 'Caches')
         : (env.XDG_CACHE_HOME ?? join(homedir(), '.cache'));
-  return join(base, 'warden', 'compile-cache');
+  return join(base, 'warden', name);
 }
 
 export function enableCompileCache() {

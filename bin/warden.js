@@ -11,9 +11,16 @@ if (!existsSync(entry)) {
   );
   process.exit(1);
 }
-// Node ≥ 22.1 keeps compiled code between runs (in the OS cache folder); older Nodes start without.
-(await import('./compile-cache.js')).enableCompileCache();
 // Stack traces name the TypeScript source: the bundle's maps are read when a trace is printed.
 if (entry === bundle) (await import('./source-maps.js')).mapStackTraces(new URL('./', bundle).href);
 else process.setSourceMapsEnabled(true);
-await import(entry.href);
+// Node ≥ 22.1 keeps compiled code between runs (in the OS cache folder). Before it, `warden mcp`
+// (whose start an MCP client waits for) runs the CLI as one CommonJS file with V8's code cache.
+const cached = new URL('cli-cached.cjs', bundle);
+const codeCache = entry === bundle && process.argv[2] === 'mcp' ? await import('./code-cache.js') : undefined;
+if (codeCache?.codeCacheWanted() && existsSync(cached)) {
+  await codeCache.runCached(cached, bundle.href).runCli(process.argv);
+} else {
+  (await import('./compile-cache.js')).enableCompileCache();
+  await import(entry.href);
+}

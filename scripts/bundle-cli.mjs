@@ -86,6 +86,25 @@ const result = await build({
   logLevel: 'warning',
   metafile: process.env.WARDEN_BUNDLE_META === '1',
 });
+// Node before 22.1 has no compile cache for ES modules: there `warden mcp` runs the whole CLI as
+// this one CommonJS file through `vm.Script`, whose V8 code cache skips compiling it again
+// (bin/code-cache.js). Its `import.meta` is the ES bundle's entry beside it (`__wardenMeta`).
+await build({
+  absWorkingDir: new URL('..', import.meta.url).pathname,
+  entryPoints: { 'cli-cached': 'src/cli/run.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
+  plugins: [externals],
+  define: { 'import.meta': '__wardenMeta' },
+  logLevel: 'warning',
+});
 if (result.metafile) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(new URL('meta.json', `file://${outdir}`), JSON.stringify(result.metafile));

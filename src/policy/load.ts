@@ -131,7 +131,9 @@ function validate(raw: unknown, file: string, locate: Locate): CompiledPolicy {
       },
     ]);
   }
-  const parsed = PolicySchema.safeParse(raw, { reportInput: true });
+  // Parsed once per load: zod's compiled fast path (code generated per object schema) would cost
+  // more to generate than it saves, and the policy's load is on `warden mcp`'s start.
+  const parsed = PolicySchema.safeParse(raw, { reportInput: true, jitless: true });
   if (!parsed.success) throw new PolicyError(parsed.error.issues.map((i) => toIssue(i, file, locate)));
   return compilePolicy(parsed.data, file, (path, message) => {
     const pos = locate(path);

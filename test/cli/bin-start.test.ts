@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -65,4 +65,79 @@ test('the compile cache lives in $WARDEN_CACHE_DIR, else in the OS cache folder 
     compileCacheDir({ LOCALAPPDATA: 'C:/Users/a/AppData/Local' }, 'win32').replaceAll('\\', '/'),
     'C:/Users/a/AppData/Local/warden/compile-cache',
   );
+});
+
+// bin/ is plain JavaScript (no declarations): typed here.
+interface CodeCache {
+  codeCacheWanted: () => boolean;
+  codeCacheFile: (source: Buffer, dir: string) => string;
+}
+const codeCacheUrl = pathToFileURL(join(ROOT, 'bin/code-cache.js')).href;
+
+/** Runs a CommonJS file through bin/code-cache.js in a new Node process (the cache is written at exit). */
+function runThroughCodeCache(file: string, dir: string) {
+  const script = [
+    `import { runCached } from ${JSON.stringify(codeCacheUrl)};`,
+    `const { answer } = runCached(${JSON.stringify(pathToFileURL(file).href)}, 'file:///x.js', ${JSON.stringify(dir)});`,
+    'console.log(answer());',
+  ].join('\n');
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+test('the code cache is named after the bundle’s bytes, so a rebuilt bundle of the same length never gets the old code', async () => {
+  const { codeCacheFile } = (await import(codeCacheUrl)) as CodeCache;
+  const one = codeCacheFile(Buffer.from('exports.answer = () => 41;'), '/c');
+  const two = codeCacheFile(Buffer.from('exports.answer = () => 42;'), '/c');
+  assert.notEqual(one, two);
+  assert.ok(one.startsWith(`/c/${process.version}-${process.platform}-${process.arch}-`), one);
+});
+
+test('a rejected code cache is rebuilt silently, and a cache folder that cannot be written only means no cache', async () => {
+  const file = join(tmp.dir, 'cached.cjs');
+  writeFileSync(file, 'exports.answer = () => 6 * 7;\n');
+  const dir = join(tmp.dir, 'code-cache');
+  const { codeCacheFile } = (await import(codeCacheUrl)) as CodeCache;
+  const cacheFile = codeCacheFile(readFileSync(file), dir);
+
+  const first = runThroughCodeCache(file, dir);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout.trim(), '42');
+  assert.ok(existsSync(cacheFile), 'written as the first run exits');
+
+  writeFileSync(cacheFile, 'not V8 code at all');
+  const rejected = runThroughCodeCache(file, dir);
+  assert.equal(rejected.status, 0, rejected.stderr);
+  assert.equal(rejected.stdout.trim(), '42');
+  assert.equal(rejected.stderr, '');
+  assert.notEqual(readFileSync(cacheFile, 'utf8'), 'not V8 code at all', 'rewritten');
+
+  const unwritable = join(tmp.dir, 'a-file');
+  writeFileSync(unwritable, '');
+  const without = runThroughCodeCache(file, join(unwritable, 'code-cache'));
+  assert.equal(without.status, 0, without.stderr);
+  assert.equal(without.stdout.trim(), '42');
+  assert.equal(without.stderr, '');
+});
+
+const built = existsSync(join(ROOT, 'dist/src/bundle/cli/cli.js'));
+
+test('bin/warden.js runs every command, `mcp` with and without the code cache', {
+  skip: !built && 'run `npm run build` first',
+}, () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin/warden.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, WARDEN_CACHE_DIR: join(tmp.dir, 'cache'), ...env },
+    });
+  const version = run(['--version']);
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.trim(), '0.1.0');
+  for (const env of [{}, { WARDEN_CODE_CACHE: '0' }]) {
+    const help = run(['mcp', '--help'], env);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: warden mcp --policy FILE/);
+    const missing = run(['mcp'], env);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.equal(missing.stderr, 'warden: no policy: pass --policy FILE\n');
+  }
 });

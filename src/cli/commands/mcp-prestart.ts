@@ -86,7 +86,9 @@ export function sameStart(
 export function stopStarted(started: StartedServer | undefined): void {
   if (!started) return;
   started.child.stdin?.end();
-  started.child.kill('SIGTERM');
+  // A command that could not start has no pid: until Node has reported that, `kill` would signal
+  // process 0, that is our whole process group (the MCP client that started us included).
+  if (started.child.pid !== undefined) started.child.kill('SIGTERM');
 }
 
 // A copy of the MCP SDK's `DEFAULT_INHERITED_ENV_VARS`; `sameStart` against the SDK's own

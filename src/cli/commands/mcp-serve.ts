@@ -7,7 +7,7 @@ import type { Upstream } from '../../mcp/upstream.js';
 import { createWarden, type Warden } from '../../pipeline/warden.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { Store } from '../../store/store.js';
-import { CliError, openStore } from '../common.js';
+import { CliError } from '../common.js';
 
 /** What `warden mcp` has settled before the upstream server started. */
 export interface GatewayStart {
@@ -15,8 +15,8 @@ export interface GatewayStart {
   upstream: Upstream;
   policy: CompiledPolicy;
   agent: string;
-  /** The store to open (`storeOf`: --db, $WARDEN_DB or the policy's `store`). */
-  db: string | undefined;
+  /** The store, opening meanwhile (`storeOf`: --db, $WARDEN_DB or the policy's `store`). */
+  store: Promise<Store>;
   session: string | undefined;
 }
 
@@ -28,13 +28,13 @@ export async function serveGateway({
   upstream,
   policy,
   agent,
-  db,
+  store: opening,
   session: named,
 }: GatewayStart): Promise<void> {
   let store: Store | undefined;
   let warden: Warden;
   try {
-    store = await openStore(db, { sync: policy.config.audit.sync });
+    store = await opening;
     warden = await createWarden({ policy, store });
   } catch (error) {
     await Promise.allSettled([upstream.close(), store?.close()]);

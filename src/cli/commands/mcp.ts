@@ -130,12 +130,19 @@ async function gateway(
   opts: McpOptions & { policy: string },
   started: StartedServer | undefined,
 ): Promise<void> {
-  const [{ loadPolicyOrExit, storeOf, warnWhenNoAgents }, { Upstream }, { getDefaultEnvironment }] =
-    await Promise.all([
-      import('../common.js'),
-      import('../../mcp/upstream.js'),
-      import('@modelcontextprotocol/sdk/client/stdio.js'),
-    ]);
+  // The store, the pipeline and the MCP server side load meanwhile: reading their files overlaps
+  // the policy's check (a load that fails is reported once the policy and options are checked).
+  const loading = import('./mcp-serve.js');
+  loading.catch(() => undefined);
+  const [
+    { loadPolicyOrExit, openStore, storeOf, warnWhenNoAgents },
+    { Upstream },
+    { getDefaultEnvironment },
+  ] = await Promise.all([
+    import('../common.js'),
+    import('../../mcp/upstream.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+  ]);
   const policy = loadPolicyOrExit(opts.policy);
   warnWhenNoAgents(policy, opts.policy);
   const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
@@ -181,16 +188,19 @@ async function gateway(
     tools: configured?.tools ?? {},
     ...(adopt ? { started: started.child } : {}),
   });
-  // Started (or adopted) now; Warden's store, pipeline and MCP server side load meanwhile.
+  // Started (or adopted) now; the store opens (its audit writer thread starts) while the pipeline
+  // and the MCP server side finish loading.
   upstream.prepare();
+  const store = openStore(db, { sync: policy.config.audit.sync });
+  store.catch(() => undefined);
   let serve: typeof import('./mcp-serve.js');
   try {
-    serve = await import('./mcp-serve.js');
+    serve = await loading;
   } catch (error) {
-    await upstream.close().catch(() => undefined);
+    await Promise.allSettled([upstream.close(), store.then((s) => s.close())]);
     throw error;
   }
-  await serve.serveGateway({ upstream, policy, agent, db, session: opts.session });
+  await serve.serveGateway({ upstream, policy, agent, store, session: opts.session });
 }
 
 async function withPins<T>(db: string | undefined, fn: (pins: ToolPins) => Promise<T>): Promise<T> {
