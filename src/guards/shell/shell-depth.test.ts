@@ -19,8 +19,8 @@ before(async () => {
 });
 
 const verdict = (command: string) => {
-  const action: Action = { agent: 'dev', type: 'shell.exec', params: { command } };
-  return guard.inspect(action) as { code?: string }[];
+  const action: Action = { agent: 'dev', type: 'shell.exec', params: { command }, id: 'depth' };
+  return guard.inspect(action, new Map()) as { code?: string }[];
 };
 const nest = (open: string, middle: string, close: string, n: number) =>
   `${open.repeat(n)}${middle}${close.repeat(n)}`;
