@@ -88,3 +88,35 @@ export interface AuditSink {
  * streams). Symbol keys stay out of the JSON the agent receives.
  */
 export const AUDIT_VIEW: unique symbol = Symbol.for('warden.auditView');
+
+/**
+ * The records a stored record stands for. A `decision` record with `data.result` (written by
+ * `run()` for an executor declared without outside effects, SPEC §6) is the action's decision
+ * and its result in one: it reads as the decision (without `result`) followed by a `result`
+ * record with the same `seq`, `ts` and `hash`. Every other record stands for itself. Readers that
+ * show or count decisions and results (the dashboard, `warden audit`, incident reports,
+ * `/v1/audit`, monitoring) read records through this.
+ */
+export function splitRecord(record: AuditRecord): AuditRecord[] {
+  if (!hasResult(record)) return [record];
+  const { result, ...decision } = record.data;
+  return [
+    { ...record, data: decision },
+    { ...record, type: 'result', data: result as Record<string, unknown> },
+  ];
+}
+
+/** `splitRecord` over a page, in order. */
+export function splitRecords(records: readonly AuditRecord[]): AuditRecord[] {
+  return records.some(hasResult) ? records.flatMap(splitRecord) : (records as AuditRecord[]);
+}
+
+/** Whether `record` is a decision that carries its action's result (a combined record). */
+export function hasResult(record: AuditRecord): boolean {
+  return (
+    record.type === 'decision' &&
+    typeof record.data.result === 'object' &&
+    record.data.result !== null &&
+    !Array.isArray(record.data.result)
+  );
+}

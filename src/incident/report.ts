@@ -1,3 +1,4 @@
+import { splitRecord } from '../contract/records.js';
 import type { DecisionData, ResultData } from '../monitor/spend.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
@@ -30,7 +31,7 @@ export async function buildIncidentReport(
     const page = await audit.query({ agent, afterSeq: after, limit: 10_000 });
     for (const r of page) {
       const t = Date.parse(r.ts);
-      if (t >= since.getTime() && t <= until.getTime()) records.push(r);
+      if (t >= since.getTime() && t <= until.getTime()) records.push(...splitRecord(r));
     }
     const last = page.at(-1);
     if (!last || page.length < 10_000) break;

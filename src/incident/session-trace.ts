@@ -1,5 +1,6 @@
 import type { Reason } from '../contract/decision.js';
 import type { ObservationRecord } from '../contract/observation.js';
+import { splitRecords } from '../contract/records.js';
 import { recordedCostUsd, recordedEstimateUsd } from '../record/records.js';
 import type { AuditRecord } from '../store/store.js';
 
@@ -106,7 +107,7 @@ function auditSteps(records: readonly AuditRecord[]): TraceStep[] {
   const steps: TraceStep[] = [];
   const byAction = new Map<string, TraceStep>();
   const estimates = new Map<string, number | undefined>();
-  for (const r of records) {
+  for (const r of splitRecords(records)) {
     const raw = { seq: r.seq, ts: r.ts, type: r.type, ...(r.actor ? { actor: r.actor } : {}), data: r.data };
     if (r.type === 'observation') {
       steps.push(observationStep(r, raw));

@@ -184,6 +184,29 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
       assert.equal(await backend.session(k, 60_000, true), start);
     });
 
+    test('takeAll (where offered) takes a rate slot and a budget hold together, and nothing when either refuses', async (t) => {
+      const takeAll = backend.takeAll?.bind(backend);
+      if (!takeAll) return t.skip(`the ${backend.kind} backend takes limits one by one (no takeAll)`);
+      const rate: RateSpec = { key: key('rate'), windowMs: 60_000, limit: 2 };
+      const budget = { key: key('budget'), limitMicros: 1_000_000, expiresAt: 0 };
+      const take = (id: string, micros: number) =>
+        takeAll([
+          { kind: 'rate', specs: [rate], member: id },
+          { kind: 'reserve', budget, hold: { agent: 'a', id, micros, ttlMs: 60_000 } },
+        ]);
+      const ok = (r: Awaited<ReturnType<typeof take>>) =>
+        r.map((x) => (x.kind === 'rate' ? x.rate.ok : x.reserve.ok));
+      assert.deepEqual(ok(await take('1', 600_000)), [true, true]);
+      // The budget refuses: the rate slot it would have taken stays free.
+      assert.deepEqual(ok(await take('2', 600_000)), [true, false]);
+      assert.equal((await backend.rate([rate], 'peek', false)).used[0], 1);
+      assert.deepEqual(ok(await take('3', 100_000)), [true, true]);
+      // The rate refuses: nothing is held against the budget.
+      assert.deepEqual(ok(await take('4', 100_000))[0], false);
+      const after = await backend.reserve(budget, { agent: 'a', id: 'peek', micros: 0, ttlMs: 0 }, false);
+      assert.deepEqual([after.spent, after.reserved], [0, 700_000]);
+    });
+
     test('keys lists live keys under a prefix', async () => {
       const prefix = key('list');
       await backend.rate([{ key: `${prefix}:a`, windowMs: 60_000, limit: 5 }], 'm', true);

@@ -27,8 +27,22 @@ export interface LimitsBackend {
   session(key: string, ttlMs: number, consume: boolean): Promise<number | undefined>;
   /** Keys that exist (not expired) and start with `prefix`, for `warden limits`. */
   keys(prefix: string): Promise<string[]>;
+  /**
+   * Optional: all of an action's limits in one atomic call (one round trip to a shared backend).
+   * Every op is checked first; only when all admit is each taken (a rate slot under `member`, a
+   * budget hold), so a refusal takes nothing anywhere. Results are in `ops` order; on a refusal
+   * the ops after the refusing one may report figures without having been checked to the end.
+   */
+  takeAll?(ops: readonly TakeOp[]): Promise<TakeResult[]>;
   close(): Promise<void>;
 }
+
+/** One limit's part of an action's take (`takeAll`): a rate check-and-take, or a budget hold. */
+export type TakeOp =
+  | { kind: 'rate'; specs: readonly RateSpec[]; member: string }
+  | { kind: 'reserve'; budget: BudgetSpec; hold: Hold };
+
+export type TakeResult = { kind: 'rate'; rate: RateResult } | { kind: 'reserve'; reserve: BudgetResult };
 
 export interface RateSpec {
   key: string;

@@ -4,7 +4,7 @@ import type { Context } from '../policy/context.js';
 import { type BudgetResult, type BudgetSpec, formatUsd, type LimitsBackend, USD } from './backend.js';
 import { type CostModel, type Estimate, estimateFor, reportedMicros } from './cost.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
-import type { Limiter, LimitUsage, Reservation } from './limiter.js';
+import type { Limiter, LimitPlan, LimitUsage, Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
 
 export type Period = 'run' | 'hour' | 'day' | 'month' | 'total';
@@ -36,7 +36,11 @@ export class BudgetLimiter implements Limiter {
     private readonly cost: CostModel,
   ) {
     this.name = `budget:${rule.name}`;
+    // Only a backend that takes several limits in one call gains from planning first.
+    if (backend.takeAll) this.plan = (ctx) => this.planTake(ctx);
   }
+
+  readonly plan?: (ctx: Context) => Promise<LimitPlan | { denied: Reason } | undefined>;
 
   private spec(action: Action, now: number): BudgetSpec {
     const { id, end } = periodOf(this.rule.period, now);
@@ -59,18 +63,39 @@ export class BudgetLimiter implements Limiter {
     return { reservation: this.reservation(got.spec.key, ctx.action) };
   }
 
+  private async planTake(ctx: Context): Promise<LimitPlan | { denied: Reason } | undefined> {
+    if (!this.rule.applies(ctx.action)) return undefined;
+    const estimate = await estimateFor(ctx, this.cost);
+    if ('unpriced' in estimate) return { denied: this.unpriced(estimate.unpriced) };
+    const now = Date.now();
+    const spec = this.spec(ctx.action, now);
+    const { agent, id } = ctx.action;
+    return {
+      backend: this.backend,
+      op: {
+        kind: 'reserve',
+        budget: spec,
+        hold: { agent, id, micros: estimate.micros, ttlMs: this.rule.holdTtlMs },
+      },
+      finish: (taken) =>
+        taken.kind === 'reserve' && !taken.reserve.ok
+          ? { denied: this.denial(spec, estimate, taken.reserve, now) }
+          : { reservation: this.reservation(spec.key, ctx.action) },
+    };
+  }
+
+  private unpriced(model: string): Reason {
+    return {
+      code: 'limits.unpriced',
+      stage: 'limits',
+      message: `model \`${model}\` has no price, so budget \`${this.rule.name}\` cannot estimate this action: add it to \`limits.prices\` (USD per million input and output tokens), or send \`cost.usd\``,
+    };
+  }
+
   private async check(ctx: Context, consume: boolean): Promise<{ denied: Reason } | { spec?: BudgetSpec }> {
     if (!this.rule.applies(ctx.action)) return {};
     const estimate = await estimateFor(ctx, this.cost);
-    if ('unpriced' in estimate) {
-      return {
-        denied: {
-          code: 'limits.unpriced',
-          stage: 'limits',
-          message: `model \`${estimate.unpriced}\` has no price, so budget \`${this.rule.name}\` cannot estimate this action: add it to \`limits.prices\` (USD per million input and output tokens), or send \`cost.usd\``,
-        },
-      };
-    }
+    if ('unpriced' in estimate) return { denied: this.unpriced(estimate.unpriced) };
     const now = Date.now();
     const spec = this.spec(ctx.action, now);
     let result: BudgetResult;

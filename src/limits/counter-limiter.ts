@@ -3,7 +3,7 @@ import type { Reason } from '../contract/decision.js';
 import type { Context } from '../policy/context.js';
 import { holdName, type LimitsBackend, type RateResult, type RateSpec } from './backend.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
-import { type Limiter, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
+import { type Limiter, type LimitPlan, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
 import type { CounterWindow, Tightening } from './tightening.js';
 
@@ -45,7 +45,11 @@ export class CounterLimiter implements Limiter {
   ) {
     this.name = `${rule.kind}:${rule.name}`;
     this.tight = rule.tightening?.windows(rule.windows);
+    // Only a backend that takes several limits in one call gains from planning first.
+    if (backend.takeAll) this.plan = (ctx) => this.planTake(ctx);
   }
+
+  readonly plan?: (ctx: Context) => LimitPlan | undefined;
 
   /** The windows that admit `agent`'s actions now: the policy's, or tightened ones. */
   private windowsOf(agent: string): readonly CounterWindow[] {
@@ -103,14 +107,31 @@ export class CounterLimiter implements Limiter {
       return { denied: unavailableReason(this.backend, this.name, error) };
     }
     if (!result.ok) return { denied: this.denial(ctx.action, windows, specs, result) };
+    return { reservation: this.slot(specs, member) };
+  }
+
+  private planTake(ctx: Context): LimitPlan | undefined {
+    const windows = this.windowsOf(ctx.action.agent);
+    const specs = this.specs(ctx.action, windows);
+    if (!specs) return undefined;
+    const member = holdName(ctx.action);
+    return {
+      backend: this.backend,
+      op: { kind: 'rate', specs, member },
+      finish: (taken) =>
+        taken.kind === 'rate' && !taken.rate.ok
+          ? { denied: this.denial(ctx.action, windows, specs, taken.rate) }
+          : { reservation: this.slot(specs, member) },
+    };
+  }
+
+  private slot(specs: RateSpec[], member: string): Reservation {
     const backend = this.backend;
     return {
-      reservation: {
-        settle: async () => undefined,
-        // A call that was made keeps its slot; one that never ran gives it back.
-        release: async (options) => {
-          if (!options?.ran) await backend.unrate(specs, member);
-        },
+      settle: async () => undefined,
+      // A call that was made keeps its slot; one that never ran gives it back.
+      release: async (options) => {
+        if (!options?.ran) await backend.unrate(specs, member);
       },
     };
   }

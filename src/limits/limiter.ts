@@ -1,5 +1,6 @@
 import type { LimitFigures, Reason } from '../contract/decision.js';
 import type { Context, Stage } from '../policy/context.js';
+import type { LimitsBackend, TakeOp, TakeResult } from './backend.js';
 import { type CostModel, estimateFor } from './cost.js';
 
 /** A hold on a limit taken by `run()`: settled with the actual cost, or released. */
@@ -47,6 +48,21 @@ export interface Limiter {
   resume?(actionId: string, agent: string): Promise<Reservation | undefined>;
   /** Current usage, for `warden limits` and `GET /v1/limits`; only `agent`'s when given. */
   usage?(agent?: string): Promise<LimitUsage[]>;
+  /**
+   * Optional: what `acquire` would ask its backend, without asking, so that `acquireAll` can take
+   * all of an action's limits in one call (`LimitsBackend.takeAll`). `undefined`: this limit does
+   * not count the action.
+   */
+  plan?(
+    ctx: Context,
+  ): LimitPlan | { denied: Reason } | undefined | Promise<LimitPlan | { denied: Reason } | undefined>;
+}
+
+/** A limiter's part of an action's take: the backend op, and how its result becomes `acquire`'s answer. */
+export interface LimitPlan {
+  readonly backend: LimitsBackend;
+  readonly op: TakeOp;
+  finish(result: TakeResult): { denied: Reason } | { reservation: Reservation };
 }
 
 /**

@@ -1,11 +1,14 @@
 import type { Action } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
 import type { Context, Stage } from '../policy/context.js';
-import { type Limiter, NOTHING_HELD, type Reservation } from './limiter.js';
+import { unavailableReason } from './limit-reasons.js';
+import { type Limiter, type LimitPlan, NOTHING_HELD, type Reservation } from './limiter.js';
 
 /**
  * Takes a hold on every limiter, in order, for an action about to run. The first refusal, or a
- * limiter that fails (fail closed), releases the holds already taken and denies.
+ * limiter that fails (fail closed), releases the holds already taken and denies. When every
+ * limiter can plan its take and they share a backend that takes several at once (Redis), all of
+ * them go in one atomic call: one round trip, and a refusal takes nothing anywhere.
  */
 export async function acquireAll(
   limiters: readonly Limiter[],
@@ -13,6 +16,32 @@ export async function acquireAll(
   held: Reservation[],
   onCrash: (stage: Stage, error: unknown) => void,
 ): Promise<Reason | undefined> {
+  if (limiters.length === 0) return undefined;
+  if (limiters.every((l) => l.plan !== undefined)) {
+    let planned: Reason | LimitPlan[] | undefined;
+    try {
+      planned = await planAll(limiters, ctx);
+    } catch (error) {
+      return crashed(limiters[0] as Limiter, error, onCrash);
+    }
+    if (!Array.isArray(planned)) return planned;
+    const backend = planned[0]?.backend;
+    if (!backend) return undefined; // no limit counts this action
+    if (backend.takeAll && planned.every((p) => p.backend === backend)) {
+      let taken: Awaited<ReturnType<NonNullable<typeof backend.takeAll>>>;
+      try {
+        taken = await backend.takeAll(planned.map((p) => p.op));
+      } catch (error) {
+        return unavailableReason(backend, limiters[0]?.name ?? 'limits', error);
+      }
+      const answers = planned.map((p, i) => p.finish(taken[i] as (typeof taken)[number]));
+      // INVARIANT: a refusal took nothing (TAKE is all or none), so there is nothing to give back.
+      for (const answer of answers) if ('denied' in answer) return answer.denied;
+      for (const answer of answers)
+        if ('reservation' in answer && answer.reservation !== NOTHING_HELD) held.push(answer.reservation);
+      return undefined;
+    }
+  }
   for (const limiter of limiters) {
     try {
       const got = await limiter.acquire(ctx);
@@ -23,15 +52,31 @@ export async function acquireAll(
       if (got.reservation !== NOTHING_HELD) held.push(got.reservation);
     } catch (error) {
       await releaseAll(held);
-      onCrash({ name: 'limits', run: () => undefined }, error);
-      return {
-        code: 'internal.stage-error',
-        stage: 'limits',
-        message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed`,
-      };
+      return crashed(limiter, error, onCrash);
     }
   }
   return undefined;
+}
+
+/** Every limiter's plan, in order; the first refusal found while planning (an unpriced model) instead. */
+async function planAll(limiters: readonly Limiter[], ctx: Context): Promise<Reason | LimitPlan[]> {
+  const plans: LimitPlan[] = [];
+  for (const limiter of limiters) {
+    const plan = await (limiter.plan as NonNullable<Limiter['plan']>)(ctx);
+    if (plan === undefined) continue;
+    if ('denied' in plan) return plan.denied;
+    plans.push(plan);
+  }
+  return plans;
+}
+
+function crashed(limiter: Limiter, error: unknown, onCrash: (stage: Stage, error: unknown) => void): Reason {
+  onCrash({ name: 'limits', run: () => undefined }, error);
+  return {
+    code: 'internal.stage-error',
+    stage: 'limits',
+    message: `limit \`${limiter.name}\` failed (${String(error)}); denied because Warden fails closed`,
+  };
 }
 
 /** Gives back every hold: the action did not run, or (`ran`) it ran and failed. */

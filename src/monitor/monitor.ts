@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { DecisionEvent, PipelineObserver, ResultEvent } from '../contract/observer.js';
+import { splitRecord } from '../contract/records.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
 import type { TightenRequest } from '../limits/tightening.js';
 import type { MonitoringConfig } from '../policy/sections/monitor.js';
@@ -191,7 +192,12 @@ export class Monitor implements PipelineObserver {
     await this.#logs?.close();
   }
 
-  #onRecord(record: AuditRecord): void {
+  #onRecord(stored: AuditRecord): void {
+    // A combined record (decision + result) is counted as both, in that order.
+    for (const record of splitRecord(stored)) this.#onView(record);
+  }
+
+  #onView(record: AuditRecord): void {
     const spent = this.#ledger.observe(record);
     const m = this.metrics;
     if (m) {

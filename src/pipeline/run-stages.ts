@@ -3,6 +3,7 @@ import type { Approvals } from '../approvals/approvals.js';
 import type { Action } from '../contract/action.js';
 import type { Decision } from '../contract/decision.js';
 import type { DecisionEvent } from '../contract/observer.js';
+import type { AuditEntry } from '../contract/records.js';
 import { type Executor, execute } from '../execute/execute.js';
 import { followCaller, RunControl } from '../execute/run-control.js';
 import type { KillSwitch } from '../killswitch/kill-switch.js';
@@ -10,7 +11,7 @@ import type { CostModel } from '../limits/cost.js';
 import type { Reservation } from '../limits/limiter.js';
 import { finishAll, releaseAll } from '../limits/reservations.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { Recorder } from '../record/recorder.js';
+import { type Recorder, recordFailure } from '../record/recorder.js';
 import { resultEntry } from '../record/records.js';
 import type { ApprovalRecord } from '../store/store.js';
 import type { RunOptions, RunResult } from './warden-options.js';
@@ -29,12 +30,14 @@ export interface AfterDecision {
 /**
  * What follows an `allow` or `ask` in `run()`, in pipeline order: approval (8), the kill
  * re-check, execution (9), the limit holds settled, the result record (10). A kill or the
- * caller's signal aborts the run wherever it is.
+ * caller's signal aborts the run wherever it is. With `decided.unrecorded` (an allow whose
+ * executor has no outside effects, `RunOptions.effects: 'none'`), the decision and the result
+ * are one record, committed before the output is returned.
  */
 export async function carryOut<T>(
   deps: AfterDecision,
   action: Action,
-  decided: { decision: Decision; event: DecisionEvent | undefined },
+  decided: { decision: Decision; event: DecisionEvent | undefined; unrecorded?: AuditEntry },
   perform: Executor<T>,
   held: Reservation[],
   options: RunOptions,
@@ -79,9 +82,30 @@ export async function carryOut<T>(
         ? deps.costs.actualCost(action, { output: execution.output })
         : undefined;
     const entry = resultEntry(action, execution, actual);
+    if (decided.unrecorded) {
+      // INVARIANT: the output is handed over only once the decision is durable. A combined record
+      // is therefore always awaited, whatever `resultRecord` asks.
+      const failed = await deps.recorder.append(withResult(decided.unrecorded, entry));
+      if (failed) {
+        decision = recordFailure(decision, failed);
+        if (decided.event) {
+          const now = performance.now();
+          deps.recorder.finished({
+            decided: decided.event,
+            action,
+            decision,
+            status: 'denied',
+            approvalEnd,
+            end: now,
+          });
+        }
+        return refused(decision);
+      }
+    }
     // A failed append is reported by the recorder either way (`onCrash`); awaited, it is the reason too.
-    const unrecorded =
-      options.resultRecord === 'next-commit'
+    const unrecorded = decided.unrecorded
+      ? undefined
+      : options.resultRecord === 'next-commit'
         ? void deps.recorder.append(entry, 'later')
         : await deps.recorder.append(entry);
     const result: RunResult<T> = {
@@ -111,6 +135,14 @@ export async function carryOut<T>(
     deps.running.delete(control);
     unfollow();
   }
+}
+
+/**
+ * The decision entry carrying the result entry's data as `data.result` (SPEC §6, combined record):
+ * readers see it as the decision and the result of the action (`splitRecord`).
+ */
+function withResult(decision: AuditEntry, result: AuditEntry): AuditEntry {
+  return { ...decision, data: { ...decision.data, result: result.data } };
 }
 
 /** A run that ends at its decision: denied, with the deciding reason. */

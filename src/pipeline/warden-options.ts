@@ -71,4 +71,14 @@ export interface RunOptions {
    * action.
    */
   resultRecord?: 'before-return' | 'next-commit';
+  /**
+   * What the executor does outside the process before it returns. `'external'` (default): it may
+   * change the world (write, send, pay), so the decision is committed before it starts and the
+   * result is a second record. `'none'`: it only computes or reads, and nothing it does matters
+   * until its output is used; then an `allow` is recorded once, decision and result together
+   * (a `decision` record with `data.result`), committed before `run()` returns the output. A
+   * crash while it runs leaves no record, and nothing outside happened. Declare `'none'` only
+   * when that is true: an executor that writes, sends or spends must keep the default.
+   */
+  effects?: 'external' | 'none';
 }

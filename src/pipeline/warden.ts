@@ -6,6 +6,7 @@ import type { Action } from '../contract/action.js';
 import type { Decision, Reason } from '../contract/decision.js';
 import { ObservationError, type ObservationRecord } from '../contract/observation.js';
 import type { DecisionEvent, PipelineObserver } from '../contract/observer.js';
+import type { AuditEntry } from '../contract/records.js';
 import type { Executor } from '../execute/execute.js';
 import { type ExecutorTable, executorFor, mergeExecutors, noExecutor } from '../execute/executors.js';
 import type { RunControl } from '../execute/run-control.js';
@@ -199,17 +200,33 @@ export class Warden {
     const start = this.recorder.begin(ctx);
     let perform: Executor<T> | undefined;
     const held: Reservation[] = [];
-    const { decision, decided } = await this.decideAndRecord('run', ctx, start, held, () => {
-      perform = executor ?? (executorFor(this.executors, ctx.action.type) as Executor<T> | undefined);
-      return perform ? undefined : noExecutor(ctx.action.type);
-    });
+    const { decision, decided, unrecorded } = await this.decideAndRecord(
+      'run',
+      ctx,
+      start,
+      held,
+      () => {
+        perform = executor ?? (executorFor(this.executors, ctx.action.type) as Executor<T> | undefined);
+        return perform ? undefined : noExecutor(ctx.action.type);
+      },
+      options.effects === 'none',
+    );
     if (decision.effect === 'deny' || !ctx.action || !perform) return refused(decision);
-    return carryOut(this.afterDecision, ctx.action, { decision, event: decided }, perform, held, options);
+    return carryOut(
+      this.afterDecision,
+      ctx.action,
+      { decision, event: decided, ...(unrecorded ? { unrecorded } : {}) },
+      perform,
+      held,
+      options,
+    );
   }
 
   /**
    * Stages 1–7, then (unless denied) `beforeHold`'s check and the limit holds, then the decision
-   * record. A decision that cannot be recorded is a deny and its holds are released.
+   * record. A decision that cannot be recorded is a deny and its holds are released. With
+   * `combine` (an executor without outside effects), an `allow` is not appended here: its entry
+   * comes back as `unrecorded`, to be written once with the result (see `carryOut`).
    */
   private async decideAndRecord(
     mode: 'decide' | 'run',
@@ -217,7 +234,8 @@ export class Warden {
     start: number,
     held: Reservation[],
     beforeHold?: () => Reason | undefined,
-  ): Promise<{ decision: Decision; decided: DecisionEvent | undefined }> {
+    combine = false,
+  ): Promise<{ decision: Decision; decided: DecisionEvent | undefined; unrecorded?: AuditEntry }> {
     // Awaited only when a stage went asynchronous, and the limits only when there are any: each
     // await is a promise and a turn of the microtask queue on every decision.
     const outcome = runStages(this.stages, ctx, this.onCrash);
@@ -233,9 +251,11 @@ export class Warden {
     if (!denied && this.limiters.length > 0)
       denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
     let decision = buildDecision(ctx, denied);
-    const failed = await this.recorder.append(
-      decisionEntry(ctx.action, ctx.input, decision, estimateIn(ctx)),
-    );
+    const entry = decisionEntry(ctx.action, ctx.input, decision, estimateIn(ctx));
+    // An ask waits for people, who see the request beside its recorded decision: never combined.
+    if (combine && decision.effect === 'allow')
+      return { decision, decided: this.recorder.decided(mode, ctx, decision, start), unrecorded: entry };
+    const failed = await this.recorder.append(entry);
     if (failed) decision = recordFailure(decision, failed);
     const decided = this.recorder.decided(mode, ctx, decision, start);
     if ((failed || decision.effect === 'deny') && held.length > 0) await releaseAll(held);

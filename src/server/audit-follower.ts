@@ -1,3 +1,4 @@
+import { splitRecord } from '../contract/records.js';
 import type { Warden } from '../pipeline/warden.js';
 import { type ApprovalRecord, type AuditRecord, CHANGE_FEED_FALLBACK_MS } from '../store/store.js';
 
@@ -105,7 +106,7 @@ export class AuditFollower {
       if (this.#watermark !== undefined && record.seq <= this.#watermark) return; // the store read delivered it
       this.#delivered.add(record.seq);
     }
-    for (const l of this.#listeners) l.audit(record);
+    for (const view of splitRecord(record)) for (const l of this.#listeners) l.audit(view);
   }
 
   async #read(): Promise<void> {
@@ -126,7 +127,7 @@ export class AuditFollower {
           // for a record already delivered here must find it under the watermark.
           this.#watermark = record.seq;
           if (this.#delivered.delete(record.seq)) continue;
-          for (const l of this.#listeners) l.audit(record);
+          for (const view of splitRecord(record)) for (const l of this.#listeners) l.audit(view);
           if (record.type.startsWith('approval.')) await this.#approvalChanged(record);
           if (!current()) return;
         }

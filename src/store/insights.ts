@@ -1,4 +1,4 @@
-import type { AuditRecord, AuditStore } from '../contract/records.js';
+import { type AuditRecord, type AuditStore, splitRecord } from '../contract/records.js';
 
 /**
  * What the dashboard reads from the audit log, answered by the store (SQL over the audit where
@@ -216,22 +216,26 @@ class ScannedInsights implements AuditInsights {
     const to = minuteOf(window.until);
     const out = new AggregateBuilder(window);
     const estimates = new Map<string, number | undefined>();
-    for await (const r of this.#all()) {
-      const minute = minuteOf(r.ts);
-      const inside = minute >= from && minute < to;
-      if (r.type === 'decision') {
-        const { effect, code, message } = firstReasonOf(r.data);
-        if (r.agent !== undefined && r.actionId !== undefined)
-          estimates.set(`${r.agent}\u0000${r.actionId}`, effect === 'deny' ? undefined : estimateOf(r.data));
-        if (!inside) continue;
-        out.decisions(minute, effect, 1);
-        if (code !== undefined) out.reason(effect, code, 1, message ?? '', r.seq);
-      } else if (r.type === 'result' && inside && r.agent !== undefined) {
-        const estimate =
-          r.actionId === undefined ? undefined : estimates.get(`${r.agent}\u0000${r.actionId}`);
-        out.spend(minute, r.agent, resultCostOf(r.data, estimate) ?? 0);
+    for await (const stored of this.#all())
+      for (const r of splitRecord(stored)) {
+        const minute = minuteOf(r.ts);
+        const inside = minute >= from && minute < to;
+        if (r.type === 'decision') {
+          const { effect, code, message } = firstReasonOf(r.data);
+          if (r.agent !== undefined && r.actionId !== undefined)
+            estimates.set(
+              `${r.agent}\u0000${r.actionId}`,
+              effect === 'deny' ? undefined : estimateOf(r.data),
+            );
+          if (!inside) continue;
+          out.decisions(minute, effect, 1);
+          if (code !== undefined) out.reason(effect, code, 1, message ?? '', r.seq);
+        } else if (r.type === 'result' && inside && r.agent !== undefined) {
+          const estimate =
+            r.actionId === undefined ? undefined : estimates.get(`${r.agent}\u0000${r.actionId}`);
+          out.spend(minute, r.agent, resultCostOf(r.data, estimate) ?? 0);
+        }
       }
-    }
     return out.build();
   }
 

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { RedisBackend } from '../../src/limits/backends/redis-backend.js';
 import { buildLimiters } from '../../src/limits/build-limiters.js';
+import { limitsView } from '../../src/limits/usage.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { LimitsSchema } from '../../src/policy/sections/limits.js';
 import { testWarden } from '../../src/testing/index.js';
@@ -30,6 +32,60 @@ const agents: PolicyInput['agents'] = { research: { allow: ['search.web', 'tool.
 function redisLimits(prefix: string, extra: Record<string, unknown>) {
   return { backend: 'redis', redis: { url: REDIS_URL, prefix, timeout: '5s' }, ...extra };
 }
+
+describe('limits over Redis, one round trip', () => {
+  test('every limit of an action (rate, loop, steps, budget) is taken in one script call, and a refusal takes none of them', async () => {
+    const prefix = uniquePrefix('onetrip');
+    const warden = await testWarden({
+      agents,
+      limits: redisLimits(prefix, {
+        rate: [{ windows: { '1s': 100, '1m': 1000 } }],
+        loop: { max: 50, window: '1m' },
+        steps: { max: 100 },
+        budgets: [{ usd: 0.35 }],
+      }) as PolicyInput['limits'],
+    });
+    const client = new Redis(REDIS_URL);
+    const monitor = await client.monitor();
+    const calls: string[][] = [];
+    // Commands a client sent (a script's own commands are reported with the source `lua`).
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((a) => a.startsWith(prefix))) calls.push(args);
+    });
+    const act = (i: number) => ({
+      agent: 'research',
+      session: 's1',
+      type: 'tool.call',
+      params: { i },
+      cost: { usd: 0.1 },
+    });
+    try {
+      // Warm: the first call may load the script (EVALSHA answered NOSCRIPT, then EVAL).
+      assert.equal((await warden.decide(act(0))).decision.effect, 'allow');
+      await warden.settle((await warden.decide(act(1))).decision.id, { completed: true }, 'research');
+      await new Promise((r) => setTimeout(r, 200)); // MONITOR reports asynchronously
+      calls.length = 0;
+      const allowed = await warden.decide(act(2));
+      assert.equal(allowed.decision.effect, 'allow');
+      const refused = await warden.decide(act(3)); // $0.40 of $0.35: the budget refuses
+      assert.equal(refused.decision.reasons[0]?.code, 'limits.budget');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(
+        calls.map((c) => c[0]?.toLowerCase()),
+        ['evalsha', 'evalsha'],
+        `one script call per decision: ${JSON.stringify(calls.map((c) => c.slice(0, 2)))}`,
+      );
+      // The refused action took no slot: of the four decided, three were admitted and counted.
+      const view = await limitsView(warden.limiters, 'research');
+      const steps = view.agents.flatMap((a) => a.limits).find((u) => u.kind === 'steps');
+      assert.equal(steps?.used, 3, JSON.stringify(view));
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+      await warden.close();
+    }
+  });
+});
 
 describe('limits over Redis, across processes', () => {
   test('4 processes × 500 concurrent attempts against 300 a minute admit exactly 300', async () => {

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
+import { splitRecord } from '../../contract/records.js';
 import { verifyWithCheckpoints } from '../../store/checkpoints.js';
 import type { AuditRecord } from '../../store/store.js';
 import { CliError, openStore, printJson } from '../common.js';
@@ -83,8 +84,12 @@ export function registerAudit(program: Command): void {
           ...(opts.agent ? { agent: opts.agent } : {}),
           ...(opts.type ? { type: opts.type } : {}),
         };
-        const print = (r: AuditRecord) =>
-          process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
+        // A combined record (decision + result, SPEC §6) prints as both, unless --type picks one.
+        const print = (record: AuditRecord) => {
+          for (const r of splitRecord(record))
+            if (!opts.type || r.type === opts.type)
+              process.stdout.write(`${opts.json ? JSON.stringify(r) : formatRecord(r)}\n`);
+        };
         const newest = await store.audit.query({ ...filter, limit: n, order: 'desc' });
         newest.reverse().forEach(print);
         if (!opts.follow) return store.close();

@@ -81,6 +81,15 @@ const CHECKED_SET: ReadonlySet<string> = new Set([
  */
 export function walkShell(tree: Tree, visitor: ShellVisitor) {
   const root = tree.rootNode;
+  // Before anything recursive (the walk, `firstError`) looks at the tree.
+  const shape = survey(tree);
+  if (shape.tooDeep) {
+    visitor.problem(
+      'shell.too-deep',
+      `the command nests more than ${MAX_SHELL_DEPTH} levels deep (substitutions, subshells, \`&&\` chains, blocks); it cannot be checked, so it is refused: split it into smaller commands`,
+    );
+    return;
+  }
   if (root.hasError) {
     const bad = firstError(root);
     visitor.problem(
@@ -92,7 +101,7 @@ export function walkShell(tree: Tree, visitor: ShellVisitor) {
   const seen = new Set<number>();
   const walker = new Walker(visitor, seen);
   walker.statement(root, TOP);
-  const missed = unvisited(tree, seen);
+  const missed = shape.checked.find((node) => !seen.has(node.id));
   if (missed)
     visitor.problem(
       'shell.unaccounted',
@@ -101,17 +110,28 @@ export function walkShell(tree: Tree, visitor: ShellVisitor) {
 }
 
 /**
- * The first command, substitution, function definition or file redirect the walk did not visit.
- * A cursor pass: cheaper than `descendantsOfType`, which scans the grammar's type table per call.
+ * How deep the syntax tree may nest before the guard refuses it (`shell.too-deep`). The walk
+ * recurses a few frames per level; 512 levels (about 170 nested `$(…)`, or 512 commands chained by
+ * `&&`) stays well inside Node's default stack, and no hand-written command comes near it.
  */
-function unvisited(tree: Tree, seen: ReadonlySet<number>): Node | undefined {
+export const MAX_SHELL_DEPTH = 512;
+
+/**
+ * One iterative cursor pass before the walk: whether the tree nests deeper than
+ * `MAX_SHELL_DEPTH`, and every command, substitution, function definition or file redirect in it,
+ * for the cross-check after the walk. A cursor is cheaper than `descendantsOfType`, which scans
+ * the grammar's type table per call.
+ */
+function survey(tree: Tree): { tooDeep: boolean; checked: Node[] } {
+  const checked: Node[] = [];
   const cursor = tree.walk();
   try {
     for (;;) {
-      if (CHECKED_SET.has(cursor.nodeType) && !seen.has(cursor.nodeId)) return cursor.currentNode;
+      if (cursor.currentDepth > MAX_SHELL_DEPTH) return { tooDeep: true, checked };
+      if (CHECKED_SET.has(cursor.nodeType)) checked.push(cursor.currentNode);
       if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
       for (;;) {
-        if (!cursor.gotoParent()) return undefined;
+        if (!cursor.gotoParent()) return { tooDeep: false, checked };
         if (cursor.gotoNextSibling()) break;
       }
     }

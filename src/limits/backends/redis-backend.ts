@@ -9,8 +9,10 @@ import {
   type LimitsBackend,
   type RateResult,
   type RateSpec,
+  type TakeOp,
+  type TakeResult,
 } from '../backend.js';
-import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, UNRATE } from './redis-scripts.js';
+import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, TAKE, UNRATE } from './redis-scripts.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -63,7 +65,9 @@ export class RedisBackend implements LimitsBackend {
     this.redis.on('ready', () => {
       this.lastError = undefined;
     });
-    for (const [name, lua] of Object.entries({ RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION })) {
+    // ioredis sends each script as EVALSHA and, on NOSCRIPT (a restarted or flushed Redis), as EVAL,
+    // which loads it again: one round trip per call either way.
+    for (const [name, lua] of Object.entries({ RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION, TAKE })) {
       this.redis.defineCommand(`warden${name}`, { lua });
     }
   }
@@ -108,6 +112,46 @@ export class RedisBackend implements LimitsBackend {
       retryAfterMs: Number(reply[2]),
       used: reply.slice(3).map(Number),
     };
+  }
+
+  /** Every limit of an action in one TAKE script: one round trip, atomic across all of them. */
+  async takeAll(ops: readonly TakeOp[]): Promise<TakeResult[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [ops.length];
+    for (const op of ops) {
+      if (op.kind === 'rate') {
+        args.push('r', op.specs.length, op.member);
+        for (const s of op.specs) {
+          keys.push(this.k(s.key));
+          args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
+        }
+      } else {
+        const { budget, hold } = op;
+        const name = holdName(hold);
+        keys.push(...this.budgetKeys(budget.key), this.k(`hold:${name}`));
+        args.push('b', name, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key);
+      }
+    }
+    const reply = (await this.call('TAKE', keys, args)) as unknown as [number, ...Reply[]];
+    return ops.map((op, i): TakeResult => {
+      const r = reply[i + 1] as Reply;
+      if (op.kind === 'reserve')
+        return {
+          kind: 'reserve',
+          reserve: { ok: Number(r[0]) === 1, spent: Number(r[1]), reserved: Number(r[2]) },
+        };
+      const hit = Number(r[0]) - 1;
+      return {
+        kind: 'rate',
+        rate: {
+          ok: hit < 0,
+          hit,
+          now: Number(r[1]),
+          retryAfterMs: Number(r[2]),
+          used: r.slice(3).map(Number),
+        },
+      };
+    });
   }
 
   async unrate(specs: readonly RateSpec[], member: string): Promise<void> {

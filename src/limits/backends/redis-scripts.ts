@@ -168,3 +168,129 @@ local s = redis.call('GET', KEYS[1])
 if s then return tonumber(s) end
 return false
 `;
+
+/**
+ * All of an action's limits in one atomic call (`LimitsBackend.takeAll`). ARGV[1]: the number of
+ * ops; then per op, in order, `r`, windows, member, then per window: windowMs, limit, capacity
+ * (KEYS: one per window, as in RATE); or `b`, hold name, micros, limit micros, hold ttl ms, period
+ * end, logical key (KEYS: the four of RESERVE). Ops are checked in order until one refuses; only
+ * when none does is every op taken. Returns { ok, per op: RATE's { hit, now, retryAfterMs, used… }
+ * or RESERVE's { ok, spent, reserved } }.
+ */
+export const TAKE = `${NOW}
+local nops = tonumber(ARGV[1])
+local a = 2
+local k = 1
+local ops = {}
+local ok = 1
+for o = 1, nops do
+  if ARGV[a] == 'r' then
+    local n = tonumber(ARGV[a + 1])
+    local op = { r = true, member = ARGV[a + 2], keys = {}, w = {}, lim = {}, cap = {}, tokens = {}, used = {}, hit = 0, retry = 0 }
+    a = a + 3
+    for i = 1, n do
+      op.keys[i] = KEYS[k]
+      op.w[i] = tonumber(ARGV[a])
+      op.lim[i] = tonumber(ARGV[a + 1])
+      op.cap[i] = tonumber(ARGV[a + 2])
+      k = k + 1
+      a = a + 3
+    end
+    for i = 1, (ok == 1 and n or 0) do
+      local key, w, lim, cap = op.keys[i], op.w[i], op.lim[i], op.cap[i]
+      if cap == 0 then
+        local c = redis.call('ZCARD', key)
+        if c >= lim then
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
+          c = redis.call('ZCARD', key)
+        end
+        op.used[i] = c
+        if op.hit == 0 and c >= lim then
+          op.hit = i
+          local e = redis.call('ZRANGE', key, c - lim, c - lim, 'WITHSCORES')
+          op.retry = math.max(1, tonumber(e[2]) + w - now + 1)
+        end
+      else
+        local h = redis.call('HMGET', key, 'tokens', 'ts')
+        local tk = tonumber(h[1])
+        local ts = tonumber(h[2])
+        if tk == nil or ts == nil then
+          tk = cap
+          ts = now
+        end
+        tk = math.min(cap, tk + (now - ts) * lim / w)
+        op.tokens[i] = tk
+        op.used[i] = cap - math.floor(tk)
+        if op.hit == 0 and tk < 1 then
+          op.hit = i
+          op.retry = math.ceil((1 - tk) * w / lim)
+        end
+      end
+    end
+    if op.hit > 0 then ok = 0 end
+    ops[o] = op
+  else
+    local op = {
+      r = false, keys = { KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3] }, name = ARGV[a + 1],
+      micros = tonumber(ARGV[a + 2]), limit = tonumber(ARGV[a + 3]), ttl = tonumber(ARGV[a + 4]),
+      exp = ARGV[a + 5], lkey = ARGV[a + 6], ok = 1, spent = 0, reserved = 0,
+    }
+    k = k + 4
+    a = a + 7
+    if ok == 1 then
+      local expired = redis.call('ZRANGEBYSCORE', op.keys[3], '-inf', now)
+      for _, id in ipairs(expired) do
+        local m = tonumber(redis.call('HGET', op.keys[2], id)) or 0
+        redis.call('HDEL', op.keys[2], id)
+        redis.call('ZREM', op.keys[3], id)
+        redis.call('HINCRBY', op.keys[1], 'reserved', -m)
+      end
+      local v = redis.call('HMGET', op.keys[1], 'spent', 'reserved')
+      op.spent = tonumber(v[1]) or 0
+      op.reserved = tonumber(v[2]) or 0
+      if op.spent + op.reserved + op.micros > op.limit then
+        op.ok = 0
+        ok = 0
+      end
+    end
+    ops[o] = op
+  end
+end
+if ok == 1 then
+  for o = 1, nops do
+    local op = ops[o]
+    if op.r then
+      for i = 1, #op.keys do
+        if op.cap[i] == 0 then
+          redis.call('ZADD', op.keys[i], now, op.member)
+          redis.call('PEXPIRE', op.keys[i], op.w[i])
+        else
+          redis.call('HSET', op.keys[i], 'tokens', string.format('%.17g', op.tokens[i] - 1), 'ts', now)
+          redis.call('PEXPIRE', op.keys[i], op.w[i] * 2)
+        end
+      end
+    else
+      redis.call('HSET', op.keys[2], op.name, op.micros)
+      redis.call('ZADD', op.keys[3], now + op.ttl, op.name)
+      redis.call('HINCRBY', op.keys[1], 'reserved', op.micros)
+      if op.exp ~= '0' then
+        for i = 1, 3 do redis.call('PEXPIREAT', op.keys[i], op.exp) end
+      end
+      redis.call('SADD', op.keys[4], op.lkey)
+      redis.call('PEXPIRE', op.keys[4], op.ttl)
+    end
+  end
+end
+local out = { ok }
+for o = 1, nops do
+  local op = ops[o]
+  if op.r then
+    local r = { op.hit, now, op.retry }
+    for i = 1, #op.keys do r[3 + i] = op.used[i] or 0 end
+    out[o + 1] = r
+  else
+    out[o + 1] = { op.ok, op.spent, op.reserved }
+  end
+end
+return out
+`;

@@ -1,3 +1,4 @@
+import { splitRecord } from '../../contract/records.js';
 import type { AuditRecord } from '../../store/store.js';
 import { type App, CAN, forbidden, integer, query, type ServerDeps, text } from '../http.js';
 import { AUDIT_FILTERS } from './audit.js';
@@ -48,7 +49,11 @@ export function registerAuditSearchRoutes(app: App, { warden }: ServerDeps): voi
         used++;
         before = r.seq;
         scanned++;
-        if (!search || JSON.stringify(r).toLowerCase().includes(search)) records.push(r);
+        // Newest first: a combined record's result view before its decision view.
+        for (const view of splitRecord(r).reverse()) {
+          if (q.type && view.type !== q.type) continue;
+          if (!search || JSON.stringify(view).toLowerCase().includes(search)) records.push(view);
+        }
         if (records.length >= limit) break;
       }
       if (chunk.length < want && used === chunk.length) {

@@ -1,3 +1,4 @@
+import { splitRecords } from '../../contract/records.js';
 import { type App, CAN, forbidden, integer, oneOf, query, type ServerDeps, text } from '../http.js';
 
 const SEQ = integer(1, Number.MAX_SAFE_INTEGER);
@@ -34,7 +35,9 @@ export function registerAuditRoutes(app: App, { warden }: ServerDeps): void {
       limit: q.limit ?? 100,
       order: q.order ?? 'asc',
     });
-    return c.json({ records });
+    // A combined record (decision + result) reads as both; a `type` filter keeps the one asked for.
+    const split = splitRecords(records);
+    return c.json({ records: q.type ? split.filter((r) => r.type === q.type) : split });
   });
   app.get('/v1/audit/verify', async (c) => {
     const denied = forbidden(c, CAN.read, 'verify the audit log');

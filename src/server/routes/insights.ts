@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { splitRecords } from '../../contract/records.js';
 import { proposePrevention } from '../../incident/prevent.js';
 import { reportHtml, reportMarkdown } from '../../incident/render.js';
 import { buildIncidentReport } from '../../incident/report.js';
@@ -125,7 +126,7 @@ export function registerInsightRoutes(app: App, { warden }: ServerDeps): void {
     if (denied) return denied;
     const agent = pathParam(c, 'agent');
     const actionId = pathParam(c, 'id');
-    const records = await warden.store.audit.query({ agent, actionId, limit: 1000 });
+    const records = splitRecords(await warden.store.audit.query({ agent, actionId, limit: 1000 }));
     return c.json({ agent, actionId, records: records.length, steps: buildSessionTrace(records) });
   });
 

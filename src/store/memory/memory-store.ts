@@ -1,4 +1,5 @@
 import { type ChainRow, GENESIS_HASH, linkHash, verifyChain } from '../../audit/hash-chain.js';
+import { hasResult } from '../../contract/records.js';
 import { payloadFor, queryLimit, recordFromRow, recordOf } from '../audit-records.js';
 import { scannedInsights } from '../insights.js';
 import type {
@@ -74,7 +75,10 @@ class MemoryAuditStore implements AuditStore {
       const record = recordFromRow(payload, hash);
       if (query.agent !== undefined && record.agent !== query.agent) continue;
       if (query.actionId !== undefined && record.actionId !== query.actionId) continue;
-      if (query.type !== undefined && record.type !== query.type) continue;
+      if (query.type !== undefined && record.type !== query.type) {
+        // `result` also finds decisions carrying their result (SPEC §6).
+        if (query.type !== 'result' || !hasResult(record)) continue;
+      }
       out.push(record);
       if (out.length >= limit) break;
     }

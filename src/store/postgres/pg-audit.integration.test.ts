@@ -146,3 +146,29 @@ test('a connection dropped between two statements of a transaction fails it as u
     await store.close();
   }
 });
+
+test('a type=result query finds result records and decisions carrying their result, and a NUL in a payload does not fail it', async () => {
+  const [store] = await openMany(1);
+  const audit = (store as PostgresStore).audit;
+  await audit.append([
+    { type: 'decision', agent: 'a', actionId: 'act_1', data: { effect: 'allow' } },
+    { type: 'result', agent: 'a', actionId: 'act_1', data: { status: 'completed' } },
+    {
+      type: 'decision',
+      agent: 'a',
+      actionId: 'act_2',
+      data: { effect: 'allow', result: { status: 'completed' } },
+    },
+    { type: 'decision', agent: 'a', actionId: 'act_3', data: { effect: 'allow', note: 'a\u0000b' } },
+    { type: 'decision', agent: 'a', actionId: 'act_4', data: { effect: 'allow', result: 'not an object' } },
+  ]);
+  const found = await audit.query({ type: 'result', limit: 100 });
+  assert.deepEqual(
+    found.map((r) => [r.type, r.actionId]),
+    [
+      ['result', 'act_1'],
+      ['decision', 'act_2'],
+    ],
+  );
+  await (store as PostgresStore).close();
+});

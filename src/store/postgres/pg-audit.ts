@@ -22,6 +22,14 @@ interface Queued {
 const PAGE = 5000;
 
 /**
+ * A decision record that carries its action's result (`hasResult`). jsonb refuses the JSON escape
+ * of NUL, so a payload holding one is not parsed (CASE keeps that order) and is left out of a
+ * `result` query; such a record is still read, and split, like any other.
+ */
+const COMBINED = `CASE WHEN position('\\u0000' in convert_from(payload, 'UTF8')) > 0 THEN false
+  ELSE jsonb_typeof(convert_from(payload, 'UTF8')::jsonb -> 'data' -> 'result') = 'object' END`;
+
+/**
  * Commits a store keeps in flight at once: while one waits on the network and the chain lock, the
  * next batch is already on its way, so the event loop does not idle for a round trip per commit.
  * Two in flight may reach the lock in either order; the later one is then re-linked in SQL, and
@@ -185,7 +193,11 @@ export class PgAuditStore implements AuditStore {
       ['seq < $', query.beforeSeq],
       ['agent = $', query.agent],
       ['action_id = $', query.actionId],
-      ['type = $', query.type],
+      // `result` also finds decisions carrying their result (SPEC §6); `splitRecord` tells them apart.
+      [
+        query.type === 'result' ? `(type = $ OR (type = 'decision' AND ${COMBINED}))` : 'type = $',
+        query.type,
+      ],
       ["position($ in lower(convert_from(payload, 'UTF8'))) > 0", query.text?.toLowerCase()],
     ] as const;
     for (const [clause, value] of filters) {

@@ -16,7 +16,11 @@ import { AuditWriterThread } from './audit-writer.js';
 import { startWorker } from './start-worker.js';
 import { type RangeResult, type VerifyRange, verifyRange } from './verify-range.js';
 
+/** A decision record that carries its action's result (`hasResult`). */
+const COMBINED = "json_type(CAST(payload AS TEXT), '$.data.result') = 'object'";
+
 /** The audit log in the `audit` table of a SQLite file. */
+
 export class SqliteAuditStore implements AuditStore {
   readonly #db: Database;
   readonly #file: string;
@@ -73,7 +77,11 @@ export class SqliteAuditStore implements AuditStore {
       ['seq < ?', query.beforeSeq],
       ['agent = ?', query.agent],
       ['action_id = ?', query.actionId],
-      ['type = ?', query.type],
+      // `result` also finds decisions carrying their result (SPEC §6); `splitRecord` tells them apart.
+      [
+        query.type === 'result' ? `(type = ? OR (type = 'decision' AND ${COMBINED}))` : 'type = ?',
+        query.type,
+      ],
       ['instr(lower(CAST(payload AS TEXT)), ?) > 0', query.text?.toLowerCase()],
     ] as const;
     for (const [clause, value] of filters) {

@@ -25,8 +25,9 @@ const text = (path: string) =>
   `(CASE WHEN json_type(p, '${path}') = 'text' AND json_extract(p, '${path}') <> '' THEN json_extract(p, '${path}') END)`;
 
 /** The chunk's rows with what the roll-up reads, each payload parsed once (a connection's temp table). */
+// Not keyed by seq: a combined record (decision + result, SPEC §6) is rolled up as two rows.
 const CHUNK_TABLE = `CREATE TEMP TABLE IF NOT EXISTS rollup_rows (
-  seq INTEGER PRIMARY KEY, minute TEXT, type TEXT, agent TEXT, action_id TEXT, effect TEXT, code TEXT,
+  seq INTEGER NOT NULL, minute TEXT, type TEXT, agent TEXT, action_id TEXT, effect TEXT, code TEXT,
   message TEXT, session TEXT, estimate REAL, cost REAL)`;
 
 /**
@@ -45,7 +46,12 @@ const ROLL_UP = [
      CASE type WHEN 'decision' THEN ${text('$.data.action.session')} WHEN 'observation' THEN ${text('$.data.session')} END,
      CASE type WHEN 'decision' THEN coalesce(${num('$.data.estimate.usd')}, ${num('$.data.action.cost.usd')}) END,
      CASE type WHEN 'result' THEN coalesce(${num('$.data.actual.usd')}, ${num('$.data.cost.usd')}) END
-   FROM (SELECT seq, type, agent, action_id, CAST(payload AS TEXT) AS p FROM audit NOT INDEXED WHERE seq > @lo AND seq <= @hi)`,
+   FROM (SELECT seq, type, agent, action_id, CAST(payload AS TEXT) AS p FROM audit NOT INDEXED WHERE seq > @lo AND seq <= @hi)
+   UNION ALL
+   SELECT seq, substr(json_extract(p, '$.ts'), 1, 16), 'result', agent, action_id, NULL, NULL, '', NULL, NULL,
+     coalesce(${num('$.data.result.actual.usd')}, ${num('$.data.result.cost.usd')})
+   FROM (SELECT seq, agent, action_id, CAST(payload AS TEXT) AS p FROM audit NOT INDEXED WHERE seq > @lo AND seq <= @hi AND type = 'decision')
+   WHERE json_type(p, '$.data.result') = 'object'`,
   // What later records of the action need: its session and, unless denied, its estimate.
   `INSERT INTO audit_action_facts (agent, action_id, session, estimate)
    SELECT agent, action_id, session, CASE WHEN effect = 'deny' THEN NULL ELSE estimate END FROM rollup_rows
