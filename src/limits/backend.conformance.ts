@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LimitsBackend, RateSpec } from './backend.js';
+import type { LimitsBackend, RateResult, RateSpec, TakeResult } from './backend.js';
 
 /**
  * The cases every `LimitsBackend` must pass (memory and SQLite in `backends.test.ts`, Redis and
@@ -205,6 +205,28 @@ export function backendConformance(name: string, open: () => Promise<LimitsBacke
       assert.deepEqual(ok(await take('4', 100_000))[0], false);
       const after = await backend.reserve(budget, { agent: 'a', id: 'peek', micros: 0, ttlMs: 0 }, false);
       assert.deepEqual([after.spent, after.reserved], [0, 700_000]);
+    });
+
+    test('takeAll (where offered) of one sliding window admits exactly the limit, then refuses with the wait and takes nothing', async (t) => {
+      const takeAll = backend.takeAll?.bind(backend);
+      if (!takeAll) return t.skip(`the ${backend.kind} backend takes limits one by one (no takeAll)`);
+      const spec: RateSpec = { key: key('rate'), windowMs: 60_000, limit: 3 };
+      const results: RateResult[] = [];
+      for (let i = 0; i < 5; i++) {
+        const reply: TakeResult[] = await takeAll([{ kind: 'rate', specs: [spec], member: `m${i}` }]);
+        const taken = reply[0] as TakeResult;
+        assert.equal(taken.kind, 'rate');
+        if (taken.kind === 'rate') results.push(taken.rate);
+      }
+      assert.deepEqual(
+        results.map((r) => r.ok),
+        [true, true, true, false, false],
+      );
+      const refused = results[3];
+      assert.equal(refused?.hit, 0);
+      assert.equal(refused?.used[0], 3);
+      assert.ok((refused?.retryAfterMs ?? 0) > 59_000 && (refused?.retryAfterMs ?? 0) <= 60_001);
+      assert.equal((await backend.rate([spec], 'peek', false)).used[0], 3);
     });
 
     test('keys lists live keys under a prefix', async () => {

@@ -128,6 +128,7 @@ export class CounterLimiter implements Limiter {
   private slot(specs: RateSpec[], member: string): Reservation {
     const backend = this.backend;
     return {
+      settled: true,
       settle: async () => undefined,
       // A call that was made keeps its slot; one that never ran gives it back.
       release: async (options) => {

@@ -15,6 +15,8 @@ export interface Reservation {
    * stays taken: the call was made), false or absent when it never ran (the slot is given back).
    */
   release(options?: { ran?: boolean }): Promise<void>;
+  /** True when settling changes nothing (a rate slot stays taken once the call is made): `settleAll` skips it. */
+  readonly settled?: boolean;
 }
 
 /**

@@ -18,9 +18,10 @@ export async function acquireAll(
 ): Promise<Reason | undefined> {
   if (limiters.length === 0) return undefined;
   if (limiters.every((l) => l.plan !== undefined)) {
-    let planned: Reason | LimitPlan[] | undefined;
+    let planned: Reason | LimitPlan[] | Promise<Reason | LimitPlan[]>;
     try {
-      planned = await planAll(limiters, ctx);
+      planned = planAll(limiters, ctx);
+      if (planned instanceof Promise) planned = await planned;
     } catch (error) {
       return crashed(limiters[0] as Limiter, error, onCrash);
     }
@@ -58,11 +59,25 @@ export async function acquireAll(
   return undefined;
 }
 
-/** Every limiter's plan, in order; the first refusal found while planning (an unpriced model) instead. */
-async function planAll(limiters: readonly Limiter[], ctx: Context): Promise<Reason | LimitPlan[]> {
-  const plans: LimitPlan[] = [];
-  for (const limiter of limiters) {
-    const plan = await (limiter.plan as NonNullable<Limiter['plan']>)(ctx);
+/**
+ * Every limiter's plan, in order; the first refusal found while planning (an unpriced model)
+ * instead. Synchronous while every plan is (rate, loop and steps limits): each `await` here
+ * would cost the hot path an event-loop turn.
+ */
+function planAll(
+  limiters: readonly Limiter[],
+  ctx: Context,
+  from = 0,
+  plans: LimitPlan[] = [],
+): Reason | LimitPlan[] | Promise<Reason | LimitPlan[]> {
+  for (let i = from; i < limiters.length; i++) {
+    const plan = (limiters[i] as Limiter).plan?.(ctx);
+    if (plan instanceof Promise)
+      return plan.then((p) =>
+        p !== undefined && 'denied' in p
+          ? p.denied
+          : planAll(limiters, ctx, i + 1, p ? [...plans, p] : plans),
+      );
     if (plan === undefined) continue;
     if ('denied' in plan) return plan.denied;
     plans.push(plan);
@@ -91,7 +106,9 @@ export async function releaseAll(held: Reservation[], options: { ran?: boolean }
  * an estimate made before the call, already part of the hold, so it is not passed as an actual.
  */
 export async function settleAll(held: Reservation[], _action: Action, output?: unknown): Promise<void> {
-  await Promise.allSettled(held.map((r) => r.settle(output === undefined ? {} : { output })));
+  const settling = held.filter((r) => !r.settled);
+  if (settling.length === 0) return;
+  await Promise.allSettled(settling.map((r) => r.settle(output === undefined ? {} : { output })));
 }
 
 /** After `run()` executed: a completed action settles its holds, a failed one releases them as run. */

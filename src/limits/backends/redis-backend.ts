@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
   BackendUnavailableError,
@@ -12,7 +13,8 @@ import {
   type TakeOp,
   type TakeResult,
 } from '../backend.js';
-import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, TAKE, UNRATE } from './redis-scripts.js';
+import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, UNRATE } from './redis-scripts.js';
+import { TAKE } from './redis-take-script.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -23,6 +25,9 @@ export interface RedisBackendOptions {
 }
 
 type Reply = (string | number | null)[];
+const SCRIPTS = { RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION, TAKE };
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCommand = (...args: unknown[]) => Promise<Reply>;
 
 /**
  * Counters in Redis, shared by every process that uses the same URL and prefix. Each operation is
@@ -67,20 +72,26 @@ export class RedisBackend implements LimitsBackend {
     });
     // ioredis sends each script as EVALSHA and, on NOSCRIPT (a restarted or flushed Redis), as EVAL,
     // which loads it again: one round trip per call either way.
-    for (const [name, lua] of Object.entries({ RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION, TAKE })) {
+    const commands: Partial<Record<ScriptName, ScriptCommand>> = {};
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
       this.redis.defineCommand(`warden${name}`, { lua });
+      commands[name as ScriptName] = (this.redis as unknown as Record<string, ScriptCommand>)[
+        `warden${name}`
+      ] as ScriptCommand;
     }
+    this.commands = commands as Record<ScriptName, ScriptCommand>;
   }
+
+  /** The scripts' ioredis commands, looked up once. */
+  private readonly commands: Record<ScriptName, ScriptCommand>;
 
   /** Connects, waiting at most the timeout; a Redis that is down now is retried in the background. */
   async connect(): Promise<void> {
     await this.redis.connect().catch(() => undefined);
   }
 
-  private call(name: string, keys: string[], args: (string | number)[]): Promise<Reply> {
-    const command = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<Reply>>)[
-      `warden${name}`
-    ] as (...a: unknown[]) => Promise<Reply>;
+  private call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
+    const command = this.commands[name];
     if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
     // ioredis' own errors (`Command timed out`, `Connection is closed.`) reach the limiter, which
     // denies with `limits.unavailable` and the message.
@@ -115,14 +126,15 @@ export class RedisBackend implements LimitsBackend {
   }
 
   /** Every limit of an action in one TAKE script: one round trip, atomic across all of them. */
-  async takeAll(ops: readonly TakeOp[]): Promise<TakeResult[]> {
+  takeAll(ops: readonly TakeOp[]): Promise<TakeResult[]> {
+    if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
     const keys: string[] = [];
     const args: (string | number)[] = [ops.length];
     for (const op of ops) {
       if (op.kind === 'rate') {
         args.push('r', op.specs.length, op.member);
         for (const s of op.specs) {
-          keys.push(this.k(s.key));
+          keys.push(this.prefix + s.key);
           args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
         }
       } else {
@@ -132,26 +144,15 @@ export class RedisBackend implements LimitsBackend {
         args.push('b', name, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key);
       }
     }
-    const reply = (await this.call('TAKE', keys, args)) as unknown as [number, ...Reply[]];
-    return ops.map((op, i): TakeResult => {
-      const r = reply[i + 1] as Reply;
-      if (op.kind === 'reserve')
-        return {
-          kind: 'reserve',
-          reserve: { ok: Number(r[0]) === 1, spent: Number(r[1]), reserved: Number(r[2]) },
-        };
-      const hit = Number(r[0]) - 1;
-      return {
-        kind: 'rate',
-        rate: {
-          ok: hit < 0,
-          hit,
-          now: Number(r[1]),
-          retryAfterMs: Number(r[2]),
-          used: r.slice(3).map(Number),
-        },
-      };
-    });
+    // EVALSHA straight from ioredis, one promise layer fewer than its script command; NOSCRIPT (a
+    // restarted or flushed Redis) goes through the script command, which loads the script again.
+    return this.redis.evalsha(TAKE_SHA, keys.length, ...keys, ...args).then(
+      (reply) => takeResults(ops, reply as number[]),
+      (error: Error) => {
+        if (!String(error?.message).includes('NOSCRIPT')) throw error;
+        return this.call('TAKE', keys, args).then((reply) => takeResults(ops, reply as number[]));
+      },
+    );
   }
 
   async unrate(specs: readonly RateSpec[], member: string): Promise<void> {
@@ -229,6 +230,29 @@ export class RedisBackend implements LimitsBackend {
   get timeout(): number {
     return this.timeoutMs;
   }
+}
+
+const TAKE_SHA = createHash('sha1').update(TAKE).digest('hex');
+
+/** TAKE's flat reply (ok, now, then each op's fields in order) as one result per op. */
+function takeResults(ops: readonly TakeOp[], reply: number[]): TakeResult[] {
+  const now = reply[1] as number;
+  let at = 2;
+  return ops.map((op): TakeResult => {
+    if (op.kind === 'reserve') {
+      const result: TakeResult = {
+        kind: 'reserve',
+        reserve: { ok: reply[at] === 1, spent: reply[at + 1] as number, reserved: reply[at + 2] as number },
+      };
+      at += 3;
+      return result;
+    }
+    const hit = (reply[at] as number) - 1;
+    const retryAfterMs = reply[at + 1] as number;
+    const used = reply.slice(at + 2, at + 2 + op.specs.length);
+    at += 2 + op.specs.length;
+    return { kind: 'rate', rate: { ok: hit < 0, hit, now, retryAfterMs, used } };
+  });
 }
 
 function safeWhere(url: string): string {

@@ -1,0 +1,158 @@
+import { NOW } from './redis-scripts.js';
+
+/**
+ * All of an action's limits in one atomic call (`LimitsBackend.takeAll`). ARGV[1]: the number of
+ * ops; then per op, in order, `r`, windows, member, then per window: windowMs, limit, capacity
+ * (KEYS: one per window, as in RATE); or `b`, hold name, micros, limit micros, hold ttl ms, period
+ * end, logical key (KEYS: the four of RESERVE). Ops are checked in order until one refuses; only
+ * when none does is every op taken (a second pass over ARGV). Returns one flat array (no tables
+ * per op: this script runs on every limited action, and Lua tables are most of its cost):
+ * { ok, now, then per op: rate: hit (1-based window, 0 = none), retryAfterMs, used per window;
+ * budget: ok, spent, reserved }. An op after the refusing one reports zeros (hit 0 / ok 1).
+ */
+export const TAKE = `${NOW}
+-- The most common action: one rate limit with one sliding window. The general loop below gives the
+-- same answer; this path only skips its bookkeeping (the script runs on every limited action).
+if ARGV[1] == '1' and ARGV[2] == 'r' and ARGV[3] == '1' and ARGV[7] == '0' then
+  local key = KEYS[1]
+  local lim = tonumber(ARGV[6])
+  local used = redis.call('ZCARD', key)
+  if used >= lim then
+    local w = tonumber(ARGV[5])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
+    used = redis.call('ZCARD', key)
+    if used >= lim then
+      local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
+      return { 0, now, 1, math.max(1, tonumber(e[2]) + w - now + 1), used }
+    end
+  end
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, ARGV[5])
+  return { 1, now, 0, 0, used }
+end
+local nops = tonumber(ARGV[1])
+local out = { 1, now }
+local n_out = 2
+local tokens = {}
+local ok = 1
+local a = 2
+local k = 1
+for o = 1, nops do
+  if ARGV[a] == 'r' then
+    local n = tonumber(ARGV[a + 1])
+    local check = ok == 1
+    local at = n_out + 1
+    out[at] = 0
+    out[at + 1] = 0
+    n_out = n_out + 2
+    a = a + 3
+    for i = 1, n do
+      local used = 0
+      if check then
+        local key = KEYS[k]
+        local w = tonumber(ARGV[a])
+        local lim = tonumber(ARGV[a + 1])
+        local cap = tonumber(ARGV[a + 2])
+        if cap == 0 then
+          -- Expired entries only make the count larger: trim them only when it reaches the limit.
+          used = redis.call('ZCARD', key)
+          if used >= lim then
+            redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
+            used = redis.call('ZCARD', key)
+            if used >= lim and out[at] == 0 then
+              out[at] = i
+              local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
+              out[at + 1] = math.max(1, tonumber(e[2]) + w - now + 1)
+            end
+          end
+        else
+          local h = redis.call('HMGET', key, 'tokens', 'ts')
+          local tk = tonumber(h[1])
+          local ts = tonumber(h[2])
+          if tk == nil or ts == nil then
+            tk = cap
+            ts = now
+          end
+          tk = math.min(cap, tk + (now - ts) * lim / w)
+          tokens[k] = tk
+          used = cap - math.floor(tk)
+          if tk < 1 and out[at] == 0 then
+            out[at] = i
+            out[at + 1] = math.ceil((1 - tk) * w / lim)
+          end
+        end
+      end
+      n_out = n_out + 1
+      out[n_out] = used
+      k = k + 1
+      a = a + 3
+    end
+    if out[at] > 0 then ok = 0 end
+  else
+    local r_ok, spent, reserved = 1, 0, 0
+    if ok == 1 then
+      local expired = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '-inf', now)
+      for _, id in ipairs(expired) do
+        local m = tonumber(redis.call('HGET', KEYS[k + 1], id)) or 0
+        redis.call('HDEL', KEYS[k + 1], id)
+        redis.call('ZREM', KEYS[k + 2], id)
+        redis.call('HINCRBY', KEYS[k], 'reserved', -m)
+      end
+      local v = redis.call('HMGET', KEYS[k], 'spent', 'reserved')
+      spent = tonumber(v[1]) or 0
+      reserved = tonumber(v[2]) or 0
+      if spent + reserved + tonumber(ARGV[a + 2]) > tonumber(ARGV[a + 3]) then
+        r_ok = 0
+        ok = 0
+      end
+    end
+    out[n_out + 1] = r_ok
+    out[n_out + 2] = spent
+    out[n_out + 3] = reserved
+    n_out = n_out + 3
+    k = k + 4
+    a = a + 7
+  end
+end
+if ok == 0 then
+  out[1] = 0
+  return out
+end
+a = 2
+k = 1
+for o = 1, nops do
+  if ARGV[a] == 'r' then
+    local n = tonumber(ARGV[a + 1])
+    local member = ARGV[a + 2]
+    a = a + 3
+    for i = 1, n do
+      local w = tonumber(ARGV[a])
+      if tonumber(ARGV[a + 2]) == 0 then
+        redis.call('ZADD', KEYS[k], now, member)
+        redis.call('PEXPIRE', KEYS[k], w)
+      else
+        redis.call('HSET', KEYS[k], 'tokens', string.format('%.17g', tokens[k] - 1), 'ts', now)
+        redis.call('PEXPIRE', KEYS[k], w * 2)
+      end
+      k = k + 1
+      a = a + 3
+    end
+  else
+    local name = ARGV[a + 1]
+    local micros = ARGV[a + 2]
+    local ttl = tonumber(ARGV[a + 4])
+    local exp = ARGV[a + 5]
+    redis.call('HSET', KEYS[k + 1], name, micros)
+    redis.call('ZADD', KEYS[k + 2], now + ttl, name)
+    redis.call('HINCRBY', KEYS[k], 'reserved', micros)
+    if exp ~= '0' then
+      for i = 0, 2 do redis.call('PEXPIREAT', KEYS[k + i], exp) end
+    end
+    redis.call('SADD', KEYS[k + 3], ARGV[a + 6])
+    redis.call('PEXPIRE', KEYS[k + 3], ttl)
+    k = k + 4
+    a = a + 7
+  end
+end
+return out
+`;
