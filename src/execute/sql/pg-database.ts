@@ -117,6 +117,10 @@ export class PgDatabase {
       if (options.signal?.aborted) throw new Error('the query was aborted');
     };
     options.signal?.addEventListener('abort', cancel, { once: true });
+    // A checked-out connection that drops mid-transaction emits `error` on the client, not on the
+    // pool: unheard, it would end the process. The next statement then fails, and so does the query.
+    const dropped = () => undefined;
+    client.on('error', dropped);
     try {
       stopIfAborted();
       await client.query(begin);
@@ -139,6 +143,7 @@ export class PgDatabase {
     } finally {
       options.signal?.removeEventListener('abort', cancel);
       clearInterval(repeat);
+      client.off('error', dropped);
       client.release(broken);
     }
   }
