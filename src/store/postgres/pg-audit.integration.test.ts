@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
+import { PG_URL, pgSchemas } from '../../../test/helpers/pg-schemas.js';
 import { MemoryStore } from '../memory/memory-store.js';
 import type { AuditEntry } from '../store.js';
 import { openPostgresStore, type PostgresStore } from './postgres-store.js';
 
-const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const run = `h_pgaudit_${process.pid}_${Date.now().toString(36)}`;
-const schemas: string[] = [];
-let n = 0;
-const freshSchema = () => {
-  const schema = `${run}_${++n}`;
-  schemas.push(schema);
-  return schema;
-};
-
-after(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-});
+const freshSchema = pgSchemas('h_pgaudit');
 
 async function openMany(count: number): Promise<PostgresStore[]> {
   const schema = freshSchema();

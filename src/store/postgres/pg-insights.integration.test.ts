@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
+import { PG_URL, pgSchemas } from '../../../test/helpers/pg-schemas.js';
 import type { AuditEntry } from '../store.js';
 import { openPostgresStore } from './postgres-store.js';
 
-const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `h_pgaudit_insights_${process.pid}_${Date.now().toString(36)}`;
-
-after(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-});
+const schema = pgSchemas('h_pgaudit_insights')();
 
 const ts = (minute: number) => new Date(Date.UTC(2026, 0, 2, 10, minute)).toISOString();
 const decision = (agent: string, id: string, minute: number, effect: string): AuditEntry => ({

@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
+import { PG_URL, pgSchemas } from '../../../test/helpers/pg-schemas.js';
 import { storeConformance } from '../store.conformance.js';
 import { openPostgresStore } from './postgres-store.js';
 
-const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const run = `t${process.pid}_${Date.now().toString(36)}`;
-const schemas: string[] = [];
-let n = 0;
 /** A new schema per store: tests run in parallel without seeing each other's rows. */
-const freshSchema = () => {
-  const schema = `${run}_${++n}`;
-  schemas.push(schema);
-  return schema;
-};
-
-after(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-});
+const freshSchema = pgSchemas('t');
 
 storeConformance('postgres', () => openPostgresStore({ url: PG_URL, schema: freshSchema() }), {
   reopen: () => {
