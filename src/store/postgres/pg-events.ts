@@ -112,3 +112,31 @@ export function afterCommit(feed: ChangeFeed, topic: PgTopic, detail?: string): 
   if (feed instanceof PgEvents) return;
   feed.notify(topic, detail).catch(() => undefined);
 }
+
+/**
+ * Runs `check` now, on every `topic` announcement, and every `intervalMs` as the fallback for
+ * announcements lost while the feed reconnects. The returned stop (which calls `onStop` first,
+ * so a read in flight can drop its answer) is also held in `stops`: the owner can end all its
+ * followers at once.
+ */
+export function followTopic(
+  feed: ChangeFeed,
+  topic: PgTopic,
+  intervalMs: number,
+  check: () => void,
+  stops: Set<() => void>,
+  onStop: () => void,
+): () => void {
+  check();
+  const unlisten = feed.on(topic, () => check());
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  const stop = () => {
+    onStop();
+    clearInterval(timer);
+    unlisten();
+    stops.delete(stop);
+  };
+  stops.add(stop);
+  return stop;
+}

@@ -1,6 +1,6 @@
 import type { ChangeFeed, KillState, KillStore } from '../store.js';
 import type { PgClient } from './pg-client.js';
-import { afterCommit, PgEvents } from './pg-events.js';
+import { afterCommit, followTopic, PgEvents } from './pg-events.js';
 
 const ALL = 'SELECT agent, reason, by, at FROM kills ORDER BY agent';
 
@@ -92,18 +92,9 @@ export class PgKillStore implements KillStore {
         }
       });
     };
-    check();
-    const unlisten = this.#events.on('kills', check);
-    const timer = setInterval(check, intervalMs);
-    timer.unref();
-    const stop = () => {
+    return followTopic(this.#events, 'kills', intervalMs, check, this.#stops, () => {
       stopped = true;
-      clearInterval(timer);
-      unlisten();
-      this.#stops.delete(stop);
-    };
-    this.#stops.add(stop);
-    return stop;
+    });
   }
 
   stopAll(): void {

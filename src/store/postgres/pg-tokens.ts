@@ -1,6 +1,6 @@
 import { type ChangeFeed, StoreConflictError, type StoredToken, type TokenStore } from '../store.js';
 import { type PgClient, UNIQUE_VIOLATION } from './pg-client.js';
-import { afterCommit, PgEvents } from './pg-events.js';
+import { afterCommit, followTopic, PgEvents } from './pg-events.js';
 
 interface Row {
   hash: string;
@@ -88,18 +88,16 @@ export class PgTokenStore implements TokenStore {
         reading = false;
       }
     };
-    void check();
-    const unlisten = this.#events.on('tokens', () => void check());
-    const timer = setInterval(() => void check(), intervalMs);
-    timer.unref();
-    const stop = () => {
-      stopped = true;
-      clearInterval(timer);
-      unlisten();
-      this.#stops.delete(stop);
-    };
-    this.#stops.add(stop);
-    return stop;
+    return followTopic(
+      this.#events,
+      'tokens',
+      intervalMs,
+      () => void check(),
+      this.#stops,
+      () => {
+        stopped = true;
+      },
+    );
   }
 
   stopAll(): void {
