@@ -56,7 +56,7 @@ function run(command: string, args: string[]) {
   });
 }
 
-const alive = (pid: number) => {
+const exists = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -65,10 +65,22 @@ const alive = (pid: number) => {
   }
 };
 
-async function gone(pid: number): Promise<boolean> {
+/** Whether `pid` runs: a zombie does not (its parent, a gateway still serving, has not collected it). */
+const running = (pid: number) => {
+  if (!existsSync('/proc/self/stat')) return exists(pid);
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+};
+
+/** Waits until `pid` is gone (`stopped`: or no longer running); false if it never is. */
+async function gone(pid: number, stopped: (pid: number) => boolean = exists): Promise<boolean> {
   // Stopped as the gateway exits: give a loaded machine time to deliver the signals.
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  return !alive(pid);
+  for (let i = 0; i < 100 && stopped(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  return !stopped(pid);
 }
 
 test('bin/warden starts the upstream server before Node, and the MCP client lists and calls its tools through it; arguments with spaces and quotes arrive as given', async () => {
@@ -99,6 +111,48 @@ test('bin/warden starts the upstream server before Node, and the MCP client list
   assert.deepEqual(again, [], 'started once');
   assert.equal(start?.stdin, 'fifo', 'the server the launcher started is the one serving');
   assert.deepEqual(start?.args, extra);
+});
+
+async function connected(command: string, args: string[]): Promise<Client> {
+  const client = new Client({ name: 'launcher-test', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command, args, cwd: ROOT, stderr: 'pipe' }));
+  clients.push(client);
+  return client;
+}
+
+test('a policy giving the server an environment of its own gets a server started with it: the launcher’s is stopped', async () => {
+  const file = join(dir, 'env starts.jsonl');
+  const text =
+    'agents:\n  bot:\n    allow: [mcp.tiny.echo]\nmcp:\n  servers:\n    tiny:\n      env: { A: b }\n';
+  const client = await connected(LAUNCHER, [
+    ...['mcp', '--policy', policy('env', text), '--db', join(dir, 'env.db')],
+    ...['--', process.execPath, SERVER, file],
+  ]);
+  assert.deepEqual((await call(client, 'echo', { message: 'hi' })).content, [{ type: 'text', text: 'hi' }]);
+  const [launched, spawned, ...more] = starts(file);
+  assert.deepEqual(more, []);
+  assert.equal(launched?.stdin, 'fifo');
+  assert.equal(spawned?.stdin, 'other', 'the serving one was started by Warden');
+  assert.ok(await gone(launched.pid, running), `server ${launched.pid} still runs`);
+});
+
+test('a handover without its FIFOs is not used: that process is stopped and Warden starts the server itself', async () => {
+  const file = join(dir, 'no-fifo starts.jsonl');
+  const pidFile = join(dir, 'no-fifo.pid');
+  const args = ['mcp', '--policy', policy('no-fifo'), '--db', join(dir, 'no-fifo.db'), '--server', 'tiny'];
+  // `--` is argument 7: what the launcher would say, without opening fds 3 and 4.
+  const script = 'sleep 60 & echo $! > "$1"; shift; WARDEN_MCP_STARTED="$! 7" exec "$@"';
+  const client = await connected('/bin/sh', [
+    ...['-c', script, 'sh', pidFile, process.execPath, join(ROOT, 'bin/warden.js'), ...args],
+    ...['--', process.execPath, SERVER, file],
+  ]);
+  assert.deepEqual((await call(client, 'echo', { message: 'hi' })).content, [{ type: 'text', text: 'hi' }]);
+  assert.deepEqual(
+    starts(file).map((s) => s.stdin),
+    ['other'],
+  );
+  const handed = Number(readFileSync(pidFile, 'utf8'));
+  assert.ok(await gone(handed, running), 'the handed-over process was stopped');
 });
 
 test('a policy that refuses to start kills the server bin/warden started, leaving no process behind', async () => {

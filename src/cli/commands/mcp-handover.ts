@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, fstatSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 /**
@@ -20,7 +20,8 @@ let handedOver: HandedOver | undefined;
 /**
  * Takes the server the launcher started, if any (once: the variable is removed, so no child
  * process inherits it). From here, a server not adopted is stopped as this process exits, as a
- * spawned one is; one this process cannot talk to (fds 3 and 4 not FIFOs) is stopped at once.
+ * spawned one is; one this process cannot talk to (fds 3 and 4 not FIFOs) is stopped at once, and
+ * the server is started as without the launcher.
  * A `$WARDEN_MCP_STARTED` naming no child of this process is ignored.
  */
 export function takeHandover(argv: readonly string[]): void {
@@ -33,8 +34,8 @@ export function takeHandover(argv: readonly string[]): void {
   if (!match || !childOfThisProcess(pid)) return;
   const command = argv.slice(at + 1);
   if (argv[at] !== '--' || command.length === 0 || !isFifo(INPUT_FD) || !isFifo(OUTPUT_FD)) {
+    // Not closed: without the launcher's FIFOs, fds 3 and 4 are Node's own (its event loop's).
     signal(pid, 'SIGTERM');
-    for (const fd of [INPUT_FD, OUTPUT_FD]) closeQuietly(fd);
     return;
   }
   const child = new HandedOverServer(pid, INPUT_FD, OUTPUT_FD);
@@ -139,13 +140,5 @@ function isFifo(fd: number): boolean {
     return fstatSync(fd).isFIFO();
   } catch {
     return false;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // not open
   }
 }
