@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 /**
@@ -135,10 +135,16 @@ function signal(pid: number, name: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** Whether `fd` is a named FIFO (where `/proc` tells: not a pipe of Node's own, `pipe:[…]`). */
 function isFifo(fd: number): boolean {
   try {
-    return fstatSync(fd).isFIFO();
+    if (!fstatSync(fd).isFIFO()) return false;
   } catch {
     return false;
+  }
+  try {
+    return !readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:');
+  } catch {
+    return true;
   }
 }
