@@ -12,6 +12,10 @@ export async function runCli(argv: string[]): Promise<void> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
+  // The upstream server `bin/warden` started for `warden mcp`: stopped on exit unless adopted.
+  if (process.env.WARDEN_MCP_STARTED !== undefined) {
+    (await import('./commands/mcp-handover.js')).takeHandover(argv);
+  }
   await registerCommands(program, argv);
 
   try {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -165,6 +165,22 @@ export class StdioLinesServerTransport extends LineTransport {
   }
 }
 
+/**
+ * A server process started before the transport, which adopts it: a `ChildProcess`, or one that
+ * `warden mcp`'s launcher started and handed over (which has the same parts).
+ */
+export interface StartedProcess {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'close', listener: () => void): this;
+  once(event: 'close', listener: () => void): this;
+}
+
 export interface StdioLinesServerParameters {
   command: string;
   args?: readonly string[];
@@ -172,7 +188,7 @@ export interface StdioLinesServerParameters {
   cwd?: string;
   stderr?: 'inherit' | 'ignore';
   /** The server already started (by `warden mcp`, before loading Warden), with these parameters: adopted, not spawned. */
-  started?: ChildProcess;
+  started?: StartedProcess;
 }
 
 /**
@@ -182,7 +198,7 @@ export interface StdioLinesServerParameters {
  */
 export class StdioLinesClientTransport extends LineTransport {
   readonly #params: StdioLinesServerParameters;
-  #process: ChildProcess | undefined;
+  #process: StartedProcess | undefined;
 
   constructor(params: StdioLinesServerParameters, options: LineOptions = {}) {
     super(options);
@@ -198,14 +214,15 @@ export class StdioLinesClientTransport extends LineTransport {
     if (this.#process) return Promise.reject(new Error('StdioLinesClientTransport already started'));
     return new Promise((resolve, reject) => {
       const started = this.#params.started;
-      const child =
-        started ??
-        spawn(this.#params.command, [...(this.#params.args ?? [])], {
-          env: this.#params.env ?? {},
-          stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
-          shell: false,
-          ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
-        });
+      const spawned = started
+        ? undefined
+        : spawn(this.#params.command, [...(this.#params.args ?? [])], {
+            env: this.#params.env ?? {},
+            stdio: ['pipe', 'pipe', this.#params.stderr ?? 'inherit'],
+            shell: false,
+            ...(this.#params.cwd ? { cwd: this.#params.cwd } : {}),
+          });
+      const child: StartedProcess = started ?? (spawned as StartedProcess);
       this.#process = child;
       child.on('error', (error) => {
         reject(error);
@@ -215,9 +232,8 @@ export class StdioLinesClientTransport extends LineTransport {
         this.attach(child.stdout as Readable, child.stdin as Writable);
         resolve();
       };
-      if (started)
-        attach(); // already spawned: its 'spawn' event is past
-      else child.on('spawn', attach);
+      if (spawned) spawned.on('spawn', attach);
+      else attach(); // already started: its 'spawn' event is past
       child.on('close', () => {
         if (this.#process === child) this.#process = undefined;
         this.onclose?.();

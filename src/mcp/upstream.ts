@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -10,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
-import { StdioLinesClientTransport } from './stdio-lines.js';
+import { type StartedProcess, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
 import { DirectCalls, isDirectResponse, type RawRequest } from './upstream-calls.js';
 
@@ -28,7 +27,7 @@ export interface UpstreamSpec {
   /** A transport of your own instead of `command`/`url` (e.g. an in-process server); made anew per connection. */
   transport?: () => Transport;
   /** The `command` already started with exactly these args, env and cwd: the first connection adopts it. */
-  started?: ChildProcess;
+  started?: StartedProcess;
 }
 
 /** A tool as the gateway knows it: the upstream definition and its pinned digest. */
@@ -143,7 +142,7 @@ export class Upstream {
   }
 }
 
-const adopted = new WeakSet<ChildProcess>();
+const adopted = new WeakSet<StartedProcess>();
 
 /** The connection to `spec`'s server; the Streamable HTTP client (and its packages) loads only for a `url`. */
 async function transportFor(spec: UpstreamSpec): Promise<Transport> {

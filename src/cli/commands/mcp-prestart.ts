@@ -1,9 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { StartedProcess } from '../../mcp/stdio-lines.js';
+import { handover } from './mcp-handover.js';
 
 /** What the upstream server was started with, to compare with what the checked policy says. */
 export interface StartedServer {
-  child: ChildProcess;
+  child: StartedProcess;
   command: string;
   args: readonly string[];
   env: Record<string, string>;
@@ -18,12 +20,40 @@ export interface StartedServer {
  * folder ({@link sameStart}); otherwise, or when the policy is invalid, it stops it. Anything this
  * cannot read (no file, YAML that does not parse, an unusual entry, a `url` server) starts
  * nothing: the gateway then starts the server itself, as before.
+ *
+ * The server `bin/warden` (the POSIX launcher) started even before Node is this one when the
+ * file as written starts the same (no `env` of its own in the entry), or when this cannot read
+ * the file (the checked policy then decides); otherwise it is stopped and this starts its own.
  */
 export async function prestartServer(
   policyFile: string,
   serverOption: string | undefined,
   command: readonly string[],
 ): Promise<StartedServer | undefined> {
+  const start = await plannedStart(policyFile, serverOption, command);
+  const launched = launchedServer();
+  if (launched) {
+    if (!start || sameStart(launched, start)) return launched;
+    void stopStarted(launched);
+  }
+  if (!start) return undefined;
+  const child = spawn(start.command, [...start.args], {
+    env: start.env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    shell: false,
+    ...(start.cwd ? { cwd: start.cwd } : {}),
+  });
+  // A command that cannot start: the gateway starts it again itself and reports that error.
+  child.on('error', () => undefined);
+  return { ...start, child };
+}
+
+/** How the policy file as written starts the server (its `env` made complete), if this can tell. */
+async function plannedStart(
+  policyFile: string,
+  serverOption: string | undefined,
+  command: readonly string[],
+): Promise<Omit<StartedServer, 'child'> | undefined> {
   let raw: unknown;
   try {
     const { parse } = await import('yaml');
@@ -48,16 +78,15 @@ export async function prestartServer(
     if (configured.cwd !== undefined && typeof configured.cwd !== 'string') return undefined;
     start = { command: configured.command, args, env, cwd: configured.cwd };
   }
-  const full = { ...defaultEnvironment(), ...start.env };
-  const child = spawn(start.command, [...start.args], {
-    env: full,
-    stdio: ['pipe', 'pipe', 'inherit'],
-    shell: false,
-    ...(start.cwd ? { cwd: start.cwd } : {}),
-  });
-  // A command that cannot start: the gateway starts it again itself and reports that error.
-  child.on('error', () => undefined);
-  return { ...start, env: full, child };
+  return { ...start, env: { ...defaultEnvironment(), ...start.env } };
+}
+
+/** The server the launcher started (its command after `--`, the default environment), if any. */
+function launchedServer(): StartedServer | undefined {
+  const handed = handover();
+  if (!handed) return undefined;
+  const [command, ...args] = handed.command as [string, ...string[]];
+  return { child: handed.child, command, args, env: defaultEnvironment(), cwd: undefined };
 }
 
 /** Whether `started` is alive and was started exactly as `spec` (with `env` complete) asks. */
@@ -82,13 +111,22 @@ export function sameStart(
   );
 }
 
-/** Stops a started server the gateway will not use (stdin closed, then SIGTERM). */
-export function stopStarted(started: StartedServer | undefined): void {
+/**
+ * Stops a started server the gateway will not use: stdin closed, then SIGTERM, then SIGKILL if it
+ * has not exited 2 s later.
+ */
+export async function stopStarted(started: StartedServer | undefined): Promise<void> {
   if (!started) return;
-  started.child.stdin?.end();
+  const { child } = started;
+  child.stdin?.end();
   // A command that could not start has no pid: until Node has reported that, `kill` would signal
   // process 0, that is our whole process group (the MCP client that started us included).
-  if (started.child.pid !== undefined) started.child.kill('SIGTERM');
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.stdout?.resume(); // 'close' waits for its output to end
+  child.kill('SIGTERM');
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 // A copy of the MCP SDK's `DEFAULT_INHERITED_ENV_VARS`; `sameStart` against the SDK's own

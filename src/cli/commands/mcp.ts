@@ -55,7 +55,7 @@ export function registerMcp(program: Command): void {
       try {
         await gateway(command, { ...opts, policy: opts.policy }, started);
       } catch (error) {
-        stopStarted(started);
+        await stopStarted(started);
         throw error;
       }
     });
@@ -180,7 +180,7 @@ async function gateway(
     started &&
     !('url' in spec && spec.url) &&
     sameStart(started, { ...spec, env: { ...getDefaultEnvironment(), ...spec.env } });
-  if (!adopt) stopStarted(started);
+  if (!adopt) void stopStarted(started);
   const upstream = new Upstream({
     ...spec,
     name,
