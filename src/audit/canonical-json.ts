@@ -49,8 +49,11 @@ class Unserialisable extends Error {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be found
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** JSON string literal; the common plain string skips the call into JSON.stringify. */
-function quote(text: string): string {
+/**
+ * A string's JSON literal, as {@link canonicalJson} writes it; the common plain string skips the
+ * call into JSON.stringify.
+ */
+export function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
@@ -70,7 +73,7 @@ function emit(value: unknown, depth: number, comma: boolean, prefix: string): bo
     case 'string':
       if (comma) out += ',';
       out += prefix;
-      out += quote(value);
+      out += jsonString(value);
       return true;
     case 'boolean':
       if (comma) out += ',';
@@ -156,7 +159,7 @@ const KEY_PREFIXES = new Map<string, string>();
 function keyPrefix(key: string): string {
   let prefix = KEY_PREFIXES.get(key);
   if (prefix === undefined) {
-    prefix = `${quote(key)}:`;
+    prefix = `${jsonString(key)}:`;
     if (KEY_PREFIXES.size < 2048 && key.length <= 64) KEY_PREFIXES.set(key, prefix);
   }
   return prefix;

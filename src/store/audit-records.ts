@@ -76,13 +76,12 @@ export interface Appended {
 
 /** The record a caller gets back: its entry, as stored (the stored bytes are its canonical JSON). */
 export function recordOf(entry: AuditEntry, appended: Appended): AuditRecord {
-  const record: AuditRecord = {
-    seq: appended.seq,
-    ts: appended.ts,
-    type: entry.type,
-    data: entry.data,
-    hash: appended.hash,
-  };
+  return recordWith(entry, appended.seq, appended.ts, appended.hash);
+}
+
+/** {@link recordOf} without the `Appended` object, for a writer that has the three values at hand. */
+export function recordWith(entry: AuditEntry, seq: number, ts: string, hash: string): AuditRecord {
+  const record: AuditRecord = { seq, ts, type: entry.type, data: entry.data, hash };
   if (entry.agent !== undefined) record.agent = entry.agent;
   if (entry.actionId !== undefined) record.actionId = entry.actionId;
   if (entry.actor !== undefined) record.actor = entry.actor;
