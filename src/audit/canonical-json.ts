@@ -86,7 +86,14 @@ function emit(value: unknown, depth: number, comma: boolean, prefix: string): bo
     case 'string':
       if (comma) parts[count++] = ',';
       if (prefix !== '') parts[count++] = prefix;
-      parts[count++] = jsonString(value);
+      // A plain string goes in between two quote pieces: no quoted copy of it is made.
+      if (NEEDS_ESCAPE.test(value)) {
+        parts[count++] = JSON.stringify(value);
+      } else {
+        parts[count++] = '"';
+        parts[count++] = value;
+        parts[count++] = '"';
+      }
       return true;
     case 'boolean':
       if (comma) parts[count++] = ',';

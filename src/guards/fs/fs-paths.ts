@@ -196,6 +196,8 @@ export class FsScope {
   private readonly patterns: Array<{ pattern: string; segments: SegmentMatcher[] }>;
   /** Every one-segment pattern in one set, so a segment is tested once (the common case). */
   private readonly singles: { set: GlobSet; patterns: string[] } | undefined;
+  /** The first segment of every multi-segment pattern: no segment matching one, no such pattern matches. */
+  private readonly firsts: GlobSet | undefined;
 
   /** Every protected name pattern: `fs.protected`, `fs.protectedExtra` and Warden's own names. */
   readonly protectedNames: readonly string[];
@@ -226,6 +228,8 @@ export class FsScope {
           .filter((s) => s !== '')
           .map((s) => compileGlob(s, { nocase: true })),
       }));
+    const firsts = this.patterns.map(({ pattern }) => pattern.split('/').find((s) => s !== '') as string);
+    if (firsts.length > 0) this.firsts = compileGlobSet(firsts, { nocase: true });
     if (single.length > 0) {
       const set = compileGlobSet(
         single.map((p) => p.replaceAll('/', '')),
@@ -296,19 +300,19 @@ export class FsScope {
     // Only what lies below the root counts: a root may itself sit under a name like `x.key`.
     const root = rootWithin(this.roots, path) ?? rootWithin(this.realRoots, path);
     const below = root && root !== '/' ? path.slice(root.length) : path;
-    if (this.singles) {
-      // Each segment in turn, without the arrays split() and filter() would build.
-      for (let start = 0; start < below.length; ) {
-        let end = below.indexOf('/', start);
-        if (end === -1) end = below.length;
-        const seg = end > start ? below.slice(start, end) : '';
-        start = end + 1;
-        if (seg === '' || !this.singles.set.test(seg)) continue;
-        // Which pattern, for the message: only on the (rare) denial path.
-        return this.singles.patterns[this.singles.set.which(seg)];
-      }
+    // Each segment in turn, without the arrays split() and filter() would build.
+    let multi = false;
+    for (let start = 0; start < below.length; ) {
+      let end = below.indexOf('/', start);
+      if (end === -1) end = below.length;
+      const seg = end > start ? below.slice(start, end) : '';
+      start = end + 1;
+      if (seg === '') continue;
+      // Which pattern, for the message: only on the (rare) denial path.
+      if (this.singles?.set.test(seg)) return this.singles.patterns[this.singles.set.which(seg)];
+      if (!multi && this.firsts?.test(seg)) multi = true;
     }
-    if (this.patterns.length === 0) return undefined;
+    if (!multi) return undefined;
     const segs = below.split('/').filter((s) => s !== '');
     for (const { pattern, segments } of this.patterns) {
       const k = segments.length;
