@@ -21,7 +21,7 @@ export function canonicalJson(value: unknown): string {
     if (!emit(value, 0, false, '')) {
       throw new TypeError(`cannot serialise \`${typeof value}\` at \`$\`: expected a JSON value`);
     }
-    parts.length = count;
+    if (parts.length !== count) parts.length = count;
     return parts.join('');
   } catch (error) {
     if (error instanceof Unserialisable) throw new TypeError(error.describe());
