@@ -103,11 +103,12 @@ export class SecretScanner {
    */
   find(text: string): readonly SecretHit[] {
     if (text.length < 8) return NO_HITS;
+    // Warden's own action ids, one in every decision record and never the same twice (so before
+    // the memo, which would only miss): no rule matches `act_` and 32 lowercase hex digits
+    // (detect.test.ts runs the rules on generated ids).
+    if (text.length === 36 && ACTION_ID.test(text)) return NO_HITS;
     const remember = text.length <= MEMO_MAX_CHARS;
     if (remember && this.#clean.has(text)) return NO_HITS;
-    // Warden's own action ids, one in every decision record and never the same twice: no rule
-    // matches `act_` and 32 lowercase hex digits (detect.test.ts runs the rules on generated ids).
-    if (text.length === 36 && ACTION_ID.test(text)) return NO_HITS;
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {

@@ -1,12 +1,55 @@
 import { linkHash, payloadHead, payloadTail, SEQ_KEY } from '../../audit/hash-chain.js';
-import type { PreparedEntry } from '../audit-records.js';
+import { canonicalData } from '../audit-records.js';
+import type { AuditEntry } from '../store.js';
 
-/** Prepared entries of one append call, with the UTF-8 length of each one's canonical data. */
+/**
+ * The entries of one append call, checked and encoded when appended: per entry, its payload up to
+ * the end of its data (`payloadHead` and the canonical data), UTF-8, back to back in `starts`,
+ * entry i `sizes[i]` bytes long; and the fields the rest of its row needs. Encoded at once so that
+ * the strings die young: kept until the commit, they were copied by every scavenge meanwhile.
+ */
 export interface PackInput {
-  prepared: readonly PreparedEntry[];
+  starts: Buffer;
   sizes: readonly number[];
+  types: readonly string[];
+  agents: readonly (string | undefined)[];
+  actionIds: readonly (string | undefined)[];
+  /** Each entry's own `ts`, if it has one. */
+  stamps: readonly (string | undefined)[];
   /** The time of entries without their own `ts`. */
   now: string;
+}
+
+/** Checks and encodes `entries` (see {@link PackInput}); throws what the caller must fix. */
+export function packInput(entries: readonly AuditEntry[], now: string): PackInput {
+  const heads: string[] = [];
+  const json: string[] = [];
+  const sizes: number[] = [];
+  let total = 0;
+  for (const entry of entries) {
+    const data = canonicalData(entry);
+    const head = payloadHead(entry);
+    const size = Buffer.byteLength(head) + Buffer.byteLength(data);
+    heads.push(head);
+    json.push(data);
+    sizes.push(size);
+    total += size;
+  }
+  const starts = Buffer.allocUnsafe(total);
+  let off = 0;
+  for (let i = 0; i < heads.length; i++) {
+    off += starts.write(heads[i] as string, off, 'utf8');
+    off += starts.write(json[i] as string, off, 'utf8');
+  }
+  return {
+    starts,
+    sizes,
+    types: entries.map((e) => e.type),
+    agents: entries.map((e) => e.agent),
+    actionIds: entries.map((e) => e.actionId),
+    stamps: entries.map((e) => e.ts),
+    now,
+  };
 }
 
 /**
@@ -22,20 +65,18 @@ export interface PackedBatch {
   params: [Buffer, Buffer, string, string, string, string, string, string];
 }
 
-// Room for a payload's envelope (head and tail) beyond its data: a UTF-16 unit is at most 3 bytes.
-const envelopeRoom = (head: string, tail: string) => 3 * (head.length + tail.length);
-
 /**
  * Hashes the rows from `seq`/`hash` and packs them. Each payload is written straight into the
- * packed buffer, in the pieces the chain rule defines (`payloadHead`, the data, `payloadTail`):
- * no composed string, Buffer or array element per row, and the seq offset is known without a search.
+ * packed buffer, in the pieces the chain rule defines (head and data as encoded, then
+ * `payloadTail`): no composed string, Buffer or array element per row, and the seq offset is
+ * known without a search.
  */
 export function packBatch(batch: readonly PackInput[], seq: number, hash: Buffer): PackedBatch {
   let count = 0;
   let room = 0;
   for (const q of batch) {
-    count += q.prepared.length;
-    for (const size of q.sizes) room += size + 256;
+    count += q.sizes.length;
+    room += q.starts.length + 256 * q.sizes.length;
   }
   const hashes = Buffer.allocUnsafe(count * 32);
   let payloads = Buffer.allocUnsafe(room);
@@ -48,22 +89,22 @@ export function packBatch(batch: readonly PackInput[], seq: number, hash: Buffer
   let prev = hash;
   let off = 0;
   for (const q of batch) {
-    for (let k = 0; k < q.prepared.length; k++) {
-      const entry = q.prepared[k] as PreparedEntry;
+    let at = 0;
+    for (let k = 0; k < q.sizes.length; k++) {
       const size = q.sizes[k] as number;
+      const type = q.types[k] as string;
       seq++;
-      const head = payloadHead(entry);
-      const tail = payloadTail(seq, entry.ts ?? q.now, entry.type);
-      const need = off + size + envelopeRoom(head, tail);
+      const tail = payloadTail(seq, q.stamps[k] ?? q.now, type);
+      const need = off + size + 3 * tail.length;
       if (need > payloads.length) {
         const grown = Buffer.allocUnsafe(2 * need);
         payloads.copy(grown, 0, 0, off);
         payloads = grown;
       }
       const start = off;
-      off += payloads.write(head, off, 'utf8');
-      off += payloads.write(entry.data, off, 'utf8');
-      seqAt.push(off - start + SEQ_KEY.length);
+      off += q.starts.copy(payloads, off, at, at + size);
+      at += size;
+      seqAt.push(size + SEQ_KEY.length);
       off += payloads.write(tail, off, 'utf8');
       prev = linkHash(prev, payloads.subarray(start, off));
       prev.copy(hashes, offs.length * 32);
@@ -71,9 +112,9 @@ export function packBatch(batch: readonly PackInput[], seq: number, hash: Buffer
       lens.push(off - start);
       // PostgreSQL text cannot hold NUL: the query columns get U+FFFD instead (the payload,
       // which is hashed, keeps the entry exactly), so one odd name cannot fail its batch.
-      types.push(column(entry.type) as string);
-      agents.push(column(entry.agent));
-      actionIds.push(column(entry.actionId));
+      types.push(column(type) as string);
+      agents.push(column(q.agents[k]));
+      actionIds.push(column(q.actionIds[k]));
     }
   }
   return {

@@ -1,7 +1,7 @@
 import { ChainVerifier, GENESIS_HASH } from '../../audit/hash-chain.js';
-import { type PreparedEntry, prepareEntry, queryLimit, recordFromRow, recordWith } from '../audit-records.js';
+import { queryLimit, recordFromRow, recordWith } from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
-import { type PackInput, packBatch } from './pg-audit-pack.js';
+import { type PackInput, packBatch, packInput } from './pg-audit-pack.js';
 import type { PgClient } from './pg-client.js';
 
 interface Queued extends PackInput {
@@ -74,19 +74,15 @@ export class PgAuditStore implements AuditStore {
 
   append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return Promise.resolve([]);
-    let prepared: PreparedEntry[];
-    let sizes: number[];
+    let input: PackInput;
     try {
       // Everything is checked and encoded before anything is queued: a bad entry fails its batch alone.
-      prepared = entries.map(prepareEntry);
-      // Measured now, while each canonical JSON string is young (this also flattens it): done at
-      // commit time, after the batch waited through scavenges, it cost several times more (cpu-prof).
-      sizes = prepared.map((p) => Buffer.byteLength(p.data));
+      input = packInput(entries, new Date().toISOString());
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entries, prepared, sizes, now: new Date().toISOString(), resolve, reject });
+      this.#queue.push({ ...input, entries, resolve, reject });
       this.#pump();
     });
   }
@@ -102,11 +98,9 @@ export class PgAuditStore implements AuditStore {
           let i = 0;
           for (const q of batch) {
             const records: AuditRecord[] = [];
-            for (const entry of q.entries) {
-              records.push(
-                recordWith(entry, first + i, entry.ts ?? q.now, hashes.toString('hex', i * 32, i * 32 + 32)),
-              );
-              i++;
+            for (let k = 0; k < q.entries.length; k++, i++) {
+              const hash = hashes.toString('hex', i * 32, i * 32 + 32);
+              records.push(recordWith(q.entries[k] as AuditEntry, first + i, q.stamps[k] ?? q.now, hash));
             }
             q.resolve(records);
           }
