@@ -106,7 +106,8 @@ export function locate(path: string): Location {
     const stat = own?.isSymbolicLink() ? statOf(existing) : own;
     if (existing === '/' || stat) {
       try {
-        const real = realpathSync.native(existing);
+        // `/` is its own real location: no call needed for a path whose every segment is missing.
+        const real = existing === '/' ? '/' : realpathSync.native(existing);
         if (existing === full) return { real, stat };
         return { real: appendBelow(real, full, existing), stat: undefined };
       } catch (error) {
@@ -352,7 +353,13 @@ export class FsScope {
    * Whether the real location is acceptable for this agent: inside the roots, and inside the
    * agent's path grants (which permissions checked on the path as written).
    */
-  realProblem(agent: CompiledAgent | undefined, path: string, real: string): PathProblem | undefined {
+  realProblem(
+    agent: CompiledAgent | undefined,
+    path: string,
+    real: string,
+    /** A path the caller already found unprotected: when `real` is the same, it is not checked again. */
+    unprotected?: string,
+  ): PathProblem | undefined {
     if (!this.insideRealRoots(real))
       return {
         code: 'fs.symlink-escape',
@@ -364,7 +371,7 @@ export class FsScope {
         code: 'fs.symlink-escape',
         message: `path \`${path}\` resolves through a symlink to \`${real}\`, outside the path grants of agent \`${agent.name}\``,
       };
-    const guarded = this.protectedBy(real);
+    const guarded = real === unprotected ? undefined : this.protectedBy(real);
     if (guarded)
       return {
         code: 'fs.protected',
