@@ -84,3 +84,11 @@ test('a toJSON that canonicalises something itself does not disturb the outer ou
     '{"a":["{\\"a\\":[2],\\"z\\":1}"],"b":"{\\"a\\":[2],\\"z\\":1}"}',
   );
 });
+
+test('a value that cannot be serialised leaves nothing behind for the next one', () => {
+  assert.throws(() => canonicalJson({ a: 'x', b: [1, 2, { c: 10n }] }), /bigint/);
+  assert.equal(canonicalJson({ b: 1, a: 'y' }), '{"a":"y","b":1}');
+  const big = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i]));
+  assert.equal(canonicalJson(big), JSON.stringify(Object.fromEntries(Object.entries(big).sort())));
+  assert.equal(canonicalJson([1, 'two']), '[1,"two"]');
+});

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { AuditRecord, VerifyProblem } from '../contract/records.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, jsonString } from './canonical-json.js';
 
 /**
  * The audit chain rule, in one place. A record's stored payload is the canonical JSON (UTF-8) of
@@ -29,14 +29,34 @@ export function encodePayload(payload: ChainPayload): Buffer {
  * the expensive part (canonicalising `data`) run on another thread than the append transaction.
  */
 export function composePayload(p: Omit<ChainPayload, 'data'>, canonicalData: string): Buffer {
-  // Sorted keys: actionId, actor, agent, data, seq, ts, type, v.
-  let json = '{';
-  if (p.actionId !== undefined) json += `"actionId":${canonicalJson(p.actionId)},`;
-  if (p.actor !== undefined) json += `"actor":${canonicalJson(p.actor)},`;
-  if (p.agent !== undefined) json += `"agent":${canonicalJson(p.agent)},`;
-  json += `"data":${canonicalData},"seq":${canonicalJson(p.seq)},"ts":${canonicalJson(p.ts)},"type":${canonicalJson(p.type)},"v":1}`;
-  return Buffer.from(json, 'utf8');
+  return Buffer.from(payloadHead(p) + canonicalData + payloadTail(p.seq, p.ts, p.type), 'utf8');
 }
+
+/**
+ * A payload's bytes are `payloadHead + canonical data + payloadTail`: a writer that has the data
+ * as bytes already can write the three pieces where they go, without composing a string first.
+ * Sorted keys: actionId, actor, agent, data, seq, ts, type, v.
+ */
+export function payloadHead(p: { actionId?: unknown; actor?: unknown; agent?: unknown }): string {
+  let json = '{';
+  if (p.actionId !== undefined) json += `"actionId":${jsonOf(p.actionId)},`;
+  if (p.actor !== undefined) json += `"actor":${jsonOf(p.actor)},`;
+  if (p.agent !== undefined) json += `"agent":${jsonOf(p.agent)},`;
+  return `${json}"data":`;
+}
+
+/** The end of a payload, after its data: `,"seq":N,"ts":…,"type":…,"v":1}` (see {@link payloadHead}). */
+export function payloadTail(seq: number, ts: unknown, type: unknown): string {
+  const digits = Number.isSafeInteger(seq) ? String(seq) : canonicalJson(seq);
+  return `${SEQ_KEY}${digits},"ts":${jsonOf(ts)},"type":${jsonOf(type)},"v":1}`;
+}
+
+/** Where the seq digits start in {@link payloadTail}: right after this. */
+export const SEQ_KEY = ',"seq":';
+
+// The envelope's fields are strings in every record a store writes: skip the general walk for them.
+const jsonOf = (value: unknown): string =>
+  typeof value === 'string' ? jsonString(value) : canonicalJson(value);
 
 // crypto.hash (Node ≥ 20.12) skips the Hash object: ~25% faster on verify's hot loop.
 const oneShot = (crypto as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;

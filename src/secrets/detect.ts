@@ -50,6 +50,8 @@ const MEMO_MAX_ENTRIES = 65_536;
 
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
+const NO_HITS: readonly SecretHit[] = Object.freeze([]);
+
 /** The shape of an id `newActionId` makes. */
 const ACTION_ID = /^act_[0-9a-f]{32}$/;
 
@@ -91,12 +93,22 @@ export class SecretScanner {
   #cleanChars = 0;
 
   scan(text: string): SecretHit[] {
-    if (text.length < 8) return [];
+    const found = this.find(text);
+    return found === NO_HITS ? [] : (found as SecretHit[]);
+  }
+
+  /**
+   * {@link scan} for callers that only read the hits: a clean text (every string of every audit
+   * record, nearly always) returns one shared empty array instead of a new one.
+   */
+  find(text: string): readonly SecretHit[] {
+    if (text.length < 8) return NO_HITS;
+    // Warden's own action ids, one in every decision record and never the same twice (so before
+    // the memo, which would only miss): no rule matches `act_` and 32 lowercase hex digits
+    // (detect.test.ts runs the rules on generated ids).
+    if (text.length === 36 && ACTION_ID.test(text)) return NO_HITS;
     const remember = text.length <= MEMO_MAX_CHARS;
-    if (remember && this.#clean.has(text)) return [];
-    // Warden's own action ids, one in every decision record and never the same twice: no rule
-    // matches `act_` and 32 lowercase hex digits (detect.test.ts runs the rules on generated ids).
-    if (text.length === 36 && ACTION_ID.test(text)) return [];
+    if (remember && this.#clean.has(text)) return NO_HITS;
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {
@@ -124,7 +136,7 @@ export class SecretScanner {
 
   /** Whether `text` holds any secret: the same rules, for callers that need only a yes or no. */
   has(text: string): boolean {
-    return this.scan(text).length > 0;
+    return this.find(text).length > 0;
   }
 }
 

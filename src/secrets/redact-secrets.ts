@@ -15,7 +15,7 @@ const MAX_DEPTH = 16;
  */
 export function redactSecrets<T>(value: T, scanner: SecretScanner = secretScanner(), depth = 0): T {
   if (typeof value === 'string') {
-    const hits = scanner.scan(value);
+    const hits = scanner.find(value);
     return (hits.length === 0 ? value : replaceSpans(value, hits)) as T;
   }
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
@@ -49,7 +49,7 @@ export function redactSecrets<T>(value: T, scanner: SecretScanner = secretScanne
 
 /** Whether a value holds a secret anywhere in its strings. */
 export function holdsSecret(value: unknown, scanner: SecretScanner = secretScanner(), depth = 0): boolean {
-  if (typeof value === 'string') return scanner.scan(value).length > 0;
+  if (typeof value === 'string') return scanner.find(value).length > 0;
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return false;
   return Object.values(value).some((v) => holdsSecret(v, scanner, depth + 1));
 }

@@ -14,18 +14,23 @@ export interface PreparedEntry {
 
 /** Validates an entry and canonicalises its data; throws what the caller must fix. */
 export function prepareEntry(entry: AuditEntry): PreparedEntry {
+  const prepared: PreparedEntry = { type: entry.type, data: canonicalData(entry) };
+  if (entry.agent !== undefined) prepared.agent = entry.agent;
+  if (entry.actionId !== undefined) prepared.actionId = entry.actionId;
+  if (entry.actor !== undefined) prepared.actor = entry.actor;
+  if (entry.ts !== undefined) prepared.ts = entry.ts;
+  return prepared;
+}
+
+/** Validates an entry and returns its `data` in canonical JSON (what {@link prepareEntry} keeps). */
+export function canonicalData(entry: AuditEntry): string {
   if (typeof entry.type !== 'string' || entry.type === '') {
     throw new TypeError(`audit entry \`type\` must be a non-empty string, got \`${String(entry.type)}\``);
   }
   if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) {
     throw new TypeError(`audit entry \`data\` must be an object; wrap other values as \`{ value }\``);
   }
-  const prepared: PreparedEntry = { type: entry.type, data: canonicalJson(entry.data) };
-  if (entry.agent !== undefined) prepared.agent = entry.agent;
-  if (entry.actionId !== undefined) prepared.actionId = entry.actionId;
-  if (entry.actor !== undefined) prepared.actor = entry.actor;
-  if (entry.ts !== undefined) prepared.ts = entry.ts;
-  return prepared;
+  return canonicalJson(entry.data);
 }
 
 /** The stored bytes of a prepared entry at `seq`. Shared by every backend: same entries, same bytes. */
@@ -76,13 +81,12 @@ export interface Appended {
 
 /** The record a caller gets back: its entry, as stored (the stored bytes are its canonical JSON). */
 export function recordOf(entry: AuditEntry, appended: Appended): AuditRecord {
-  const record: AuditRecord = {
-    seq: appended.seq,
-    ts: appended.ts,
-    type: entry.type,
-    data: entry.data,
-    hash: appended.hash,
-  };
+  return recordWith(entry, appended.seq, appended.ts, appended.hash);
+}
+
+/** {@link recordOf} without the `Appended` object, for a writer that has the three values at hand. */
+export function recordWith(entry: AuditEntry, seq: number, ts: string, hash: string): AuditRecord {
+  const record: AuditRecord = { seq, ts, type: entry.type, data: entry.data, hash };
   if (entry.agent !== undefined) record.agent = entry.agent;
   if (entry.actionId !== undefined) record.actionId = entry.actionId;
   if (entry.actor !== undefined) record.actor = entry.actor;

@@ -97,6 +97,47 @@ describe('path canonicalisation', () => {
     assert.equal(realLocation(join(root, 'a', 'in', 'new.txt')), join(root, 'a', 'b', 'new.txt'));
   });
 
+  test('a path missing several levels down is located below the real location of its deepest existing part, through any symlink', () => {
+    assert.equal(
+      realLocation(join(root, 'out', 'new', 'deeper', 'x.txt')),
+      join(base, 'outside', 'new', 'deeper', 'x.txt'),
+    );
+    assert.equal(realLocation(join(root, 'a', 'up', 'missing', 'x.txt')), join(root, 'missing', 'x.txt'));
+    assert.equal(
+      realLocation(join(root, 'a', 'in', 'n1', 'n2', 'n3')),
+      join(root, 'a', 'b', 'n1', 'n2', 'n3'),
+    );
+    assert.equal(realLocation('/warden-nowhere-a1/b/c.txt'), '/warden-nowhere-a1/b/c.txt');
+    // Spellings that are not normalised are resolved segment by segment, as the kernel would.
+    assert.equal(realLocation(`${root}/a/in/new/`), join(root, 'a', 'b', 'new'));
+    assert.equal(realLocation(`${root}/out//new/./x`), join(base, 'outside', 'new', 'x'));
+    assert.equal(realLocation(`${root}/a/up/../zz/y`), join(base, 'zz', 'y'));
+  });
+
+  test('an absolute path is made absolute exactly as posix.resolve makes it', () => {
+    const scope = new FsScope({
+      roots: [],
+      protected: ['.env'],
+      protectedExtra: [],
+      maxReadBytes: 1,
+      maxWriteBytes: 1,
+      maxListEntries: 1,
+      deleteApproval: true,
+      hardLinks: 'refuse',
+    });
+    const segment = fc.constantFrom('..', '.', '', 'a', '...', '.x', 'x.', '..y');
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), fc.boolean(), (segs, slash) => {
+        const raw = `/${segs.join('/')}${slash ? '/' : ''}`;
+        assert.equal(scope.absolute(raw), posix.resolve(raw), raw);
+      }),
+      { numRuns: 500 },
+    );
+    assert.equal(scope.protectedBy('/w//.ENV/'), '.env');
+    assert.equal(scope.protectedBy('//.env'), '.env');
+    assert.equal(scope.protectedBy('/w/x.env'), undefined);
+  });
+
   test('a dangling symlink is located where its target would be created, and a file through a file is nowhere', () => {
     symlinkSync(join(base, 'outside', 'later.txt'), join(root, 'a', 'dangling'));
     symlinkSync(join(base, 'outside', 'gone'), join(root, 'a', 'dangling-dir'));

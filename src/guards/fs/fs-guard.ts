@@ -45,7 +45,8 @@ export function fsGuard(scope: FsScope, policy: CompiledPolicy): Guard {
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         return [deny('fs.unresolvable', `path \`${path}\` cannot be resolved (${code}); it is refused`)];
       }
-      const problem = scope.realProblem(policy.agents.get(action.agent), path, where.real);
+      // `path` passed the protected check above: the real location is checked only if it differs.
+      const problem = scope.realProblem(policy.agents.get(action.agent), path, where.real, path);
       if (problem) return [deny(problem.code, problem.message)];
       if (action.type === 'fs.read') {
         // The stat resolution already made: no extra syscall. The executor checks again on its fd.

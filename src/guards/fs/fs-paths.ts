@@ -17,6 +17,8 @@ export interface PathProblem {
 const PERCENT = /%(?:2e|2f|5c|00|25|[89a-f][0-9a-f])|%u[0-9a-f]{4}/i;
 // Look-alikes of `.` and `/` that Unicode compatibility normalisation (NFKC) does not map.
 const LOOKALIKES = /[\u2215\u2044\u29f8\u29f9\u2216\u3002\uff61]|\u0338/;
+const INVISIBLE = /[\p{Cf}\p{Cc}]/u;
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 
 /**
  * Spellings that some layer might decode into `.`, `/` or `\`: percent-encoding (`%2e%2e%2f`,
@@ -28,7 +30,9 @@ const LOOKALIKES = /[\u2215\u2044\u29f8\u29f9\u2216\u3002\uff61]|\u0338/;
 export function encodedPathProblem(path: string): PathProblem | undefined {
   if (path.includes('\\')) return encoded(path, 'a backslash (use `/` as the separator)');
   if (PERCENT.test(path)) return encoded(path, 'a percent-encoded dot, slash, percent or non-ASCII byte');
-  const invisible = /[\p{Cf}\p{Cc}]/u.exec(path.replaceAll('\0', ''));
+  // Printable ASCII (the usual path) holds no invisible, control or look-alike character.
+  if (!NOT_PRINTABLE_ASCII.test(path)) return undefined;
+  const invisible = INVISIBLE.exec(path.replaceAll('\0', ''));
   if (invisible)
     return encoded(
       path,
@@ -55,6 +59,9 @@ function encoded(path: string, what: string): PathProblem {
     message: `path \`${JSON.stringify(path).slice(1, -1)}\` contains ${what}; encoded path characters are refused`,
   };
 }
+
+// What posix.resolve would change in an absolute path: an empty, `.` or `..` segment, or a trailing slash.
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
 
 export function within(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
@@ -85,8 +92,10 @@ export function realLocation(path: string): string {
  * `/elsewhere/new`, where the write would create it (at most 40 links, as Linux allows).
  */
 export function locate(path: string): Location {
+  // The path being located (a dangling symlink along the way replaces it), and its prefix being
+  // tried: the longest one that exists is what realpath resolves.
+  let full = path;
   let existing = path;
-  let rest: string[] = [];
   let links = 0;
   for (;;) {
     // lstat() first: with throwIfNoEntry it answers "not there" without building an Error (the
@@ -97,9 +106,10 @@ export function locate(path: string): Location {
     const stat = own?.isSymbolicLink() ? statOf(existing) : own;
     if (existing === '/' || stat) {
       try {
-        const real = realpathSync.native(existing);
-        if (rest.length === 0) return { real, stat };
-        return { real: posix.join(real, ...rest.reverse()), stat: undefined };
+        // `/` is its own real location: no call needed for a path whose every segment is missing.
+        const real = existing === '/' ? '/' : realpathSync.native(existing);
+        if (existing === full) return { real, stat };
+        return { real: appendBelow(real, full, existing), stat: undefined };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
@@ -111,13 +121,38 @@ export function locate(path: string): Location {
       if (++links > 40) throw Object.assign(new Error(`too many symlinks at ${path}`), { code: 'ELOOP' });
       // INVARIANT: the link's directory exists (lstat found the link in it), so it resolves.
       const next = posix.resolve(realpathSync.native(posix.dirname(existing)), target);
-      existing = rest.length === 0 ? next : posix.join(next, ...[...rest].reverse());
-      rest = [];
+      full = existing === full ? next : posix.join(next, ...segmentsBelow(full, existing));
+      existing = full;
       continue;
     }
-    rest.push(posix.basename(existing));
     existing = posix.dirname(existing);
   }
+}
+
+/**
+ * `real` with the segments `full` has below `existing` appended (`existing` is `full` with its
+ * last segments dropped by dirname). A normalised absolute path is appended as it is written: the
+ * same string posix.join would make of its segments, without the array and the join.
+ */
+function appendBelow(real: string, full: string, existing: string): string {
+  if (full.startsWith('/') && !NOT_NORMAL.test(full)) {
+    const tail = full.slice(existing === '/' ? 1 : existing.length + 1);
+    return real === '/' ? `/${tail}` : `${real}/${tail}`;
+  }
+  return posix.join(real, ...segmentsBelow(full, existing));
+}
+
+/** The basenames that dirname drops on the way from `full` down to `existing`, outermost first. */
+function segmentsBelow(full: string, existing: string): string[] {
+  const segments: string[] = [];
+  for (let p = full; p !== existing; p = posix.dirname(p)) segments.push(posix.basename(p));
+  return segments.reverse();
+}
+
+/** The first of `roots` that contains `path`. */
+function rootWithin(roots: readonly string[], path: string): string | undefined {
+  for (const root of roots) if (within(path, root)) return root;
+  return undefined;
 }
 
 /** `lstat` of `path` (the link itself, not followed); undefined when nothing is there, or a file is used as a directory. */
@@ -162,6 +197,8 @@ export class FsScope {
   private readonly patterns: Array<{ pattern: string; segments: SegmentMatcher[] }>;
   /** Every one-segment pattern in one set, so a segment is tested once (the common case). */
   private readonly singles: { set: GlobSet; patterns: string[] } | undefined;
+  /** The first segment of every multi-segment pattern: no segment matching one, no such pattern matches. */
+  private readonly firsts: GlobSet | undefined;
 
   /** Every protected name pattern: `fs.protected`, `fs.protectedExtra` and Warden's own names. */
   readonly protectedNames: readonly string[];
@@ -192,6 +229,8 @@ export class FsScope {
           .filter((s) => s !== '')
           .map((s) => compileGlob(s, { nocase: true })),
       }));
+    const firsts = this.patterns.map(({ pattern }) => pattern.split('/').find((s) => s !== '') as string);
+    if (firsts.length > 0) this.firsts = compileGlobSet(firsts, { nocase: true });
     if (single.length > 0) {
       const set = compileGlobSet(
         single.map((p) => p.replaceAll('/', '')),
@@ -210,7 +249,7 @@ export class FsScope {
       };
     const problem = encodedPathProblem(raw);
     if (problem) return problem;
-    if (raw.startsWith('/')) return posix.resolve(raw);
+    if (raw.startsWith('/')) return NOT_NORMAL.test(raw) ? posix.resolve(raw) : raw;
     const base = this.roots[0];
     if (!base)
       return {
@@ -260,16 +299,22 @@ export class FsScope {
   private protectedByExact(path: string): string | undefined {
     for (const a of this.absolutes) if (a.test(path)) return a.pattern;
     // Only what lies below the root counts: a root may itself sit under a name like `x.key`.
-    const root = this.roots.find((r) => within(path, r)) ?? this.realRoots.find((r) => within(path, r));
+    const root = rootWithin(this.roots, path) ?? rootWithin(this.realRoots, path);
     const below = root && root !== '/' ? path.slice(root.length) : path;
-    const segs = below.split('/').filter((s) => s !== '');
-    if (this.singles) {
-      for (const seg of segs) {
-        if (!this.singles.set.test(seg)) continue;
-        // Which pattern, for the message: only on the (rare) denial path.
-        return this.singles.patterns[this.singles.set.which(seg)];
-      }
+    // Each segment in turn, without the arrays split() and filter() would build.
+    let multi = false;
+    for (let start = 0; start < below.length; ) {
+      let end = below.indexOf('/', start);
+      if (end === -1) end = below.length;
+      const seg = end > start ? below.slice(start, end) : '';
+      start = end + 1;
+      if (seg === '') continue;
+      // Which pattern, for the message: only on the (rare) denial path.
+      if (this.singles?.set.test(seg)) return this.singles.patterns[this.singles.set.which(seg)];
+      if (!multi && this.firsts?.test(seg)) multi = true;
     }
+    if (!multi) return undefined;
+    const segs = below.split('/').filter((s) => s !== '');
     for (const { pattern, segments } of this.patterns) {
       const k = segments.length;
       for (let i = 0; i + k <= segs.length; i++) {
@@ -308,7 +353,13 @@ export class FsScope {
    * Whether the real location is acceptable for this agent: inside the roots, and inside the
    * agent's path grants (which permissions checked on the path as written).
    */
-  realProblem(agent: CompiledAgent | undefined, path: string, real: string): PathProblem | undefined {
+  realProblem(
+    agent: CompiledAgent | undefined,
+    path: string,
+    real: string,
+    /** A path the caller already found unprotected: when `real` is the same, it is not checked again. */
+    unprotected?: string,
+  ): PathProblem | undefined {
     if (!this.insideRealRoots(real))
       return {
         code: 'fs.symlink-escape',
@@ -320,7 +371,7 @@ export class FsScope {
         code: 'fs.symlink-escape',
         message: `path \`${path}\` resolves through a symlink to \`${real}\`, outside the path grants of agent \`${agent.name}\``,
       };
-    const guarded = this.protectedBy(real);
+    const guarded = real === unprotected ? undefined : this.protectedBy(real);
     if (guarded)
       return {
         code: 'fs.protected',

@@ -158,3 +158,23 @@ test('a type=result query finds result records and decisions carrying their resu
   );
   await (store as PostgresStore).close();
 });
+
+test('names holding quotes, backslashes, commas and braces are found by query exactly as written', async () => {
+  const [store] = await openMany(1);
+  const audit = (store as PostgresStore).audit;
+  const odd = ['say "hi"', 'back\\slash', 'a,b', '{x}', 'NULL', 'ü ☃'];
+  await audit.append([
+    ...odd.map((agent, i) => ({ type: 'decision', agent, actionId: `act_${i}`, data: { i } })),
+    { type: 'note "q"', data: { none: true } },
+  ]);
+  for (const [i, agent] of odd.entries()) {
+    const found = await audit.query({ agent });
+    assert.deepEqual(
+      found.map((r) => [r.agent, r.actionId, r.data]),
+      [[agent, `act_${i}`, { i }]],
+    );
+  }
+  assert.equal((await audit.query({ type: 'note "q"' })).length, 1);
+  assert.equal((await audit.verify()).ok, true);
+  await (store as PostgresStore).close();
+});

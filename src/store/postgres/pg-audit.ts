@@ -1,22 +1,19 @@
-import { ChainVerifier, GENESIS_HASH, linkHash } from '../../audit/hash-chain.js';
-import {
-  type Appended,
-  type PreparedEntry,
-  payloadOf,
-  prepareEntry,
-  queryLimit,
-  recordFromRow,
-  recordOf,
-} from '../audit-records.js';
+import { ChainVerifier, GENESIS_HASH } from '../../audit/hash-chain.js';
+import { queryLimit, recordFromRow, recordWith } from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
+import { type PackInput, packBatch, packInput } from './pg-audit-pack.js';
 import type { PgClient } from './pg-client.js';
 
-interface Queued {
+interface Queued extends PackInput {
   entries: readonly AuditEntry[];
-  prepared: PreparedEntry[];
-  now: string;
   resolve: (records: AuditRecord[]) => void;
   reject: (error: unknown) => void;
+}
+
+/** What a commit reports: the first seq of its rows and their hashes, packed 32 bytes each. */
+interface Committed {
+  first: number;
+  hashes: Buffer;
 }
 
 const PAGE = 5000;
@@ -51,10 +48,6 @@ interface Head {
   hash: Buffer;
 }
 
-// Where the seq digits start in a payload: composePayload writes `,"seq":N` right after `data`,
-// and nothing after it (ts, type: JSON strings) can hold an unescaped quote.
-const SEQ_KEY = Buffer.from(',"seq":');
-
 /**
  * The audit log in PostgreSQL: one chain for every server on the schema.
  *
@@ -81,18 +74,15 @@ export class PgAuditStore implements AuditStore {
 
   append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     if (entries.length === 0) return Promise.resolve([]);
-    let prepared: PreparedEntry[];
+    let input: PackInput;
     try {
       // Everything is checked and encoded before anything is queued: a bad entry fails its batch alone.
-      prepared = entries.map(prepareEntry);
-      // Flattens each canonical JSON string now, while young: composed at commit time, after the
-      // batch waited through scavenges, the same flattening cost several times more (cpu-prof).
-      for (const p of prepared) Buffer.byteLength(p.data);
+      input = packInput(entries, new Date().toISOString());
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entries, prepared, now: new Date().toISOString(), resolve, reject });
+      this.#queue.push({ ...input, entries, resolve, reject });
       this.#pump();
     });
   }
@@ -104,10 +94,16 @@ export class PgAuditStore implements AuditStore {
     this.#queue = [];
     this.#commit(batch)
       .then(
-        (appended) => {
+        ({ first, hashes }) => {
           let i = 0;
-          for (const q of batch)
-            q.resolve(q.entries.map((entry) => recordOf(entry, appended[i++] as Appended)));
+          for (const q of batch) {
+            const records: AuditRecord[] = [];
+            for (let k = 0; k < q.entries.length; k++, i++) {
+              const hash = hashes.toString('hex', i * 32, i * 32 + 32);
+              records.push(recordWith(q.entries[k] as AuditEntry, first + i, q.stamps[k] ?? q.now, hash));
+            }
+            q.resolve(records);
+          }
         },
         (error: unknown) => {
           for (const q of batch) q.reject(error);
@@ -119,70 +115,26 @@ export class PgAuditStore implements AuditStore {
       });
   }
 
-  async #commit(batch: readonly Queued[]): Promise<Appended[]> {
+  async #commit(batch: readonly Queued[]): Promise<Committed> {
     const expected = this.#head;
-    let seq = expected.seq;
-    let prev = expected.hash;
-    const hashes: Buffer[] = [];
-    const payloads: Buffer[] = [];
-    const rows = {
-      offs: [] as number[],
-      lens: [] as number[],
-      seqAt: [] as number[],
-      types: [] as string[],
-      agents: [] as (string | null)[],
-      actionIds: [] as (string | null)[],
-    };
-    const ts: string[] = [];
-    let off = 0;
-    for (const q of batch) {
-      for (const entry of q.prepared) {
-        seq++;
-        const payload = payloadOf(entry, seq, q.now);
-        prev = linkHash(prev, payload);
-        hashes.push(prev);
-        payloads.push(payload);
-        rows.offs.push(off);
-        rows.lens.push(payload.length);
-        off += payload.length;
-        rows.seqAt.push(payload.lastIndexOf(SEQ_KEY) + SEQ_KEY.length);
-        // PostgreSQL text cannot hold NUL: the query columns get U+FFFD instead (the payload,
-        // which is hashed, keeps the entry exactly), so one odd name cannot fail its batch.
-        rows.types.push(column(entry.type) as string);
-        rows.agents.push(column(entry.agent));
-        rows.actionIds.push(column(entry.actionId));
-        ts.push(entry.ts ?? q.now);
-      }
-    }
+    const packed = packBatch(batch, expected.seq, expected.hash);
     // The next commit, if one starts before this one returns, is hashed from where this one should end.
-    this.#head = { seq, hash: prev };
-    // Packed into two bytea parameters, sent as raw bytes: bytea[] would be hex-escaped text both ways.
+    this.#head = { seq: packed.lastSeq, hash: packed.lastHash };
+    // Payloads and hashes as two bytea parameters, sent as raw bytes: bytea[] would be hex-escaped text both ways.
     const [result] = await this.#pg.query<{ first_seq: string; relinked: Buffer | null }>(
       'SELECT first_seq, relinked FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [
-        expected.seq,
-        expected.hash,
-        Buffer.concat(hashes),
-        Buffer.concat(payloads, off),
-        rows.offs,
-        rows.lens,
-        rows.seqAt,
-        rows.types,
-        rows.agents,
-        rows.actionIds,
-      ],
+      [expected.seq, expected.hash, ...packed.params],
     );
     if (!result) throw new Error('audit_append() returned no row');
     const first = Number(result.first_seq);
-    const relinked = result.relinked;
-    const hashAt = relinked
-      ? (i: number) => relinked.subarray(i * 32, i * 32 + 32)
-      : (i: number) => hashes[i] as Buffer;
-    const appended = ts.map((at, i) => ({ seq: first + i, ts: at, hash: hashAt(i).toString('hex') }));
-    const last = first + ts.length - 1;
+    const { count } = packed;
+    const stored = result.relinked ?? packed.params[0];
+    const last = first + count - 1;
     // A commit answered after a later-sequenced one (they raced for the lock) must not move the guess back.
-    if (last >= this.#head.seq) this.#head = { seq: last, hash: Buffer.from(hashAt(ts.length - 1)) };
-    return appended;
+    if (last >= this.#head.seq) {
+      this.#head = { seq: last, hash: Buffer.from(stored.subarray(count * 32 - 32, count * 32)) };
+    }
+    return { first, hashes: stored };
   }
 
   async query(query: AuditQuery): Promise<AuditRecord[]> {
@@ -275,8 +227,4 @@ export class PgAuditStore implements AuditStore {
       return result;
     });
   }
-}
-
-function column(value: string | undefined): string | null {
-  return value === undefined ? null : value.replaceAll('\0', '\uFFFD');
 }
