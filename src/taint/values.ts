@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 
 /**
@@ -94,7 +94,7 @@ export function normalPhone(raw: string): string | undefined {
 }
 
 export function keyOf(kind: ValueKind, value: string): string {
-  return `${kind}:${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+  return `${kind}:${hash('sha256', value).slice(0, 16)}`;
 }
 
 /** The keys of every value in a document (the content of an observation). */
