@@ -15,7 +15,11 @@ const accepts = (input: unknown): boolean => {
 };
 
 test('an observation is accepted exactly when the schema accepts it, with what the schema keeps', () => {
-  const text = fc.oneof(fc.string({ maxLength: 3 }), fc.constant('x'.repeat(201)), fc.constant('x'.repeat(2001)));
+  const text = fc.oneof(
+    fc.string({ maxLength: 3 }),
+    fc.constant('x'.repeat(201)),
+    fc.constant('x'.repeat(2001)),
+  );
   const field = fc.oneof(text, fc.constant(undefined), fc.integer(), fc.constant(null));
   const observationish = fc.record(
     {

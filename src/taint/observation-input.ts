@@ -1,4 +1,4 @@
-import { ObservationError, type Observation, ObservationSchema } from '../contract/observation.js';
+import { type Observation, ObservationError, ObservationSchema } from '../contract/observation.js';
 
 const FIELDS = new Set(['agent', 'session', 'source', 'content', 'trust']);
 
