@@ -1,13 +1,20 @@
 import type { Action } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
-import type { RunControl } from './run-control.js';
+import type { RunControl, StopHook } from './run-control.js';
 
 export interface ExecutionContext {
   /** Aborted on the deadline, on a kill of the agent, or by the caller. Executors must honour it. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Epoch milliseconds by which the executor must finish. */
   deadline: number;
+  /**
+   * Calls a listener once the run stops, exactly when `signal` aborts (at once if it already
+   * has); returns the function that stops listening. The same as listening on `signal`, which is
+   * then never created: a proxy's executor saves an AbortSignal and a listener per call. Given
+   * by Warden; an executor called otherwise may find only `signal`.
+   */
+  onStop?: StopHook;
 }
 
 /** Performs an allowed action: one of Warden's safe executors, or the caller's own function. */
@@ -30,11 +37,11 @@ export async function execute<T>(
 ): Promise<Execution<T>> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  if (controller.signal.aborted)
+  if (controller.aborted)
     return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: 0 };
   let pending: T | Promise<T>;
   try {
-    pending = executor(action, { signal: controller.signal, deadline: Date.now() + timeoutMs });
+    pending = executor(action, contextOf(controller, Date.now() + timeoutMs));
   } catch (error) {
     return failed(error, controller, elapsed());
   }
@@ -66,12 +73,23 @@ export async function execute<T>(
   }
 }
 
+/** The executor's context; its signal is created when the executor reads it. */
+function contextOf(controller: RunControl, deadline: number): ExecutionContext {
+  return {
+    get signal() {
+      return controller.signal;
+    },
+    deadline,
+    onStop: controller.whenStopped,
+  };
+}
+
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function failed<T>(error: unknown, controller: RunControl, durationMs: number): Execution<T> {
-  if (controller.signal.aborted) {
+  if (controller.aborted) {
     const r = controller.signal.reason as Reason | undefined;
     const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';
     return { status, reason: abortReason(controller.signal.reason), durationMs };
