@@ -1,13 +1,20 @@
 import type { Action } from '../contract/action.js';
 import type { Reason } from '../contract/decision.js';
 import { redactSecrets } from '../secrets/redact-secrets.js';
-import type { RunControl } from './run-control.js';
+import type { RunControl, StopHook } from './run-control.js';
 
 export interface ExecutionContext {
   /** Aborted on the deadline, on a kill of the agent, or by the caller. Executors must honour it. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Epoch milliseconds by which the executor must finish. */
   deadline: number;
+  /**
+   * Calls a listener once the run stops, exactly when `signal` aborts (at once if it already
+   * has); returns the function that stops listening. The same as listening on `signal`, which is
+   * then never created: a proxy's executor saves an AbortSignal and a listener per call. Given
+   * by Warden; an executor called otherwise may find only `signal`.
+   */
+  onStop?: StopHook;
 }
 
 /** Performs an allowed action: one of Warden's safe executors, or the caller's own function. */
@@ -22,7 +29,7 @@ export type Execution<T> =
  * executor that ignores its signal: the caller gets `timeout` on time (the executor's late result
  * is discarded).
  */
-export async function execute<T>(
+export function execute<T>(
   executor: Executor<T>,
   action: Action,
   timeoutMs: number,
@@ -30,40 +37,60 @@ export async function execute<T>(
 ): Promise<Execution<T>> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
-  if (controller.signal.aborted)
-    return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: 0 };
+  if (controller.aborted)
+    return Promise.resolve({
+      status: 'aborted',
+      reason: abortReason(controller.signal.reason),
+      durationMs: 0,
+    });
   let pending: T | Promise<T>;
   try {
-    pending = executor(action, { signal: controller.signal, deadline: Date.now() + timeoutMs });
+    pending = executor(action, contextOf(controller, Date.now() + timeoutMs));
   } catch (error) {
-    return failed(error, controller, elapsed());
+    return Promise.resolve(failed(error, controller, elapsed()));
   }
   // A synchronous executor has already finished: no timer or race to set up.
-  if (!isThenable(pending)) return { status: 'completed', output: pending, durationMs: elapsed() };
+  if (!isThenable(pending))
+    return Promise.resolve({ status: 'completed', output: pending, durationMs: elapsed() });
 
-  let timer: NodeJS.Timeout | undefined;
-  let unlisten: (() => void) | undefined;
-  const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout'); // before abort(): the abort listener must not win the race
+  // Whichever comes first settles the execution: the executor, the deadline or a stop. One
+  // promise, not a race of three: this runs on every call of a proxy's hot path.
+  return new Promise<Execution<T>>((resolve) => {
+    let settled = false;
+    let unlisten: (() => void) | undefined;
+    const settle = (execution: Execution<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      unlisten?.();
+      resolve(execution);
+    };
+    const timer = setTimeout(() => {
+      // Settled before abort(): the stop must not win over the deadline.
+      settle({ status: 'timeout', reason: timeoutReason(timeoutMs), durationMs: elapsed() });
       controller.abort(timeoutReason(timeoutMs));
     }, timeoutMs);
-    unlisten = controller.whenStopped(() => resolve('aborted'));
+    // A stop during the executor's synchronous part is heard at once.
+    unlisten = controller.whenStopped(() =>
+      settle({ status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: elapsed() }),
+    );
+    // The executor's late result or failure, once the deadline or a stop won, is discarded.
+    Promise.resolve(pending).then(
+      (output) => settle({ status: 'completed', output, durationMs: elapsed() }),
+      (error: unknown) => settle(failed(error, controller, elapsed())),
+    );
   });
-  try {
-    const outcome = await Promise.race([Promise.resolve(pending).then((output) => ({ output })), stopped]);
-    if (typeof outcome === 'object')
-      return { status: 'completed', output: outcome.output, durationMs: elapsed() };
-    Promise.resolve(pending).catch(() => undefined); // the executor's late failure is expected once aborted
-    if (outcome === 'timeout')
-      return { status: 'timeout', reason: timeoutReason(timeoutMs), durationMs: elapsed() };
-    return { status: 'aborted', reason: abortReason(controller.signal.reason), durationMs: elapsed() };
-  } catch (error) {
-    return failed(error, controller, elapsed());
-  } finally {
-    clearTimeout(timer);
-    unlisten?.();
-  }
+}
+
+/** The executor's context; its signal is created when the executor reads it. */
+function contextOf(controller: RunControl, deadline: number): ExecutionContext {
+  return {
+    get signal() {
+      return controller.signal;
+    },
+    deadline,
+    onStop: controller.whenStopped,
+  };
 }
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
@@ -71,7 +98,7 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 function failed<T>(error: unknown, controller: RunControl, durationMs: number): Execution<T> {
-  if (controller.signal.aborted) {
+  if (controller.aborted) {
     const r = controller.signal.reason as Reason | undefined;
     const status = r?.code === 'execute.timeout' ? 'timeout' : 'aborted';
     return { status, reason: abortReason(controller.signal.reason), durationMs };

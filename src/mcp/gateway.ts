@@ -208,10 +208,10 @@ export class McpGateway {
     try {
       result = await this.warden.run<CallToolResult>(
         input(primary),
-        (_action, { signal }) =>
+        (_action, execution) =>
           upstream.callTool(
             { name: tool, arguments: argsObject },
-            signal,
+            execution.onStop ?? execution.signal,
             // A namespaced name differs upstream: that request is re-encoded.
             tool === name ? context.request : undefined,
           ),

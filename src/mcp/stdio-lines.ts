@@ -21,7 +21,7 @@ interface LineOptions {
  * MCP's stdio framing (one JSON-RPC message per line, UTF-8) over a pair of streams, as the
  * SDK's stdio transports do it, with two differences that matter on a proxy's hot path:
  * messages the receiver checks itself skip the schema parse, and the messages sent in one turn
- * of the event loop leave in one `writev` (a gateway answering a group commit's worth of calls
+ * of the event loop leave in one write (a gateway answering a group commit's worth of calls
  * makes one system call, not sixteen).
  *
  * Errors match the SDK's: a line that is not JSON or not JSON-RPC goes to `onerror` and is
@@ -41,6 +41,8 @@ abstract class LineTransport implements Transport {
   #buffered = '';
   #output: Writable | undefined;
   #flushScheduled = false;
+  /** Lines sent in this tick, written together on the next. */
+  #unsent = '';
 
   constructor(options: LineOptions) {
     this.#checkedByReceiver = options.checkedByReceiver ?? (() => false);
@@ -74,18 +76,23 @@ abstract class LineTransport implements Transport {
   sendLine(json: string): Promise<void> {
     const output = this.#output;
     if (!output) return Promise.reject(new Error('Not connected'));
+    // Everything sent until the next tick goes out in one write of one string: no cork, no
+    // buffered chunk list, no writev (each of which costs more than the line itself).
+    this.#unsent += `${json}\n`;
     if (!this.#flushScheduled) {
-      // Everything sent until the next tick goes out in one write.
       this.#flushScheduled = true;
-      output.cork();
-      process.nextTick(() => {
-        this.#flushScheduled = false;
-        output.uncork();
-      });
+      process.nextTick(this.#flush, output);
     }
-    if (output.write(`${json}\n`)) return Promise.resolve();
+    if (!output.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => output.once('drain', resolve));
   }
+
+  readonly #flush = (output: Writable) => {
+    const lines = this.#unsent;
+    this.#unsent = '';
+    this.#flushScheduled = false;
+    if (lines !== '' && !output.destroyed) output.write(lines);
+  };
 
   readonly #onerror = (error: Error) => this.onerror?.(error);
 

@@ -1,6 +1,7 @@
 // The calls the gateway sends upstream itself (not through the SDK client), and the answer lines they came back in.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCError, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { StopHook } from '../execute/run-control.js';
 import { type LineSender, withId } from './raw-lines.js';
 import { type CheckedByReceiver, StdioLinesClientTransport } from './stdio-lines.js';
 
@@ -89,28 +90,43 @@ export class DirectCalls {
     }
   }
 
-  request(method: string, params: unknown, signal?: AbortSignal, raw?: RawRequest): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /** Sends one request; `stop` (a signal, or a run's stop hook) cancels it upstream (`notifications/cancelled`). */
+  request(
+    method: string,
+    params: unknown,
+    stop?: AbortSignal | StopHook,
+    raw?: RawRequest,
+  ): Promise<unknown> {
     const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      let sent = false;
+      let unlisten: (() => void) | undefined;
+      const onStop = (reason: unknown) => {
         if (!this.#pending.delete(id)) return;
-        const reason = String(
-          signal?.reason instanceof Error ? signal.reason.message : (signal?.reason ?? 'aborted'),
-        );
+        if (!sent) {
+          reject(reason); // stopped before it was sent: nothing to cancel upstream
+          return;
+        }
+        const message = String(reason instanceof Error ? reason.message : (reason ?? 'aborted'));
         this.#transport
-          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+          .send({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: id, reason: message },
+          })
           .catch(() => undefined);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error(reason));
+        reject(reason instanceof Error ? reason : new Error(message));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       const settle =
         <T>(fn: (value: T) => void) =>
         (value: T) => {
-          signal?.removeEventListener('abort', onAbort);
+          unlisten?.();
           fn(value);
         };
       this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      unlisten = stop === undefined ? undefined : listen(stop, onStop);
+      if (!this.#pending.has(id)) return;
+      sent = true;
       // The client's bytes with this call's id, when the line allows it; else the message re-encoded.
       const line = raw && this.#lines ? withId(raw.line, raw.id, id) : undefined;
       (line === undefined
@@ -131,4 +147,16 @@ export class DirectCalls {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }
+}
+
+/** Listens for `stop` (at once when it has already happened); returns the function that stops listening. */
+function listen(stop: AbortSignal | StopHook, onStop: (reason: unknown) => void): () => void {
+  if (typeof stop === 'function') return stop(onStop);
+  if (stop.aborted) {
+    onStop(stop.reason);
+    return () => undefined;
+  }
+  const onAbort = () => onStop(stop.reason);
+  stop.addEventListener('abort', onAbort, { once: true });
+  return () => stop.removeEventListener('abort', onAbort);
 }

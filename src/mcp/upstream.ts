@@ -7,6 +7,7 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { StopHook } from '../execute/run-control.js';
 import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
 import { type StartedProcess, StdioLinesClientTransport } from './stdio-lines.js';
@@ -126,15 +127,16 @@ export class Upstream {
    * client's transport directly, not through `Client.request`: see {@link DirectCalls}. With
    * `request` (the client's own `tools/call` line and id, asking for these same `params`) and a
    * stdio upstream, those bytes are forwarded with an id of the gateway's instead of re-encoded;
-   * {@link upstreamLine} then gives the answer's bytes.
+   * {@link upstreamLine} then gives the answer's bytes. `stop` cancels the call: a signal, or an
+   * execution context's `onStop`.
    */
   async callTool(
     params: CallToolRequest['params'],
-    signal?: AbortSignal,
+    stop?: AbortSignal | StopHook,
     request?: RawRequest,
   ): Promise<CallToolResult> {
     if (!this.#calls) throw new Error(`MCP server \`${this.name}\` is not connected`);
-    return (await this.#calls.request('tools/call', params, signal, request)) as CallToolResult;
+    return (await this.#calls.request('tools/call', params, stop, request)) as CallToolResult;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ContentFinding } from '../contract/observation.js';
 import { secretScanner } from '../secrets/detect.js';
 
@@ -24,7 +24,7 @@ export function secretFindings(content: string): ContentFinding[] {
 
 /** The hash a secret run is known by in a session: never the value. */
 export function secretRunHash(run: string): string {
-  return createHash('sha256').update(run).digest('hex').slice(0, 16);
+  return hash('sha256', run).slice(0, 16);
 }
 
 /**

@@ -15,7 +15,14 @@ export interface TaintSource {
  */
 export class SessionTaint implements SessionTaintView {
   readonly labels = new Set<string>();
+  /**
+   * The untrusted sources (and those with findings), in the order first seen: one entry per
+   * source, labels and finding categories, so that a session reading one source ten thousand
+   * times keeps one entry, and `sourcesWith` and the messages built from it (first appearance of
+   * each source and category) stay what one entry per observation would give.
+   */
   readonly sources: TaintSource[] = [];
+  readonly #sourceKeys = new Set<string>();
   /** Key → the first untrusted source that held it. */
   readonly untrusted = new Map<string, string>();
   /** Keys held by trusted content (what the user said). */
@@ -59,7 +66,16 @@ export class SessionTaint implements SessionTaintView {
     }
     for (const label of record.labels) this.labels.add(label);
     if (record.trust === 'untrusted' || record.findings.length > 0) {
-      this.sources.push({ source: record.source, labels: new Set(record.labels), findings: record.findings });
+      let key = `${record.source}\0${record.labels.join('\0')}\0`;
+      for (const f of record.findings) key += `${f.label}:${f.category}\0`;
+      if (!this.#sourceKeys.has(key)) {
+        this.#sourceKeys.add(key);
+        this.sources.push({
+          source: record.source,
+          labels: new Set(record.labels),
+          findings: record.findings,
+        });
+      }
     }
   }
 

@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
-import {
-  type ContentFinding,
-  ObservationError,
-  type ObservationRecord,
-  ObservationSchema,
-  type Trust,
-} from '../contract/observation.js';
+import { hash } from 'node:crypto';
+import type { ContentFinding, ObservationRecord, Trust } from '../contract/observation.js';
 import { compileNamePatterns, type NameMatcher } from '../lib/glob.js';
 import type { UntrustedPolicy } from '../policy/sections/untrusted.js';
 import type { ObservationStore } from '../store/store.js';
 import { type Detector, detectAll } from './detector.js';
+import { observationOf } from './observation-input.js';
 import { secretKeys } from './secrets.js';
 import { SessionTaint } from './session-taint.js';
 import { hostKeyOfUrl, keysOfText } from './values.js';
@@ -76,15 +71,7 @@ export class TaintSessions {
    * `ObservationError` naming the field for invalid input.
    */
   async observe(input: unknown, options: { persist?: boolean } = {}): Promise<Observed> {
-    const parsed = ObservationSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') ?? '';
-      throw new ObservationError(
-        `invalid observation: ${field ? `\`${field}\`: ` : ''}${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const obs = parsed.data;
+    const obs = observationOf(input);
     const trust: Trust = obs.trust ?? (this.#trusted(obs.source) ? 'trusted' : 'untrusted');
     const found = await detectAll(this.#detectors, obs.content);
     const findings = trust === 'trusted' ? found.filter((f) => f.label === 'secret') : found;
@@ -99,7 +86,7 @@ export class TaintSessions {
       session: obs.session,
       source: obs.source,
       trust,
-      digest: createHash('sha256').update(obs.content).digest('hex'),
+      digest: hash('sha256', obs.content),
       length: obs.content.length,
       findings,
       labels: [...labels],

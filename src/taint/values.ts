@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 
 /**
@@ -94,36 +94,36 @@ export function normalPhone(raw: string): string | undefined {
 }
 
 export function keyOf(kind: ValueKind, value: string): string {
-  return `${kind}:${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+  return `${kind}:${hash('sha256', value).slice(0, 16)}`;
 }
 
 /** The keys of every value in a document (the content of an observation). */
 export function keysOfText(text: string, into: Set<string> = new Set()): Set<string> {
-  for (const m of text.matchAll(URL_RE)) {
+  for (const m of matches(URL_RE, text)) {
     const n = normalUrl(m[0]);
     if (!n) continue;
     into.add(keyOf('url', n.url));
     into.add(keyOf('host', n.host));
   }
-  for (const m of text.matchAll(EMAIL_RE)) {
+  for (const m of matches(EMAIL_RE, text)) {
     const e = normalEmail(m[0]);
     into.add(keyOf('email', e));
     const host = normalHost(e.slice(e.indexOf('@') + 1));
     if (host) into.add(keyOf('host', host));
   }
-  for (const m of text.matchAll(HOST_RE)) {
+  for (const m of matches(HOST_RE, text)) {
     const h = normalHost(m[0]);
     if (h && /[a-z]/.test(h.slice(h.lastIndexOf('.') + 1))) into.add(keyOf('host', h));
   }
-  for (const m of text.matchAll(IBAN_RE)) {
+  for (const m of matches(IBAN_RE, text)) {
     const i = normalIban(m[0]);
     if (i) into.add(keyOf('iban', i));
   }
-  for (const m of text.matchAll(PHONE_RE)) {
+  for (const m of matches(PHONE_RE, text)) {
     const p = normalPhone(m[0]);
     if (p) into.add(keyOf('phone', p));
   }
-  for (const m of text.matchAll(PATH_RE)) {
+  for (const m of matches(PATH_RE, text)) {
     const p = normalPath(m[1] as string);
     if (p) into.add(keyOf('path', p));
   }
@@ -132,6 +132,20 @@ export function keysOfText(text: string, into: Set<string> = new Set()): Set<str
     if (t) into.add(keyOf('token', t));
   }
   return into;
+}
+
+/**
+ * The matches of global `re` in `text`, as `matchAll` gives them, without the copy of the
+ * pattern `matchAll` makes on every call (a compiled-pattern setup per pattern per document).
+ */
+function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[0] === '') re.lastIndex++; // as matchAll does: an empty match moves on
+    const at = re.lastIndex;
+    yield m;
+    re.lastIndex = at; // the caller may have used `re` meanwhile
+  }
 }
 
 /**
