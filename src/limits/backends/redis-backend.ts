@@ -14,7 +14,7 @@ import {
 } from '../backend.js';
 import { DeadlineRedis } from './redis-deadlines.js';
 import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, UNRATE } from './redis-scripts.js';
-import { ALL, type LoadedScript, ONE, oneWindow, takeResults } from './redis-take-script.js';
+import { ALL, type LoadedScript, ONE, oneRate, takeResults } from './redis-take-script.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -109,7 +109,15 @@ export class RedisBackend implements LimitsBackend {
     return this.prefix + key;
   }
 
-  async rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
+  /** A take of one sliding window (the most common limit) goes to TAKE_ONE, as in `takeAll`. */
+  rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
+    const only = specs.length === 1 ? (specs[0] as RateSpec) : undefined;
+    if (!consume || !only || only.bucket) return this.rateAll(specs, member, consume);
+    if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
+    return this.script(ONE, [ONE.sha, 1, this.prefix + only.key, member, only.windowMs, only.limit], oneRate);
+  }
+
+  private async rateAll(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
     const args: (string | number)[] = [consume ? 1 : 0, member];
     for (const s of specs) args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
     const reply = await this.call(
@@ -140,7 +148,7 @@ export class RedisBackend implements LimitsBackend {
         return this.script(
           ONE,
           [ONE.sha, 1, this.prefix + spec.key, first.member, spec.windowMs, spec.limit],
-          oneWindow,
+          (reply) => [{ kind: 'rate', rate: oneRate(reply) }],
         );
     }
     const keys: string[] = [];
