@@ -38,7 +38,10 @@ export class CommandDeadlines {
   private forgetAnswered(): void {
     const commands = this.commands;
     const last = commands.length - 1;
-    if (last < this.head || (commands[last] as Command).isResolved) return this.clear();
+    if (last < this.head || (commands[last] as Command).isResolved) {
+      this.clear();
+      return;
+    }
     while ((commands[this.head] as Command).isResolved) this.head++;
     if (this.head > 1024 && this.head * 2 > commands.length) {
       this.commands = commands.slice(this.head);
