@@ -60,7 +60,10 @@ export interface RateResult {
   used: number[];
   /** When the refusing window admits again. */
   retryAfterMs: number;
-  /** The backend's clock (ms since the epoch) at the decision. */
+  /**
+   * The backend's clock (ms since the epoch) at the decision; a refusal's wait counts from it.
+   * Only a refusal's is read: an admission by Redis' one-window take reports this process's clock.
+   */
   now: number;
 }
 

@@ -4,7 +4,7 @@ import type { Context } from '../policy/context.js';
 import { type BudgetResult, type BudgetSpec, formatUsd, type LimitsBackend, USD } from './backend.js';
 import { type CostModel, type Estimate, estimateFor, reportedMicros } from './cost.js';
 import { limitReason, unavailableReason, waitWords } from './limit-reasons.js';
-import type { Limiter, LimitPlan, LimitUsage, Reservation } from './limiter.js';
+import { type Limiter, type LimitPlan, type LimitUsage, NOTHING_HELD, type Reservation } from './limiter.js';
 import { type ActionMatcher, displayKey, parseKey } from './subject.js';
 
 export type Period = 'run' | 'hour' | 'day' | 'month' | 'total';
@@ -59,7 +59,7 @@ export class BudgetLimiter implements Limiter {
   async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
     const got = await this.check(ctx, true);
     if ('denied' in got) return got;
-    if (!got.spec) return { reservation: { settle: async () => undefined, release: async () => undefined } };
+    if (!got.spec) return { reservation: NOTHING_HELD };
     return { reservation: this.reservation(got.spec.key, ctx.action) };
   }
 

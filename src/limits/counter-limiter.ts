@@ -30,6 +30,25 @@ export interface CounterRule {
   tightening?: Tightening;
 }
 
+const SPECS_PER_RULE = 10_000;
+
+/** A rate slot an action took: a call that was made keeps it; one that never ran gives it back. */
+class RateSlot implements Reservation {
+  readonly settled = true;
+
+  constructor(
+    private readonly backend: LimitsBackend,
+    private readonly specs: readonly RateSpec[],
+    private readonly member: string,
+  ) {}
+
+  async settle(): Promise<void> {}
+
+  async release(options?: { ran?: boolean }): Promise<void> {
+    if (!options?.ran) await this.backend.unrate(this.specs, this.member);
+  }
+}
+
 /**
  * Counts actions per key in one or more windows, atomically on the backend: an action is
  * admitted only when every window has room, and then takes a slot in each.
@@ -45,6 +64,10 @@ export class CounterLimiter implements Limiter {
   ) {
     this.name = `${rule.kind}:${rule.name}`;
     this.tight = rule.tightening?.windows(rule.windows);
+    this.specsByScope = new Map([
+      [rule.windows, new Map()],
+      ...(this.tight ? [[this.tight, new Map()] as const] : []),
+    ]);
     // Only a backend that takes several limits in one call gains from planning first.
     if (backend.takeAll) this.plan = (ctx) => this.planTake(ctx);
   }
@@ -56,11 +79,25 @@ export class CounterLimiter implements Limiter {
     return this.tight && this.rule.tightening?.of(agent) ? this.tight : this.rule.windows;
   }
 
-  private specs(action: Action, windows: readonly CounterWindow[]): RateSpec[] | undefined {
+  /**
+   * Per window set (the policy's, the tightened one), the specs of each scope seen: an action's
+   * keys are built once per scope, not on every action. Cleared when it grows past
+   * SPECS_PER_RULE scopes, so a rule scoped per user keeps its memory bounded.
+   */
+  private readonly specsByScope: Map<readonly CounterWindow[], Map<string, readonly RateSpec[]>>;
+
+  private specs(action: Action, windows: readonly CounterWindow[]): readonly RateSpec[] | undefined {
     if (!this.rule.applies(action)) return undefined;
     const scope = this.rule.scopeOf(action);
     if (scope === undefined) return undefined;
-    return windows.map((w) => this.spec(scope, w));
+    const known = this.specsByScope.get(windows) as Map<string, readonly RateSpec[]>;
+    let specs = known.get(scope);
+    if (!specs) {
+      if (known.size >= SPECS_PER_RULE) known.clear();
+      specs = windows.map((w) => this.spec(scope, w));
+      known.set(scope, specs);
+    }
+    return specs;
   }
 
   private spec(scope: string, w: CounterWindow): RateSpec {
@@ -83,7 +120,7 @@ export class CounterLimiter implements Limiter {
   private async peekAt(
     action: Action,
     windows: readonly CounterWindow[],
-    specs: RateSpec[],
+    specs: readonly RateSpec[],
   ): Promise<Reason | undefined> {
     try {
       const result = await this.backend.rate(specs, action.id, false);
@@ -125,16 +162,8 @@ export class CounterLimiter implements Limiter {
     };
   }
 
-  private slot(specs: RateSpec[], member: string): Reservation {
-    const backend = this.backend;
-    return {
-      settled: true,
-      settle: async () => undefined,
-      // A call that was made keeps its slot; one that never ran gives it back.
-      release: async (options) => {
-        if (!options?.ran) await backend.unrate(specs, member);
-      },
-    };
+  private slot(specs: readonly RateSpec[], member: string): Reservation {
+    return new RateSlot(this.backend, specs, member);
   }
 
   /** `rate:agent:1m` for rate rules; `steps:session` and `loop:10m` for the single step and loop limits. */
@@ -147,7 +176,7 @@ export class CounterLimiter implements Limiter {
   private denial(
     action: Action,
     windows: readonly CounterWindow[],
-    specs: RateSpec[],
+    specs: readonly RateSpec[],
     result: RateResult,
   ): Reason {
     const w = windows[result.hit] as CounterWindow;

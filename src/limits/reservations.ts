@@ -17,7 +17,8 @@ export async function acquireAll(
   onCrash: (stage: Stage, error: unknown) => void,
 ): Promise<Reason | undefined> {
   if (limiters.length === 0) return undefined;
-  if (limiters.every((l) => l.plan !== undefined)) {
+  // One limiter takes its own in one call already: planning would only add work.
+  if (limiters.length > 1 && limiters.every((l) => l.plan !== undefined)) {
     let planned: Reason | LimitPlan[] | Promise<Reason | LimitPlan[]>;
     try {
       planned = planAll(limiters, ctx);
@@ -106,9 +107,11 @@ export async function releaseAll(held: Reservation[], options: { ran?: boolean }
  * an estimate made before the call, already part of the hold, so it is not passed as an actual.
  */
 export async function settleAll(held: Reservation[], _action: Action, output?: unknown): Promise<void> {
-  const settling = held.filter((r) => !r.settled);
-  if (settling.length === 0) return;
-  await Promise.allSettled(settling.map((r) => r.settle(output === undefined ? {} : { output })));
+  // Rate slots (settled already) are most holds: no array is built when nothing needs settling.
+  if (held.every((r) => r.settled)) return;
+  await Promise.allSettled(
+    held.filter((r) => !r.settled).map((r) => r.settle(output === undefined ? {} : { output })),
+  );
 }
 
 /** After `run()` executed: a completed action settles its holds, a failed one releases them as run. */

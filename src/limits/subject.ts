@@ -54,6 +54,11 @@ export function scopeValue(scope: Scope, action: Action): string {
 }
 
 export function scopeKey(scopes: readonly Scope[], action: Action): string {
+  // One scope (most rules: per agent) needs no array: this runs for every limited action.
+  if (scopes.length === 1) {
+    const scope = scopes[0] as Scope;
+    return `${scope}=${encodeURIComponent(scopeValue(scope, action))}`;
+  }
   return scopes.map((s) => `${s}=${encodeURIComponent(scopeValue(s, action))}`).join(',');
 }
 

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Command } from 'ioredis';
 import {
   BackendUnavailableError,
   type BudgetResult,
@@ -13,8 +12,9 @@ import {
   type TakeOp,
   type TakeResult,
 } from '../backend.js';
+import { DeadlineRedis } from './redis-deadlines.js';
 import { PEEK_BUDGET, RATE, RESERVE, SESSION, SETTLE, UNRATE } from './redis-scripts.js';
-import { TAKE } from './redis-take-script.js';
+import { ALL, type LoadedScript, ONE, oneRate, takeResults } from './redis-take-script.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -25,9 +25,10 @@ export interface RedisBackendOptions {
 }
 
 type Reply = (string | number | null)[];
-const SCRIPTS = { RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION, TAKE };
+const SCRIPTS = { RATE, UNRATE, RESERVE, SETTLE, PEEK_BUDGET, SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 type ScriptCommand = (...args: unknown[]) => Promise<Reply>;
+const UTF8 = { replyEncoding: 'utf8' } as const;
 
 /**
  * Counters in Redis, shared by every process that uses the same URL and prefix. Each operation is
@@ -38,7 +39,7 @@ type ScriptCommand = (...args: unknown[]) => Promise<Reply>;
  */
 export class RedisBackend implements LimitsBackend {
   readonly kind = 'redis';
-  readonly redis: Redis;
+  readonly redis: DeadlineRedis;
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private lastError: string | undefined;
@@ -49,10 +50,11 @@ export class RedisBackend implements LimitsBackend {
     this.prefix = `${options.prefix}:lim:`;
     this.timeoutMs = options.timeoutMs;
     this.where = safeWhere(options.url);
-    this.redis = new Redis(options.url, {
+    this.redis = new DeadlineRedis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: Math.max(options.timeoutMs, 200),
+      // One timer for every command in flight, not one each (see CommandDeadlines).
       commandTimeout: options.timeoutMs,
       // Keep trying, at most every 2 s: recovery needs no restart.
       retryStrategy: (times) => Math.min(times * 100, 2000),
@@ -107,7 +109,15 @@ export class RedisBackend implements LimitsBackend {
     return this.prefix + key;
   }
 
-  async rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
+  /** A take of one sliding window (the most common limit) goes to TAKE_ONE, as in `takeAll`. */
+  rate(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
+    const only = specs.length === 1 ? (specs[0] as RateSpec) : undefined;
+    if (!consume || !only || only.bucket) return this.rateAll(specs, member, consume);
+    if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
+    return this.script(ONE, [ONE.sha, 1, this.prefix + only.key, member, only.windowMs, only.limit], oneRate);
+  }
+
+  private async rateAll(specs: readonly RateSpec[], member: string, consume: boolean): Promise<RateResult> {
     const args: (string | number)[] = [consume ? 1 : 0, member];
     for (const s of specs) args.push(s.windowMs, s.limit, s.bucket?.capacity ?? 0);
     const reply = await this.call(
@@ -125,9 +135,22 @@ export class RedisBackend implements LimitsBackend {
     };
   }
 
-  /** Every limit of an action in one TAKE script: one round trip, atomic across all of them. */
+  /**
+   * Every limit of an action in one script call: one round trip, atomic across all of them. One
+   * sliding window alone (the most common limit) goes to TAKE_ONE, which answers one integer.
+   */
   takeAll(ops: readonly TakeOp[]): Promise<TakeResult[]> {
     if (this.redis.status !== 'ready') return Promise.reject(this.unavailable());
+    const first = ops[0];
+    if (ops.length === 1 && first?.kind === 'rate' && first.specs.length === 1) {
+      const spec = first.specs[0] as RateSpec;
+      if (!spec.bucket)
+        return this.script(
+          ONE,
+          [ONE.sha, 1, this.prefix + spec.key, first.member, spec.windowMs, spec.limit],
+          (reply) => [{ kind: 'rate', rate: oneRate(reply) }],
+        );
+    }
     const keys: string[] = [];
     const args: (string | number)[] = [ops.length];
     for (const op of ops) {
@@ -144,15 +167,27 @@ export class RedisBackend implements LimitsBackend {
         args.push('b', name, hold.micros, budget.limitMicros, hold.ttlMs, budget.expiresAt, budget.key);
       }
     }
-    // EVALSHA straight from ioredis, one promise layer fewer than its script command; NOSCRIPT (a
-    // restarted or flushed Redis) goes through the script command, which loads the script again.
-    return this.redis.evalsha(TAKE_SHA, keys.length, ...keys, ...args).then(
-      (reply) => takeResults(ops, reply as number[]),
-      (error: Error) => {
-        if (!String(error?.message).includes('NOSCRIPT')) throw error;
-        return this.call('TAKE', keys, args).then((reply) => takeResults(ops, reply as number[]));
-      },
+    return this.script(ALL, [ALL.sha, keys.length, ...keys, ...args], (reply) =>
+      takeResults(ops, reply as number[]),
     );
+  }
+
+  /**
+   * EVALSHA sent as one prebuilt ioredis command (`args[0]` is the sha): no script-command wrapper
+   * and one promise layer, the reply parsed in it. On NOSCRIPT (a restarted or flushed Redis) the
+   * same arguments go as EVAL, which loads the script again.
+   */
+  private script<T>(
+    script: LoadedScript,
+    args: (string | number)[],
+    parse: (reply: unknown) => T,
+  ): Promise<T> {
+    const sent = this.redis.sendCommand(new Command('evalsha', args, UTF8)) as Promise<unknown>;
+    return sent.then(parse, (error: Error) => {
+      if (!String(error?.message).includes('NOSCRIPT')) throw error;
+      args[0] = script.lua;
+      return (this.redis.sendCommand(new Command('eval', args, UTF8)) as Promise<unknown>).then(parse);
+    });
   }
 
   async unrate(specs: readonly RateSpec[], member: string): Promise<void> {
@@ -230,29 +265,6 @@ export class RedisBackend implements LimitsBackend {
   get timeout(): number {
     return this.timeoutMs;
   }
-}
-
-const TAKE_SHA = createHash('sha1').update(TAKE).digest('hex');
-
-/** TAKE's flat reply (ok, now, then each op's fields in order) as one result per op. */
-function takeResults(ops: readonly TakeOp[], reply: number[]): TakeResult[] {
-  const now = reply[1] as number;
-  let at = 2;
-  return ops.map((op): TakeResult => {
-    if (op.kind === 'reserve') {
-      const result: TakeResult = {
-        kind: 'reserve',
-        reserve: { ok: reply[at] === 1, spent: reply[at + 1] as number, reserved: reply[at + 2] as number },
-      };
-      at += 3;
-      return result;
-    }
-    const hit = (reply[at] as number) - 1;
-    const retryAfterMs = reply[at + 1] as number;
-    const used = reply.slice(at + 2, at + 2 + op.specs.length);
-    at += 2 + op.specs.length;
-    return { kind: 'rate', rate: { ok: hit < 0, hit, now, retryAfterMs, used } };
-  });
 }
 
 function safeWhere(url: string): string {

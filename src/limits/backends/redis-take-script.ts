@@ -1,4 +1,36 @@
+import { createHash } from 'node:crypto';
+import type { RateResult, TakeOp, TakeResult } from '../backend.js';
 import { NOW } from './redis-scripts.js';
+
+/**
+ * The most common take: one rate limit with one sliding window (KEYS[1], as in RATE). ARGV:
+ * member, windowMs, limit. The same check-and-take as TAKE, with nothing else to do: the slot
+ * count before this call, one integer, when admitted; { used, now, retryAfterMs } when refused
+ * (nothing taken). A reply that is one integer, not a table, saves the server and ioredis
+ * about 3 µs on every limited action.
+ */
+export const TAKE_ONE = `
+local t = redis.call('TIME')
+local key = KEYS[1]
+local used = redis.call('ZCARD', key)
+local lim = tonumber(ARGV[3])
+if used >= lim then
+  -- Expired entries only make the count larger: trim them only when it reaches the limit.
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  local w = tonumber(ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
+  used = redis.call('ZCARD', key)
+  if used >= lim then
+    local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
+    return { used, now, math.max(1, tonumber(e[2]) + w - now + 1) }
+  end
+end
+-- The score is now in ms, spelled from TIME's seconds and microseconds: Redis would format a Lua
+-- number with %.17g, about 0.5 µs of this path's 6.
+redis.call('ZADD', key, t[1] .. string.sub('00000' .. t[2], -6, -4), ARGV[1])
+redis.call('PEXPIRE', key, ARGV[2])
+return used
+`;
 
 /**
  * All of an action's limits in one atomic call (`LimitsBackend.takeAll`). ARGV[1]: the number of
@@ -11,25 +43,6 @@ import { NOW } from './redis-scripts.js';
  * budget: ok, spent, reserved }. An op after the refusing one reports zeros (hit 0 / ok 1).
  */
 export const TAKE = `${NOW}
--- The most common action: one rate limit with one sliding window. The general loop below gives the
--- same answer; this path only skips its bookkeeping (the script runs on every limited action).
-if ARGV[1] == '1' and ARGV[2] == 'r' and ARGV[3] == '1' and ARGV[7] == '0' then
-  local key = KEYS[1]
-  local lim = tonumber(ARGV[6])
-  local used = redis.call('ZCARD', key)
-  if used >= lim then
-    local w = tonumber(ARGV[5])
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
-    used = redis.call('ZCARD', key)
-    if used >= lim then
-      local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
-      return { 0, now, 1, math.max(1, tonumber(e[2]) + w - now + 1), used }
-    end
-  end
-  redis.call('ZADD', key, now, ARGV[4])
-  redis.call('PEXPIRE', key, ARGV[5])
-  return { 1, now, 0, 0, used }
-end
 local nops = tonumber(ARGV[1])
 local out = { 1, now }
 local n_out = 2
@@ -156,3 +169,45 @@ for o = 1, nops do
 end
 return out
 `;
+
+/** A script's source and its SHA-1, which EVALSHA names it by. */
+export interface LoadedScript {
+  lua: string;
+  sha: string;
+}
+const loaded = (lua: string): LoadedScript => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+
+/**
+ * TAKE_ONE's reply: the slots in use before an admission, or { used, now, retryAfterMs } for a
+ * refusal. An admission carries no server clock (nothing reads it): `now` is this process's.
+ */
+export function oneRate(reply: unknown): RateResult {
+  if (typeof reply === 'number')
+    return { ok: true, hit: -1, now: Date.now(), retryAfterMs: 0, used: [reply] };
+  const [used, now, retryAfterMs] = reply as [number, number, number];
+  return { ok: false, hit: 0, now, retryAfterMs, used: [used] };
+}
+
+/** TAKE's flat reply (ok, now, then each op's fields in order) as one result per op. */
+export function takeResults(ops: readonly TakeOp[], reply: number[]): TakeResult[] {
+  const now = reply[1] as number;
+  let at = 2;
+  return ops.map((op): TakeResult => {
+    if (op.kind === 'reserve') {
+      const result: TakeResult = {
+        kind: 'reserve',
+        reserve: { ok: reply[at] === 1, spent: reply[at + 1] as number, reserved: reply[at + 2] as number },
+      };
+      at += 3;
+      return result;
+    }
+    const hit = (reply[at] as number) - 1;
+    const retryAfterMs = reply[at + 1] as number;
+    const used = reply.slice(at + 2, at + 2 + op.specs.length);
+    at += 2 + op.specs.length;
+    return { kind: 'rate', rate: { ok: hit < 0, hit, now, retryAfterMs, used } };
+  });
+}
+
+export const ONE = loaded(TAKE_ONE);
+export const ALL = loaded(TAKE);
