@@ -15,7 +15,7 @@ import type { ApprovalRecord } from '../store/store.js';
 import type { PinState, ToolPins } from './pins.js';
 import { actionsFor, type MappedAction, typesOf } from './tool-mapping.js';
 import type { Upstream, UpstreamTool } from './upstream.js';
-import type { RawRequest } from './upstream-calls.js';
+import type { RawRequest, UpstreamProgress } from './upstream-calls.js';
 
 /** Between a server's name and its tool's in aggregated tool names: `files__read_file`. */
 export const NAMESPACE_SEPARATOR = '__';
@@ -52,6 +52,8 @@ interface CallContext {
   request?: RawRequest;
   /** Called once a call waits for approval. */
   onApprovalRequested?: (request: ApprovalRecord) => void;
+  /** The upstream's progress notifications for this call, when the client asked for progress. */
+  onProgress?: (progress: UpstreamProgress) => void;
   session?: string;
 }
 
@@ -214,6 +216,7 @@ export class McpGateway {
             execution.onStop ?? execution.signal,
             // A namespaced name differs upstream: that request is re-encoded.
             tool === name ? context.request : undefined,
+            context.onProgress,
           ),
         {
           ...(context.signal ? { signal: context.signal } : {}),
@@ -303,21 +306,32 @@ export class McpGateway {
   ): Promise<CallToolResult> {
     const progressToken = params._meta?.progressToken;
     let keepAlive: NodeJS.Timeout | undefined;
-    const progress = (message: string, n: number) =>
-      progressToken === undefined
-        ? undefined
-        : extra
-            .sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken, progress: n, message },
-            })
-            .catch(() => undefined);
+    // One sender for Warden's own progress (waiting for approval) and the server's: MCP wants a
+    // token's progress to increase, so a value not above the last one sent is left out.
+    let sent = Number.NEGATIVE_INFINITY;
+    const progress = ({ progress: n, total, message }: Omit<UpstreamProgress, 'progressToken'>) => {
+      if (progressToken === undefined || !(n > sent)) return;
+      sent = n;
+      void extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: {
+            progressToken,
+            progress: n,
+            ...(total === undefined ? {} : { total }),
+            ...(message === undefined ? {} : { message }),
+          },
+        })
+        .catch(() => undefined);
+    };
     return this.callTool(agent, params.name, params.arguments, {
       signal: extra.signal,
       ...(extra.requestLine === undefined
         ? {}
         : { request: { line: extra.requestLine, id: extra.requestId } }),
       ...(options.session ? { session: options.session } : {}),
+      // The server's progress goes on to the client under the client's own token.
+      ...(progressToken === undefined ? {} : { onProgress: progress }),
       onApprovalRequested: (approval) => {
         const elicit = this.warden.policy.config.mcp.elicitation;
         if (options.elicitation && elicit && server.getClientCapabilities()?.elicitation) {
@@ -325,8 +339,9 @@ export class McpGateway {
         }
         // Tell the client (and keep its request timeout from firing) while a human decides.
         let n = 0;
-        void progress(`waiting for approval ${approval.id}`, n);
-        keepAlive = setInterval(() => void progress(`waiting for approval ${approval.id}`, ++n), 10_000);
+        const message = `waiting for approval ${approval.id}`;
+        progress({ progress: n, message });
+        keepAlive = setInterval(() => progress({ progress: ++n, message }), 10_000);
         keepAlive.unref();
       },
     }).finally(() => {

@@ -45,6 +45,8 @@ export class DirectCalls {
     string,
     { resolve: (result: unknown) => void; reject: (error: Error) => void }
   >();
+  /** Where the progress of a call sent with a token of the gateway's (its request id) goes, by that token. */
+  readonly #progress = new Map<string, (progress: UpstreamProgress) => void>();
   #next = 0;
 
   constructor(transport: Transport, server: string) {
@@ -52,8 +54,9 @@ export class DirectCalls {
     this.#server = server;
     const client = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      if (isDirectResponse(message as Record<string, unknown>)) this.#answer(message);
-      else client?.(message, extra);
+      const m = message as Record<string, unknown>;
+      if (isDirectResponse(m)) this.#answer(message);
+      else if (!this.#progressed(m)) client?.(message, extra);
     };
     // A stdio upstream hands over the line too: the answer can go back downstream as it came.
     if (transport instanceof StdioLinesClientTransport) {
@@ -64,6 +67,17 @@ export class DirectCalls {
         return true;
       };
     }
+  }
+
+  /** Hands a `notifications/progress` for one of these calls to its listener; false for any other message. */
+  #progressed(m: Record<string, unknown>): boolean {
+    if (m.method !== 'notifications/progress') return false;
+    const params = m.params as Partial<UpstreamProgress> | undefined;
+    const token = params?.progressToken;
+    const listener = typeof token === 'string' ? this.#progress.get(token) : undefined;
+    if (!listener || typeof params?.progress !== 'number') return false;
+    listener(params as UpstreamProgress);
+    return true;
   }
 
   /** Settles the call `message` answers (everything else on the connection goes to the SDK client). */
@@ -90,18 +104,26 @@ export class DirectCalls {
     }
   }
 
-  /** Sends one request; `stop` (a signal, or a run's stop hook) cancels it upstream (`notifications/cancelled`). */
+  /**
+   * Sends one request; `stop` (a signal, or a run's stop hook) cancels it upstream
+   * (`notifications/cancelled`). With `onProgress`, the request asks for progress under a token
+   * of the gateway's (its id: clients' own tokens may collide upstream), so it is re-encoded,
+   * and each progress notification the server sends for it goes to `onProgress` until it settles.
+   */
   request(
     method: string,
     params: unknown,
     stop?: AbortSignal | StopHook,
     raw?: RawRequest,
+    onProgress?: (progress: UpstreamProgress) => void,
   ): Promise<unknown> {
     const id = `${DIRECT_ID_PREFIX}${++this.#next}`;
+    const sentParams = onProgress ? withProgressToken(params, id) : params;
     return new Promise((resolve, reject) => {
       let sent = false;
       let unlisten: (() => void) | undefined;
       const onStop = (reason: unknown) => {
+        this.#progress.delete(id);
         if (!this.#pending.delete(id)) return;
         if (!sent) {
           reject(reason); // stopped before it was sent: nothing to cancel upstream
@@ -121,16 +143,18 @@ export class DirectCalls {
         <T>(fn: (value: T) => void) =>
         (value: T) => {
           unlisten?.();
+          this.#progress.delete(id);
           fn(value);
         };
       this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      if (onProgress) this.#progress.set(id, onProgress);
       unlisten = stop === undefined ? undefined : listen(stop, onStop);
       if (!this.#pending.has(id)) return;
       sent = true;
       // The client's bytes with this call's id, when the line allows it; else the message re-encoded.
-      const line = raw && this.#lines ? withId(raw.line, raw.id, id) : undefined;
+      const line = raw && this.#lines && !onProgress ? withId(raw.line, raw.id, id) : undefined;
       (line === undefined
-        ? this.#transport.send({ jsonrpc: '2.0', id, method, params: params as Record<string, unknown> })
+        ? this.#transport.send({ jsonrpc: '2.0', id, method, params: sentParams as Record<string, unknown> })
         : (this.#lines as LineSender).sendLine(line)
       ).catch((error: Error) => {
         if (this.#pending.delete(id)) settle(reject)(error);
@@ -146,7 +170,23 @@ export class DirectCalls {
     );
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
+    this.#progress.clear();
   }
+}
+
+/** A progress notification's params as a server sends them (MCP `notifications/progress`). */
+export interface UpstreamProgress {
+  progressToken: string | number;
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** `params` asking for progress under `token` (in `_meta.progressToken`), the rest as given. */
+function withProgressToken(params: unknown, token: string): Record<string, unknown> {
+  const p = (params ?? {}) as Record<string, unknown>;
+  const meta = (p._meta ?? {}) as Record<string, unknown>;
+  return { ...p, _meta: { ...meta, progressToken: token } };
 }
 
 /** Listens for `stop` (at once when it has already happened); returns the function that stops listening. */

@@ -12,7 +12,7 @@ import type { ToolAction } from '../policy/sections/mcp.js';
 import { pinnedDefinition } from './pins.js';
 import { type StartedProcess, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
-import { DirectCalls, isDirectResponse, type RawRequest } from './upstream-calls.js';
+import { DirectCalls, isDirectResponse, type RawRequest, type UpstreamProgress } from './upstream-calls.js';
 
 /** Where and how to reach one upstream MCP server. */
 export interface UpstreamSpec {
@@ -128,15 +128,17 @@ export class Upstream {
    * `request` (the client's own `tools/call` line and id, asking for these same `params`) and a
    * stdio upstream, those bytes are forwarded with an id of the gateway's instead of re-encoded;
    * {@link upstreamLine} then gives the answer's bytes. `stop` cancels the call: a signal, or an
-   * execution context's `onStop`.
+   * execution context's `onStop`. `onProgress` gets the server's progress notifications for
+   * this call (the request is then re-encoded: see {@link DirectCalls.request}).
    */
   async callTool(
     params: CallToolRequest['params'],
     stop?: AbortSignal | StopHook,
     request?: RawRequest,
+    onProgress?: (progress: UpstreamProgress) => void,
   ): Promise<CallToolResult> {
     if (!this.#calls) throw new Error(`MCP server \`${this.name}\` is not connected`);
-    return (await this.#calls.request('tools/call', params, stop, request)) as CallToolResult;
+    return (await this.#calls.request('tools/call', params, stop, request, onProgress)) as CallToolResult;
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,7 @@ before(() => {
     `
 agents:
   reader:
-    allow: [fs.read, fs.list, mcp.everything.echo, mcp.tiny.greet, mcp.tiny.echo, mcp.tiny.exit]
+    allow: [fs.read, fs.list, mcp.everything.echo, mcp.everything.trigger-long-running-operation, mcp.tiny.greet, mcp.tiny.echo, mcp.tiny.exit]
     resources:
       paths: ['${root}/public/**', '${root}/public']
 mcp:
@@ -102,6 +102,43 @@ test('an allowed call through `warden mcp` returns the upstream result unchanged
   const echoed = await call(everything, 'echo', { message: 'hi there' });
   assert.deepEqual(echoed, await call(directEverything, 'echo', { message: 'hi there' }));
   assert.equal(echoed.isError, undefined);
+});
+
+test("a tool's progress reaches the client through the gateway, under the client's own token", async () => {
+  const everything = await open(
+    gatewayClient([
+      '--policy',
+      policy,
+      '--agent',
+      'reader',
+      '--db',
+      db,
+      '--server',
+      'everything',
+      '--',
+      process.execPath,
+      EVERYTHING_SERVER,
+    ]),
+  );
+  const seen: { progress: number; total?: number | undefined }[] = [];
+  const result = await everything.callTool(
+    { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+    undefined,
+    { onprogress: (p) => seen.push(p) },
+  );
+  assert.equal(result.isError, undefined);
+  assert.match(JSON.stringify(result.content), /Long running operation completed/);
+  assert.deepEqual(
+    seen.map((p) => [p.progress, p.total]),
+    [
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ],
+  );
+  // Without a token the server sends none, and the call is answered as before.
+  const quiet = await call(everything, 'trigger-long-running-operation', { duration: 0.1, steps: 2 });
+  assert.equal(quiet.isError, undefined);
 });
 
 test('a path traversal through the filesystem server is refused by Warden, though the server itself would serve it', async () => {
