@@ -1,4 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BenchRow, formatRows } from './report.js';
 
 /**
@@ -6,6 +10,10 @@ import { type BenchRow, formatRows } from './report.js';
  * same run, and writes the rows as JSON.
  *
  * Usage: node --expose-gc dist/bench/run.js [scenario …] [--out bench-results.json]
+ *
+ * Each scenario runs in a Node process of its own, with this one's flags: what one leaves on the
+ * heap (the audit bench seeds 500,000 records) made the garbage collector of every later one
+ * slower, so a scenario's figures depended on the ones that ran before it.
  */
 
 interface Scenario {
@@ -34,20 +42,68 @@ const SCENARIOS: Scenario[] = [
   { name: 'output-review', load: async () => (await import('./output-review.bench.js')).benchOutputReview },
 ];
 
-function parseArgs(argv: readonly string[]): { filters: string[]; out: string } {
+function parseArgs(argv: readonly string[]): { filters: string[]; out: string; only?: string } {
   const filters: string[] = [];
   let out = 'bench-results.json';
+  let only: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--out') out = argv[++i] ?? out;
+    else if (arg === '--only') only = argv[++i];
     else if (arg.startsWith('--out=')) out = arg.slice('--out='.length);
     else filters.push(arg);
   }
-  return { filters, out };
+  return { filters, out, ...(only === undefined ? {} : { only }) };
+}
+
+/** Runs `scenario` here: its rows, or undefined when it failed (and said why on stderr). */
+async function runHere(scenario: Scenario): Promise<BenchRow[] | undefined> {
+  try {
+    const run = await scenario.load();
+    if (!run) {
+      process.stdout.write(`  ${scenario.name} bench not present\n`);
+      return [];
+    }
+    return await run();
+  } catch (error) {
+    process.stderr.write(
+      `  ${scenario.name} bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return undefined;
+  }
+}
+
+/** Runs `scenario` in a child process of this script, with the same Node flags; undefined when it failed. */
+async function runInChild(scenario: Scenario): Promise<BenchRow[] | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+  const out = join(dir, 'rows.json');
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), '--only', scenario.name, '--out', out],
+        { stdio: 'inherit' },
+      );
+      child.on('error', reject);
+      child.on('exit', (status) => resolve(status));
+    });
+    if (code !== 0 || !existsSync(out)) return undefined;
+    return (JSON.parse(readFileSync(out, 'utf8')) as { rows: BenchRow[] }).rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
-  const { filters, out } = parseArgs(process.argv.slice(2));
+  const { filters, out, only } = parseArgs(process.argv.slice(2));
+  if (only !== undefined) {
+    // A child of the run below: one scenario, its rows to `out`.
+    const scenario = SCENARIOS.find((s) => s.name === only);
+    const rows = scenario && (await runHere(scenario));
+    if (rows) writeFileSync(out, JSON.stringify({ rows }));
+    else process.exitCode = 1;
+    return;
+  }
   const selected = SCENARIOS.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
   if (selected.length === 0) {
     process.stderr.write(
@@ -63,19 +119,9 @@ async function main(): Promise<void> {
   let failed = false;
   for (const scenario of selected) {
     process.stdout.write(`== ${scenario.name}\n`);
-    try {
-      const run = await scenario.load();
-      if (!run) {
-        process.stdout.write(`  ${scenario.name} bench not present\n`);
-        continue;
-      }
-      rows.push(...(await run()));
-    } catch (error) {
-      failed = true;
-      process.stderr.write(
-        `  ${scenario.name} bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-    }
+    const got = await runInChild(scenario);
+    if (got) rows.push(...got);
+    else failed = true;
   }
   process.stdout.write(`\n${formatRows(rows)}\n`);
   const report = {
