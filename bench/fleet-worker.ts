@@ -1,13 +1,17 @@
 import { createWarden } from '../src/pipeline/warden.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { FLEET_POLICY, fleetAction } from './fleet-shared.js';
 import { rate } from './report.js';
 
 /**
  * One Warden of the fleet bench in its own process (a fleet runs on separate hosts, not on one
- * event loop): opens the store on the schema it is given, says `ready`, decides `count` actions
- * with `inFlight` callers when told `go`, and reports its rate and the wall time it finished.
+ * event loop): opens the store on the schema it is given, warms up as the in-process rows do
+ * (5,000 decisions on a memory store, so that a server is measured warm, not while V8 is still
+ * compiling its pipeline), says `ready`, decides `count` actions with `inFlight` callers when
+ * told `go`, and reports its rate and the wall time it finished.
  */
+const WARM_UP = 5000;
 
 interface Go {
   count: number;
@@ -19,6 +23,11 @@ const [url, schema] = process.argv.slice(2);
 if (!url || !schema || !process.send) throw new Error('usage: fork fleet-worker.js <pg url> <schema>');
 const send = process.send.bind(process);
 
+const warm = await createWarden({ policy: FLEET_POLICY, store: new MemoryStore() });
+await rate(WARM_UP, 500, async (i) => {
+  await warm.decide(fleetAction(i));
+});
+await warm.close();
 const store = await openPostgresStore({ url, schema });
 const warden = await createWarden({ policy: FLEET_POLICY, store });
 send({ ready: true });
