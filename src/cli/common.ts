@@ -70,7 +70,7 @@ export function storeOf(db: string | undefined, policy: CompiledPolicy): string 
 
 export async function openStore(
   db: string | undefined,
-  options: { mustExist?: boolean; sync?: AuditSync } = {},
+  options: { mustExist?: boolean; sync?: AuditSync; auditWriter?: 'thread' | 'inline' } = {},
 ): Promise<Store> {
   const named = db ?? process.env.WARDEN_DB ?? DEFAULT_DB;
   if (/^postgres(ql)?:\/\//i.test(named)) return openPostgres(named, options.mustExist ?? false);
@@ -85,7 +85,10 @@ export async function openStore(
   // before it loads the store.
   const { openSqliteStore } = await import('../store/sqlite/sqlite-store.js');
   try {
-    return await openSqliteStore(path, options.sync ? { sync: options.sync } : {});
+    return await openSqliteStore(path, {
+      ...(options.sync ? { sync: options.sync } : {}),
+      ...(options.auditWriter ? { auditWriter: options.auditWriter } : {}),
+    });
   } catch (error) {
     throw new CliError(`cannot open the store \`${path}\`: ${(error as Error).message}`, 1);
   }
