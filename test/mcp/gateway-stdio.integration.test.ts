@@ -74,6 +74,22 @@ const filesGateway = () =>
       root,
     ]),
   );
+const everythingGateway = () =>
+  open(
+    gatewayClient([
+      '--policy',
+      policy,
+      '--agent',
+      'reader',
+      '--db',
+      db,
+      '--server',
+      'everything',
+      '--',
+      process.execPath,
+      EVERYTHING_SERVER,
+    ]),
+  );
 
 test('an allowed call through `warden mcp` returns the upstream result unchanged', async () => {
   const gateway = await filesGateway();
@@ -83,21 +99,7 @@ test('an allowed call through `warden mcp` returns the upstream result unchanged
   assert.deepEqual(through, await call(direct, 'read_text_file', args));
   assert.equal((through.content[0] as { text: string }).text, 'public text\n');
 
-  const everything = await open(
-    gatewayClient([
-      '--policy',
-      policy,
-      '--agent',
-      'reader',
-      '--db',
-      db,
-      '--server',
-      'everything',
-      '--',
-      process.execPath,
-      EVERYTHING_SERVER,
-    ]),
-  );
+  const everything = await everythingGateway();
   const directEverything = await open(stdioClient(process.execPath, [EVERYTHING_SERVER]));
   const echoed = await call(everything, 'echo', { message: 'hi there' });
   assert.deepEqual(echoed, await call(directEverything, 'echo', { message: 'hi there' }));
@@ -105,21 +107,7 @@ test('an allowed call through `warden mcp` returns the upstream result unchanged
 });
 
 test("a tool's progress reaches the client through the gateway, under the client's own token", async () => {
-  const everything = await open(
-    gatewayClient([
-      '--policy',
-      policy,
-      '--agent',
-      'reader',
-      '--db',
-      db,
-      '--server',
-      'everything',
-      '--',
-      process.execPath,
-      EVERYTHING_SERVER,
-    ]),
-  );
+  const everything = await everythingGateway();
   const seen: { progress: number; total?: number | undefined }[] = [];
   const result = await everything.callTool(
     { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
