@@ -55,6 +55,19 @@ interface CallContext {
   /** The upstream's progress notifications for this call, when the client asked for progress. */
   onProgress?: (progress: UpstreamProgress) => void;
   session?: string;
+  /**
+   * The session is the gateway's own (generated, given to no one): no other process or later run
+   * decides in it, so what it reads rides the next commit instead of one of its own.
+   */
+  ownSession?: boolean;
+}
+
+/** How the gateway serves one client's calls. */
+export interface ServeOptions {
+  session?: string;
+  /** See {@link CallContext.ownSession}. */
+  ownSession?: boolean;
+  elicitation?: boolean;
 }
 
 /**
@@ -237,7 +250,13 @@ export class McpGateway {
       if ('refused' in reviewed) return refusal(reviewed.refused, result.decision);
       if (!context.session) return reviewed.output;
       // Warden learns the result as the tool returned it, so provenance knows every value in it.
-      const learnt = await this.observeResult(agent, context.session, `mcp:${upstream.name}/${tool}`, output);
+      const learnt = await this.observeResult(
+        agent,
+        context.session,
+        `mcp:${upstream.name}/${tool}`,
+        output,
+        context.ownSession === true,
+      );
       return learnt ? refusal(learnt, result.decision) : reviewed.output;
     }
     return refusal(
@@ -255,9 +274,14 @@ export class McpGateway {
     session: string,
     source: string,
     output: CallToolResult,
+    ownSession: boolean,
   ): Promise<Reason | undefined> {
     try {
-      await this.warden.observe({ agent, session, source, content: resultContent(output) });
+      await this.warden.observe(
+        { agent, session, source, content: resultContent(output) },
+        // Learnt before the answer either way; stored before it where another run may read it.
+        ownSession ? { durable: 'next-commit' } : {},
+      );
       return undefined;
     } catch (error) {
       return {
@@ -279,7 +303,7 @@ export class McpGateway {
    * call waiting for approval also asks the client's user (needs a connection that carries
    * server-to-client requests: stdio, not the stateless HTTP endpoint).
    */
-  serverFor(agent: string, options: { session?: string; elicitation?: boolean } = {}): Server {
+  serverFor(agent: string, options: ServeOptions = {}): Server {
     const server = new Server(
       { name: 'warden-mcp-gateway', version: '0.1.0' },
       { capabilities: { tools: { listChanged: true } } },
@@ -302,7 +326,7 @@ export class McpGateway {
     agent: string,
     params: CallToolRequest['params'],
     extra: CallExtra,
-    options: { session?: string; elicitation?: boolean } = {},
+    options: ServeOptions = {},
   ): Promise<CallToolResult> {
     const progressToken = params._meta?.progressToken;
     let keepAlive: NodeJS.Timeout | undefined;
@@ -330,6 +354,7 @@ export class McpGateway {
         ? {}
         : { request: { line: extra.requestLine, id: extra.requestId } }),
       ...(options.session ? { session: options.session } : {}),
+      ...(options.ownSession ? { ownSession: true } : {}),
       // The server's progress goes on to the client under the client's own token.
       ...(progressToken === undefined ? {} : { onProgress: progress }),
       onApprovalRequested: (approval) => {

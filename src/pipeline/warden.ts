@@ -32,7 +32,13 @@ import { type ReviewResult, reviewText } from '../secrets/review.js';
 import { loadSqlParser } from '../sql/pg-parser.js';
 import { Overrides } from '../store/overrides.js';
 import type { Store } from '../store/store.js';
-import { createTaintSessions, type Observed, patternDetector, type TaintSessions } from '../taint/index.js';
+import {
+  createTaintSessions,
+  type Observed,
+  type ObserveOptions,
+  patternDetector,
+  type TaintSessions,
+} from '../taint/index.js';
 import { taintStage, taintVerdictStage } from '../taint/taint-stage.js';
 import { validateStage } from '../validate/validate-stage.js';
 import { announceRecords } from './announce-records.js';
@@ -270,7 +276,7 @@ export class Warden {
    * @example
    * await warden.observe({ agent: 'research-agent', session: 's1', source: 'http:https://example.org/', content: page });
    */
-  observe(input: unknown, options?: { persist?: boolean }): Promise<Observed> {
+  observe(input: unknown, options?: ObserveOptions): Promise<Observed> {
     if (!this.taint)
       return Promise.reject(
         new ObservationError('observations are off: the policy sets `untrusted.enabled: false`'),

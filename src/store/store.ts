@@ -61,6 +61,13 @@ export interface ObservationStore {
   /** Stores one observation; resolves with it and its `seq` once durable. */
   append(record: ObservationRecord): Promise<ObservationRecord>;
   /**
+   * Stores one observation in the store's next audit commit (made for a decision) or, when none
+   * comes within `LATER_MAX_MS`, in one of its own; resolves once durable. For observations no
+   * caller must see durable before going on: a crash may lose the last of them. A store without
+   * it is sent {@link append}.
+   */
+  appendLater?(record: ObservationRecord): Promise<ObservationRecord>;
+  /**
    * The observations of `agent`'s `session`, oldest first: those after `afterSeq` when given, at
    * most `limit` (default 1,000, at most 10,000).
    */

@@ -6,7 +6,7 @@ import { TaintSessions } from './taint-sessions.js';
 
 export type { Detector } from './detector.js';
 export { patternDetector } from './pattern-detector.js';
-export { type Observed, TaintSessions } from './taint-sessions.js';
+export { type Observed, type ObserveOptions, TaintSessions } from './taint-sessions.js';
 export { taintStage, taintVerdictStage } from './taint-stage.js';
 
 /**

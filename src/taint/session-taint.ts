@@ -45,6 +45,11 @@ export class SessionTaint implements SessionTaintView {
     return this.labels.size === 0;
   }
 
+  /** Marks the store's `seq` of an observation applied before it was stored, so reading it back does not count it twice. */
+  appliedFromStore(seq: number | undefined): void {
+    if (seq !== undefined) this.#applied.add(seq);
+  }
+
   apply(record: ObservationRecord, hostOfSource: string | undefined, fromStore = false): void {
     if (record.seq !== undefined) {
       if (fromStore && record.seq > this.lastSeq) this.lastSeq = record.seq;

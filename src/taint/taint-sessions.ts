@@ -9,6 +9,19 @@ import { secretKeys } from './secrets.js';
 import { SessionTaint } from './session-taint.js';
 import { hostKeyOfUrl, keysOfText } from './values.js';
 
+/** How an observation is stored (SPEC §2b). */
+export interface ObserveOptions {
+  /** `false`: learnt by this process only, not stored (`warden eval`). Default true. */
+  persist?: boolean;
+  /**
+   * `'before-return'` (default): `observe()` resolves once the observation is durable.
+   * `'next-commit'`: it is learnt at once and rides the store's next audit commit, so a crash
+   * may lose the last observations. Only for a session no other process or later run can
+   * decide in (the gateway's own generated one): for it, what is learnt here is all that counts.
+   */
+  durable?: 'before-return' | 'next-commit';
+}
+
 /** What `observe()` answers (one line of `warden eval` per observation line). */
 export interface Observed {
   observed: true;
@@ -70,7 +83,7 @@ export class TaintSessions {
    * the session and stores it (unless `persist` is false, as in `warden eval`). Rejects with an
    * `ObservationError` naming the field for invalid input.
    */
-  async observe(input: unknown, options: { persist?: boolean } = {}): Promise<Observed> {
+  async observe(input: unknown, options: ObserveOptions = {}): Promise<Observed> {
     const obs = observationOf(input);
     const trust: Trust = obs.trust ?? (this.#trusted(obs.source) ? 'trusted' : 'untrusted');
     const found = await detectAll(this.#detectors, obs.content);
@@ -96,7 +109,17 @@ export class TaintSessions {
     };
     const session = await this.session(obs.agent, obs.session, true);
     let stored = record;
-    if (this.#store && options.persist !== false) {
+    if (this.#store && options.persist !== false && options.durable === 'next-commit') {
+      session.apply(record, hostOfSource(obs.source));
+      const store = this.#store;
+      (store.appendLater ? store.appendLater(record) : store.append(record)).then(
+        ({ seq }) => session.appliedFromStore(seq),
+        (error: unknown) =>
+          process.stderr.write(
+            `${JSON.stringify({ level: 'error', msg: 'an observation was learnt but could not be stored; the session is judged by it all the same', source: obs.source, error: String(error) })}\n`,
+          ),
+      );
+    } else if (this.#store && options.persist !== false) {
       try {
         stored = await this.#store.append(record);
       } finally {

@@ -54,7 +54,9 @@ export async function serveGateway({
     throw new CliError((error as Error).message, 1);
   }
   const session = named ?? `mcp-${randomBytes(6).toString('hex')}`;
-  const server = gateway.serverFor(agent, { elicitation: true, session });
+  // A generated session is this process's own: nothing else can decide in it (see ServeOptions).
+  const serving = { elicitation: true, session, ownSession: named === undefined };
+  const server = gateway.serverFor(agent, serving);
   const observe = upstream.onTools;
   upstream.onTools = async (tools) => {
     await observe?.(tools);
@@ -73,6 +75,6 @@ export async function serveGateway({
   process.once('SIGTERM', stop);
   await server.connect(transport);
   serveToolCallsDirectly(transport, (params, extra) =>
-    gateway.serveCall(server, agent, params, extra, { elicitation: true, session }),
+    gateway.serveCall(server, agent, params, extra, serving),
   );
 }

@@ -9,14 +9,37 @@ import { type Appended, type PreparedEntry, payloadOf } from '../audit-records.j
  * appenders (other connections or processes) serialise on the lock and always extend the
  * latest record.
  */
-export function createAppender(db: Database): (entries: readonly PreparedEntry[]) => Appended[] {
-  const tx = createAppendTransaction(db);
-  return (entries) => tx.immediate(entries);
+export function createAppender(
+  db: Database,
+  alongside?: Alongside,
+): (entries: readonly PreparedEntry[]) => Appended[] {
+  const tx = createAppendTransaction(db, alongside);
+  return (entries) => {
+    let appended: Appended[];
+    try {
+      appended = tx.immediate(entries);
+    } catch (error) {
+      alongside?.settle(error);
+      throw error;
+    }
+    alongside?.settle();
+    return appended;
+  };
+}
+
+/**
+ * Rows of other tables that ride the audit's commits (one transaction, so one fsync, for both):
+ * `write` runs inside each append transaction, `settle` once it committed or failed.
+ */
+export interface Alongside {
+  write(): void;
+  settle(error?: unknown): void;
 }
 
 /** The append as a better-sqlite3 transaction function: nested in another, it is a savepoint of it. */
 export function createAppendTransaction(
   db: Database,
+  alongside?: Alongside,
 ): Transaction<(entries: readonly PreparedEntry[]) => Appended[]> {
   const head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').raw();
   const insert = db.prepare('INSERT INTO audit (seq, hash, payload) VALUES (?, ?, ?)');
@@ -33,6 +56,7 @@ export function createAppendTransaction(
       insert.run(seq, prev, payload);
       out.push({ seq, ts: entry.ts ?? now, hash: prev.toString('hex') });
     }
+    alongside?.write();
     return out;
   });
   return tx;

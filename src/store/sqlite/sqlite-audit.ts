@@ -10,7 +10,7 @@ import {
   recordOf,
 } from '../audit-records.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore, VerifyResult } from '../store.js';
-import { createAppender } from './audit-append.js';
+import { type Alongside, createAppender } from './audit-append.js';
 import { type AuditSync, synchronousOf } from './audit-sync.js';
 import { AuditWriterThread } from './audit-writer.js';
 import { startWorker } from './start-worker.js';
@@ -27,6 +27,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly #queries = new Map<string, Statement>();
   readonly #appendInline: (entries: readonly PreparedEntry[]) => Appended[];
   readonly #thread: AuditWriterThread | undefined;
+  #alongside: Alongside | undefined;
 
   constructor(
     db: Database,
@@ -35,7 +36,10 @@ export class SqliteAuditStore implements AuditStore {
   ) {
     this.#db = db;
     this.#file = file;
-    this.#appendInline = createAppender(db);
+    this.#appendInline = createAppender(db, {
+      write: () => this.#alongside?.write(),
+      settle: (error) => this.#alongside?.settle(error),
+    });
     if (options.writer !== 'inline')
       this.#thread = new AuditWriterThread(file, options.busyTimeoutMs ?? 5000, options.sync ?? 'full');
   }
@@ -57,6 +61,14 @@ export class SqliteAuditStore implements AuditStore {
    */
   async synchronous(): Promise<string> {
     return this.#thread ? this.#thread.synchronous() : synchronousOf(this.#db);
+  }
+
+  /**
+   * Has `rows` written inside every append transaction made on this thread (the inline writer):
+   * what rides the audit's commits. With the writer thread they commit on their own.
+   */
+  commitAlongside(rows: Alongside): void {
+    this.#alongside = rows;
   }
 
   /** The writer thread, when appends go through one (observations then commit on it too). */

@@ -82,7 +82,7 @@ export class SqliteStore implements Store {
     this.pins = new SqlitePinStore(db);
     this.alerts = new SqliteAlertStore(db);
     this.insights = new SqliteInsights(db);
-    this.observations = new SqliteObservationStore(db, this.audit.writer);
+    this.observations = new SqliteObservationStore(db, this.audit);
   }
 
   /** The `synchronous` setting SQLite reports for this store's connection (read back, not remembered). */
