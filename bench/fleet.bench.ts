@@ -10,7 +10,7 @@ import type { PgClient } from '../src/store/postgres/pg-client.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { AuditEntry, Store } from '../src/store/store.js';
 import type { FloorJob } from './fleet-floor-worker.js';
-import { FLEET_POLICY, fleetAction } from './fleet-shared.js';
+import { FLEET_POLICY, fleetAction, serveNodeFlags } from './fleet-shared.js';
 import { type BenchRow, percentile, rate } from './report.js';
 
 /**
@@ -71,8 +71,10 @@ export async function benchFleet(): Promise<BenchRow[]> {
     log(`decide() on PostgreSQL, 3 Wardens in 1 process: ${fmt(three)}/s`);
     const procSchema = `${run}_procs`;
     schemas.push(procSchema);
-    const procs = await decideInProcesses(procSchema, 3);
-    log(`decide() on PostgreSQL, 3 Wardens in 3 processes: ${fmt(procs)}/s`);
+    const { perSecond: procs, cpuUs, gcUs } = await decideInProcesses(procSchema, 3);
+    log(
+      `decide() on PostgreSQL, 3 Wardens in 3 processes: ${fmt(procs)}/s (per decision ${cpuUs.toFixed(1)} µs CPU, ${gcUs.toFixed(1)} µs GC pauses; Node flags ${serveNodeFlags().join(' ') || 'none'})`,
+    );
     // The floors of the 3-process row: the same rows from 3 processes at once, with no pipeline.
     const bareProcs = await floorInProcesses(admin, 'insert', `${run}_bare3`, 3, payloadBytes, [], schemas);
     log(`floor: bare batched INSERT from 3 processes at once: ${fmt(bareProcs)} rows/s`);
@@ -125,6 +127,12 @@ export async function benchFleet(): Promise<BenchRow[]> {
       goal('decide() on PostgreSQL, 1 Warden', one),
       goal('decide() on PostgreSQL, 3 Wardens in 1 process', three),
       goal('decide() on PostgreSQL, 3 Wardens in 3 processes', procs),
+      {
+        scenario: 'fleet',
+        metric: 'CPU per decision in each of the 3 processes (mean)',
+        value: cpuUs,
+        unit: 'µs',
+      },
       beside('floor of 3 processes: bare batched INSERT from 3 processes at once', bareProcs),
       beside(
         'floor of 3 processes: chain append alone (audit.append(), real decision entries) from 3 processes at once',
@@ -295,14 +303,22 @@ async function decideRate(
  * `decide()`/s with `servers` Wardens in as many child processes on one schema: all start on
  * one signal; the rate is every decision over the time until the last one finished.
  */
-async function decideInProcesses(schema: string, servers: number): Promise<number> {
+async function decideInProcesses(
+  schema: string,
+  servers: number,
+): Promise<{ perSecond: number; cpuUs: number; gcUs: number }> {
   const share = Math.ceil(DECISIONS / servers);
-  const seconds = await inProcesses(
-    Array.from({ length: servers }, () => ({ script: './fleet-worker.js', args: [PG_URL, schema] })),
+  const { seconds, results } = await inProcesses(
+    Array.from({ length: servers }, () => ({
+      script: './fleet-worker.js',
+      args: [PG_URL, schema],
+      server: true,
+    })),
     (i) => ({ count: share, inFlight: Math.ceil(CALLERS / servers), offset: i * share }),
   );
   await verifyChain(schema);
-  return (share * servers) / seconds;
+  const mean = (key: string) => results.reduce((sum, r) => sum + (r[key] as number), 0) / servers;
+  return { perSecond: (share * servers) / seconds, cpuUs: mean('cpuUs'), gcUs: mean('gcUs') };
 }
 
 /**
@@ -336,8 +352,9 @@ async function floorInProcesses(
       entries,
     };
   });
-  const seconds = await inProcesses(
-    jobs.map((job) => ({ script: './fleet-floor-worker.js', args: [], job })),
+  const { seconds } = await inProcesses(
+    // The appenders run Warden's store, as servers do; the bare INSERT's are plain clients.
+    jobs.map((job) => ({ script: './fleet-floor-worker.js', args: [], job, server: kind === 'append' })),
     () => ({ go: true }),
   );
   if (kind === 'append') await verifyChain(schema);
@@ -345,14 +362,21 @@ async function floorInProcesses(
 }
 
 /**
- * Forks one child per worker (sending it its `job`, if any), waits until every one is ready,
- * starts them all with `go(i)`, and returns the seconds from the start to the last one finished.
+ * Forks one child per worker (sending it its `job`, if any; one that stands for a `server` with
+ * `warden serve`'s Node flags), waits until every one is ready, starts them all with `go(i)`, and
+ * returns the seconds from the start to the last one finished.
  */
 async function inProcesses(
-  workers: { script: string; args: string[]; job?: unknown }[],
+  workers: { script: string; args: string[]; job?: unknown; server?: boolean }[],
   go: (i: number) => unknown,
-): Promise<number> {
-  const children = workers.map((w) => fork(new URL(w.script, import.meta.url), w.args, { stdio: 'inherit' }));
+): Promise<{ seconds: number; results: Record<string, unknown>[] }> {
+  const children = workers.map((w) =>
+    fork(new URL(w.script, import.meta.url), w.args, {
+      stdio: 'inherit',
+      // A process that stands for a server starts as `warden serve` does (bin/warden).
+      execArgv: w.server ? [...process.execArgv, ...serveNodeFlags()] : process.execArgv,
+    }),
+  );
   const next = (child: (typeof children)[number]) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Record<string, unknown>));
@@ -376,7 +400,7 @@ async function inProcesses(
     const results = await Promise.all(done);
     failed(results);
     const finished = Math.max(...results.map((r) => r.finishedAt as number));
-    return (finished - started) / 1000;
+    return { seconds: (finished - started) / 1000, results };
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
   }
