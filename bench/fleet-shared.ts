@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { policyFromObject } from '../src/policy/load.js';
 
 /** The policy and actions every fleet bench row decides, in this process or in a worker. */
@@ -10,3 +11,14 @@ export const fleetAction = (i: number) => ({
   type: 'fs.read',
   params: { path: `/data/r/${i % 5000}.txt` },
 });
+
+/**
+ * The Node flags `warden serve` runs with, as `bin/warden` passes them: the one line of
+ * `bin/serve.node-flags`, unless NODE_OPTIONS sets `--max-semi-space-size` itself. The fleet
+ * bench starts the processes that stand for servers with them, so it measures what users run.
+ */
+export function serveNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  if (nodeOptions.includes('--max-semi-space-size')) return [];
+  const line = readFileSync(new URL('../../bin/serve.node-flags', import.meta.url), 'utf8').split('\n')[0];
+  return (line ?? '').split(' ').filter((flag) => flag !== '');
+}

@@ -1,3 +1,4 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createWarden } from '../src/pipeline/warden.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -9,7 +10,8 @@ import { rate } from './report.js';
  * event loop): opens the store on the schema it is given, warms up as the in-process rows do
  * (5,000 decisions on a memory store, so that a server is measured warm, not while V8 is still
  * compiling its pipeline), says `ready`, decides `count` actions with `inFlight` callers when
- * told `go`, and reports its rate and the wall time it finished.
+ * told `go`, and reports its rate, the wall time it finished, and per decision its CPU time and
+ * the time its garbage collector paused it.
  */
 const WARM_UP = 5000;
 
@@ -34,18 +36,38 @@ send({ ready: true });
 process.once('message', (go: Go) => {
   void (async () => {
     try {
+      const gc = scavenges();
+      const cpu = process.cpuUsage();
       const perSecond = await rate(go.count, go.inFlight, async (i) => {
         const { decision } = await warden.decide(fleetAction(go.offset + i));
         if (decision.effect !== 'allow')
           throw new Error(`unexpected ${decision.effect}: ${decision.reasons[0]?.code}`);
       });
       const finishedAt = Date.now();
+      const used = process.cpuUsage(cpu);
+      const cpuUs = (used.user + used.system) / go.count;
+      const gcUs = (gc.stop() * 1000) / go.count;
       await warden.close();
       await store.close();
-      send({ perSecond, finishedAt });
+      send({ perSecond, finishedAt, cpuUs, gcUs });
     } catch (error) {
       send({ error: (error as Error).message });
     }
     process.disconnect();
   })();
 });
+
+/** Sums the garbage collector's pauses (ms) from now until `stop()`. */
+function scavenges(): { stop(): number } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) ms += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return ms;
+    },
+  };
+}

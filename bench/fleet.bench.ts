@@ -9,7 +9,8 @@ import { MemoryStore } from '../src/store/memory/memory-store.js';
 import type { PgClient } from '../src/store/postgres/pg-client.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { AuditEntry, Store } from '../src/store/store.js';
-import { FLEET_POLICY, fleetAction } from './fleet-shared.js';
+import type { FloorJob } from './fleet-floor-worker.js';
+import { FLEET_POLICY, fleetAction, serveNodeFlags } from './fleet-shared.js';
 import { type BenchRow, percentile, rate } from './report.js';
 
 /**
@@ -70,8 +71,24 @@ export async function benchFleet(): Promise<BenchRow[]> {
     log(`decide() on PostgreSQL, 3 Wardens in 1 process: ${fmt(three)}/s`);
     const procSchema = `${run}_procs`;
     schemas.push(procSchema);
-    const procs = await decideInProcesses(procSchema, 3);
-    log(`decide() on PostgreSQL, 3 Wardens in 3 processes: ${fmt(procs)}/s`);
+    const { perSecond: procs, cpuUs, gcUs } = await decideInProcesses(procSchema, 3);
+    log(
+      `decide() on PostgreSQL, 3 Wardens in 3 processes: ${fmt(procs)}/s (per decision ${cpuUs.toFixed(1)} µs CPU, ${gcUs.toFixed(1)} µs GC pauses; Node flags ${serveNodeFlags().join(' ') || 'none'})`,
+    );
+    // The floors of the 3-process row: the same rows from 3 processes at once, with no pipeline.
+    const bareProcs = await floorInProcesses(admin, 'insert', `${run}_bare3`, 3, payloadBytes, [], schemas);
+    log(`floor: bare batched INSERT from 3 processes at once: ${fmt(bareProcs)} rows/s`);
+    const entries = await decisionEntries(oneSchema);
+    const appendProcs = await floorInProcesses(
+      admin,
+      'append',
+      `${run}_append3`,
+      3,
+      payloadBytes,
+      entries,
+      schemas,
+    );
+    log(`floor: chain append alone from 3 processes at once: ${fmt(appendProcs)} rows/s`);
     // Measured again after the decide() rows: the baseline is the mean of both, so a change in
     // the machine's load during the run moves the figures and their baseline alike.
     const bareAfter = await bareInsert(admin, `${run}_bare2`, payloadBytes, schemas);
@@ -110,6 +127,17 @@ export async function benchFleet(): Promise<BenchRow[]> {
       goal('decide() on PostgreSQL, 1 Warden', one),
       goal('decide() on PostgreSQL, 3 Wardens in 1 process', three),
       goal('decide() on PostgreSQL, 3 Wardens in 3 processes', procs),
+      {
+        scenario: 'fleet',
+        metric: 'CPU per decision in each of the 3 processes (mean)',
+        value: cpuUs,
+        unit: 'µs',
+      },
+      beside('floor of 3 processes: bare batched INSERT from 3 processes at once', bareProcs),
+      beside(
+        'floor of 3 processes: chain append alone (audit.append(), real decision entries) from 3 processes at once',
+        appendProcs,
+      ),
       ...appendRows.map((row) => ({ ...row, baseline })),
       {
         scenario: 'fleet',
@@ -275,38 +303,133 @@ async function decideRate(
  * `decide()`/s with `servers` Wardens in as many child processes on one schema: all start on
  * one signal; the rate is every decision over the time until the last one finished.
  */
-async function decideInProcesses(schema: string, servers: number): Promise<number> {
-  const children = Array.from({ length: servers }, () =>
-    fork(new URL('./fleet-worker.js', import.meta.url), [PG_URL, schema], { stdio: 'inherit' }),
+async function decideInProcesses(
+  schema: string,
+  servers: number,
+): Promise<{ perSecond: number; cpuUs: number; gcUs: number }> {
+  const share = Math.ceil(DECISIONS / servers);
+  const { seconds, results } = await inProcesses(
+    Array.from({ length: servers }, () => ({
+      script: './fleet-worker.js',
+      args: [PG_URL, schema],
+      server: true,
+    })),
+    (i) => ({ count: share, inFlight: Math.ceil(CALLERS / servers), offset: i * share }),
+  );
+  await verifyChain(schema);
+  const mean = (key: string) => results.reduce((sum, r) => sum + (r[key] as number), 0) / servers;
+  return { perSecond: (share * servers) / seconds, cpuUs: mean('cpuUs'), gcUs: mean('gcUs') };
+}
+
+/**
+ * The 3-process floors: the bare batched INSERT (`insert`) or the store's chain append alone
+ * (`append`) from `servers` processes at once, BATCH rows a call, the BARE_IN_FLIGHT calls of the
+ * one-process bare INSERT shared out among them (the same rows outstanding as every row here),
+ * each process warmed up on 5,000 rows first. Rows/s until the last process finished.
+ */
+async function floorInProcesses(
+  admin: pg.Client,
+  kind: FloorJob['kind'],
+  schema: string,
+  servers: number,
+  payloadBytes: number,
+  entries: AuditEntry[],
+  schemas: string[],
+): Promise<number> {
+  if (kind === 'insert') await auditLikeTable(admin, schema, schemas);
+  else schemas.push(schema);
+  const batches = Math.ceil(DECISIONS / BATCH);
+  const jobs = Array.from({ length: servers }, (_, i): FloorJob => {
+    const first = Math.floor((batches * i) / servers);
+    return {
+      kind,
+      url: PG_URL,
+      schema,
+      batches: Math.floor((batches * (i + 1)) / servers) - first,
+      inFlight: Math.floor((BARE_IN_FLIGHT * (i + 1)) / servers) - Math.floor((BARE_IN_FLIGHT * i) / servers),
+      firstSeq: first * BATCH + 1,
+      payloadBytes,
+      entries,
+    };
+  });
+  const { seconds } = await inProcesses(
+    // The appenders run Warden's store, as servers do; the bare INSERT's are plain clients.
+    jobs.map((job) => ({ script: './fleet-floor-worker.js', args: [], job, server: kind === 'append' })),
+    () => ({ go: true }),
+  );
+  if (kind === 'append') await verifyChain(schema);
+  return (batches * BATCH) / seconds;
+}
+
+/**
+ * Forks one child per worker (sending it its `job`, if any; one that stands for a `server` with
+ * `warden serve`'s Node flags), waits until every one is ready, starts them all with `go(i)`, and
+ * returns the seconds from the start to the last one finished.
+ */
+async function inProcesses(
+  workers: { script: string; args: string[]; job?: unknown; server?: boolean }[],
+  go: (i: number) => unknown,
+): Promise<{ seconds: number; results: Record<string, unknown>[] }> {
+  const children = workers.map((w) =>
+    fork(new URL(w.script, import.meta.url), w.args, {
+      stdio: 'inherit',
+      // A process that stands for a server starts as `warden serve` does (bin/warden).
+      execArgv: w.server ? [...process.execArgv, ...serveNodeFlags()] : process.execArgv,
+    }),
   );
   const next = (child: (typeof children)[number]) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Record<string, unknown>));
       child.once('exit', (code) => reject(new Error(`a fleet worker exited (${code}) before answering`)));
     });
+  const failed = (results: Record<string, unknown>[]) => {
+    const bad = results.find((r) => r.error);
+    if (bad) throw new Error(`a fleet worker failed: ${String(bad.error)}`);
+  };
   try {
-    await Promise.all(children.map(next));
-    const share = Math.ceil(DECISIONS / servers);
+    const ready = children.map(next);
+    workers.forEach((w, i) => {
+      if (w.job !== undefined) children[i]?.send(w.job as never);
+    });
+    failed(await Promise.all(ready));
     const started = Date.now();
     const done = children.map(next);
     children.forEach((child, i) => {
-      child.send({ count: share, inFlight: Math.ceil(CALLERS / servers), offset: i * share });
+      child.send(go(i) as never);
     });
     const results = await Promise.all(done);
-    const failed = results.find((r) => r.error);
-    if (failed) throw new Error(`a fleet worker failed: ${String(failed.error)}`);
+    failed(results);
     const finished = Math.max(...results.map((r) => r.finishedAt as number));
-    const store = await openPostgresStore({ url: PG_URL, schema });
-    try {
-      const verified = await store.audit.verify();
-      if (!verified.ok)
-        throw new Error(`the fleet bench chain does not verify: ${verified.firstBad?.message}`);
-    } finally {
-      await store.close();
-    }
-    return (share * servers) / ((finished - started) / 1000);
+    return { seconds: (finished - started) / 1000, results };
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+async function verifyChain(schema: string): Promise<void> {
+  const store = await openPostgresStore({ url: PG_URL, schema });
+  try {
+    const verified = await store.audit.verify();
+    if (!verified.ok) throw new Error(`the fleet bench chain does not verify: ${verified.firstBad?.message}`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Real decision entries, as the 1-Warden run stored them: what the chain-append floor appends. */
+async function decisionEntries(schema: string): Promise<AuditEntry[]> {
+  const store = await openPostgresStore({ url: PG_URL, schema });
+  try {
+    const records = await store.audit.query({ type: 'decision', limit: BATCH });
+    return records.map(({ type, agent, actionId, actor, data }) => ({
+      type,
+      data,
+      ...(agent === undefined ? {} : { agent }),
+      ...(actionId === undefined ? {} : { actionId }),
+      ...(actor === undefined ? {} : { actor }),
+    }));
+  } finally {
+    await store.close();
   }
 }
 

@@ -56,6 +56,10 @@ export class BudgetLimiter implements Limiter {
     return 'denied' in got ? got.denied : undefined;
   }
 
+  counts(ctx: Context): boolean {
+    return this.rule.applies(ctx.action);
+  }
+
   async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
     const got = await this.check(ctx, true);
     if ('denied' in got) return got;

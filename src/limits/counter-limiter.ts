@@ -130,6 +130,10 @@ export class CounterLimiter implements Limiter {
     }
   }
 
+  counts(ctx: Context): boolean {
+    return this.specs(ctx.action, this.windowsOf(ctx.action.agent)) !== undefined;
+  }
+
   async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
     const windows = this.windowsOf(ctx.action.agent);
     const specs = this.specs(ctx.action, windows);

@@ -34,6 +34,10 @@ export class DurationLimiter implements Limiter {
     return 'denied' in got ? got.denied : undefined;
   }
 
+  counts(ctx: Context): boolean {
+    return this.key(ctx) !== undefined;
+  }
+
   async acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }> {
     const got = await this.check(ctx, true);
     return 'denied' in got ? got : { reservation: NOTHING_HELD };

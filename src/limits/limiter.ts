@@ -43,6 +43,12 @@ export interface Limiter {
   peek(ctx: Context): Reason | undefined | Promise<Reason | undefined>;
   acquire(ctx: Context): Promise<{ denied: Reason } | { reservation: Reservation }>;
   /**
+   * Optional: false when this limit does not count the action, so that `acquire` would ask no
+   * backend and hold nothing (`NOTHING_HELD`). Lets `acquireAll` answer an action no limit
+   * counts without a promise. Absent, or true: `acquire` is called.
+   */
+  counts?(ctx: Context): boolean;
+  /**
    * The hold this limiter took for `agent`'s action `actionId` in another process, or before a
    * restart (durable backends keep holds with an expiry): lets `Warden.settle` settle it anyway.
    * A hold is the agent's and the id's: another agent's action of the same id is not resumed.

@@ -9,14 +9,36 @@ import { type Limiter, type LimitPlan, NOTHING_HELD, type Reservation } from './
  * limiter that fails (fail closed), releases the holds already taken and denies. When every
  * limiter can plan its take and they share a backend that takes several at once (Redis), all of
  * them go in one atomic call: one round trip, and a refusal takes nothing anywhere.
+ *
+ * Synchronous when no limiter counts the action (the emergency limit of an agent that is not
+ * tightened, the usual case): `acquire` would hold nothing, and a promise and a turn of the
+ * microtask queue on every decision would buy nothing.
  */
-export async function acquireAll(
+export function acquireAll(
+  limiters: readonly Limiter[],
+  ctx: Context,
+  held: Reservation[],
+  onCrash: (stage: Stage, error: unknown) => void,
+): Reason | undefined | Promise<Reason | undefined> {
+  if (limiters.every((l) => countsNot(l, ctx))) return undefined;
+  return acquireCounted(limiters, ctx, held, onCrash);
+}
+
+/** Whether `limiter` says it does not count the action; one that fails to say is acquired (and fails there, closed). */
+function countsNot(limiter: Limiter, ctx: Context): boolean {
+  try {
+    return limiter.counts?.(ctx) === false;
+  } catch {
+    return false;
+  }
+}
+
+async function acquireCounted(
   limiters: readonly Limiter[],
   ctx: Context,
   held: Reservation[],
   onCrash: (stage: Stage, error: unknown) => void,
 ): Promise<Reason | undefined> {
-  if (limiters.length === 0) return undefined;
   // One limiter takes its own in one call already: planning would only add work.
   if (limiters.length > 1 && limiters.every((l) => l.plan !== undefined)) {
     let planned: Reason | LimitPlan[] | Promise<Reason | LimitPlan[]>;

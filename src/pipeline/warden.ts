@@ -254,8 +254,10 @@ export class Warden {
       return { decision: final, decided: this.recorder.decided(mode, ctx, final, start) };
     }
     if (!denied && beforeHold) denied = beforeHold();
-    if (!denied && this.limiters.length > 0)
-      denied = await acquireAll(this.limiters, ctx, held, this.onCrash);
+    if (!denied && this.limiters.length > 0) {
+      const acquired = acquireAll(this.limiters, ctx, held, this.onCrash);
+      denied = acquired instanceof Promise ? await acquired : acquired;
+    }
     let decision = buildDecision(ctx, denied);
     const entry = decisionEntry(ctx.action, ctx.input, decision, estimateIn(ctx));
     // An ask waits for people, who see the request beside its recorded decision: never combined.
