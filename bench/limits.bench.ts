@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { LimitsBackend } from '../src/limits/backend.js';
 import { memoryBackend } from '../src/limits/backends/memory-backend.js';
 import { RedisBackend } from '../src/limits/backends/redis-backend.js';
+import { TAKE_ONE } from '../src/limits/backends/redis-take-script.js';
 import { buildLimiters } from '../src/limits/build-limiters.js';
 import type { Limiter, Reservation } from '../src/limits/limiter.js';
 import { acquireAll, settleAll } from '../src/limits/reservations.js';
@@ -83,6 +84,26 @@ function stageCall(limiters: Limiter[], tag = 'bench', input: typeof action = ac
  * p50 and p99 of each function, measured in alternating blocks of 100 calls, so that every figure
  * sees the same load on a shared machine (sequential runs drift with it).
  */
+/** An exact sliding log in a list (newest first): the prototype beside TAKE_ONE's sorted set. */
+const LIST_LOG = `
+local t = redis.call('TIME')
+local key = KEYS[1]
+local used = redis.call('LLEN', key)
+local lim = tonumber(ARGV[2])
+if used >= lim then
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  local w = tonumber(ARGV[1])
+  while used > 0 and tonumber(redis.call('LINDEX', key, -1)) <= now - w do
+    redis.call('RPOP', key)
+    used = used - 1
+  end
+  if used >= lim then return { used, now } end
+end
+redis.call('LPUSH', key, t[1] .. string.sub('00000' .. t[2], -6, -4))
+redis.call('PEXPIRE', key, ARGV[1])
+return used
+`;
+
 async function interleaved(
   calls: number,
   fns: Record<string, (i: number) => Promise<unknown>>,
@@ -188,6 +209,10 @@ export async function benchLimits(): Promise<BenchRow[]> {
     timeoutMs: 2000,
   });
   await (redis as RedisBackend).connect();
+  // The every-limit row counts in keys of its own: sharing the stage row's 1m window would make
+  // that row's sorted set twice the size it has alone.
+  const redisEvery = new RedisBackend({ url: REDIS_URL, prefix: `${prefix}-every`, timeoutMs: 2000 });
+  await redisEvery.connect();
   const client = new Redis(REDIS_URL, { enableOfflineQueue: true });
   try {
     await client.ping();
@@ -211,18 +236,29 @@ export async function benchLimits(): Promise<BenchRow[]> {
         steps: { max: HUGE },
         budgets: [{ usd: 1e6 }],
       }),
-      redis,
+      redisEvery,
       ['research'],
     );
     const costly = { ...action, session: 's1', cost: { usd: 0.000001 } };
+    // The floor of this design: TAKE_ONE itself, sent by the client rate-limiter-flexible uses,
+    // with no Warden code around it. And the same exact sliding log kept in a list instead of a
+    // sorted set (O(1) pushes), a design not adopted, measured to see what it would change.
+    const takeOne = (await client.script('LOAD', TAKE_ONE)) as string;
+    const listLog = (await client.script('LOAD', LIST_LOG)) as string;
+    const run = Date.now().toString(36);
     const figures = await interleaved(REDIS_CALLS, {
       ping: () => redis.ping(),
       stage: stageCall(buildLimiters(rateConfig(), redis, ['research'])),
       every: stageCall(everyLimit, 'every', costly),
       rlf: () => rlfRedis.consume('research'),
+      script: (i) => client.evalsha(takeOne, 1, `${prefix}-script`, `${run}-${i}`, 60_000, HUGE),
+      list: () => client.evalsha(listLog, 1, `${prefix}-list`, 60_000, HUGE),
     });
     const at = (name: string) => figures[name] as { p50: number; p99: number };
     const [ping, redisStage, every, bareRedis] = [at('ping'), at('stage'), at('every'), at('rlf')];
+    log(
+      `redis (interleaved): bare TAKE_ONE p50 ${at('script').p50.toFixed(1)} µs; list log p50 ${at('list').p50.toFixed(1)} µs`,
+    );
     log(
       `redis (interleaved): PING p50 ${ping.p50.toFixed(1)} µs; stage p50 ${redisStage.p50.toFixed(1)} µs p99 ${redisStage.p99.toFixed(1)}; every limit p50 ${every.p50.toFixed(1)} µs; rate-limiter-flexible p50 ${bareRedis.p50.toFixed(1)} µs`,
     );
@@ -277,6 +313,7 @@ export async function benchLimits(): Promise<BenchRow[]> {
     if (keys.length > 0) await client.del(...keys);
     client.disconnect();
     await redis.close();
+    await redisEvery.close();
   }
   return rows;
 }
