@@ -51,6 +51,9 @@ const MEMO_MAX_ENTRIES = 65_536;
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
 const NO_HITS: readonly SecretHit[] = Object.freeze([]);
+/** How many texts (of at most RECENT_MAX_CHARS each) the recent memo keeps. */
+const RECENT_ENTRIES = 8;
+const RECENT_MAX_CHARS = 1 << 20;
 
 /** The shape of an id `newActionId` makes. */
 const ACTION_ID = /^act_[0-9a-f]{32}$/;
@@ -91,10 +94,16 @@ export class SecretScanner {
    */
   readonly #clean = new Set<string>();
   #cleanChars = 0;
+  /**
+   * The last texts scanned that the clean memo does not keep (long ones, or ones with secrets),
+   * with their hits: one tool result is scanned by output review, by the audit's redaction of
+   * its result record and by the taint of its observation, one after another.
+   */
+  readonly #recent = new Map<string, readonly SecretHit[]>();
 
   scan(text: string): SecretHit[] {
     const found = this.find(text);
-    return found === NO_HITS ? [] : (found as SecretHit[]);
+    return found === NO_HITS ? [] : [...found];
   }
 
   /**
@@ -109,6 +118,8 @@ export class SecretScanner {
     if (text.length === 36 && ACTION_ID.test(text)) return NO_HITS;
     const remember = text.length <= MEMO_MAX_CHARS;
     if (remember && this.#clean.has(text)) return NO_HITS;
+    const recent = this.#recent.get(text);
+    if (recent) return recent;
     const hits: RuleHit[] = this.rules.scan(text);
     for (const [rule, pattern] of SUPPLEMENT) {
       for (const m of text.matchAll(pattern)) {
@@ -130,6 +141,9 @@ export class SecretScanner {
       }
       this.#clean.add(text);
       this.#cleanChars += text.length;
+    } else if (text.length <= RECENT_MAX_CHARS) {
+      if (this.#recent.size >= RECENT_ENTRIES) this.#recent.delete(this.#recent.keys().next().value as string);
+      this.#recent.set(text, Object.freeze(found.map((h) => Object.freeze(h))));
     }
     return found;
   }
