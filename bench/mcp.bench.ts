@@ -27,6 +27,7 @@ const BIN = join(
   (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { warden: string } }).bin.warden,
 );
 const LINE_PROXY = join(ROOT, 'dist/bench/line-proxy.js');
+const LINE_GATEWAY = join(ROOT, 'dist/bench/line-gateway.js');
 
 async function connect(command: string, args: string[], env?: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
@@ -100,8 +101,9 @@ export async function benchMcp(): Promise<BenchRow[]> {
   const runs = { full: await throughWardenMcp('full', n), normal: await throughWardenMcp('normal', n) };
   rows.push(...runs.full.rows, ...runs.normal.rows);
   // The floor under each setting: what one bare commit costs on this disk, in the same run.
-  const full = bareCommits('FULL', 1000);
-  const normal = bareCommits('NORMAL', 1000);
+  const fullCommits = bareCommits('FULL', 1000);
+  const normalCommits = bareCommits('NORMAL', 1000);
+  const [full, normal] = [fullCommits.latencies, normalCommits.latencies];
   rows.push(
     {
       scenario: 'mcp',
@@ -121,11 +123,11 @@ export async function benchMcp(): Promise<BenchRow[]> {
   // What no gateway on this machine can go below: the bare hop plus the one durable commit that
   // must precede the upstream call (the decision), against the SPEC's budget of 2× direct.
   for (const [sync, commits] of [
-    ['full', full],
-    ['normal', normal],
+    ['full', fullCommits],
+    ['normal', normalCommits],
   ] as const) {
     const run = runs[sync];
-    const floor = run.proxyP50 + percentile(commits, 50);
+    const floor = run.proxyP50 + percentile(commits.latencies, 50);
     rows.push({
       scenario: 'mcp',
       metric: `p50 floor with audit.sync ${sync}: line proxy + one bare commit (the decision, before the upstream call)`,
@@ -133,6 +135,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
       unit: 'µs',
       baseline: { name: '2× direct p50 (the SPEC budget)', value: 2 * run.directP50 },
     });
+    rows.push(...prototypeRows(sync, run.prototype, floor, commits.cpu));
   }
   const starts = Number(process.env.MCP_STARTS ?? 7);
   const start = await startTimes(starts);
@@ -244,6 +247,85 @@ interface McpRun {
   rows: BenchRow[];
   directP50: number;
   proxyP50: number;
+  prototype: PrototypeRun;
+}
+
+/** The prototype gateway (bench/line-gateway.ts) in one run, beside the direct calls and the line proxy. */
+interface PrototypeRun {
+  p50: number;
+  /** Calls/s, 16 in flight, and the same direct and through the line proxy. */
+  rate: number;
+  directRate: number;
+  /** CPU per call (µs), sequential and 16 in flight, and the line proxy's. */
+  cpu: number;
+  cpuInFlight: number;
+  proxyCpu: number;
+  proxyCpuInFlight: number;
+}
+
+/**
+ * The rows of the prototype gateway, the fastest design at hand that keeps the real gateway's
+ * guarantees (bench/line-gateway.ts: the pipeline, the decision durable before the upstream call,
+ * bytes passed through; taint observations not persisted), against issue 21's targets, with the
+ * CPU of one bare commit beside the line proxy's per call: the CPU target (≤ 2× the proxy) leaves
+ * room for one commit only if that commit costs less than the proxy's call.
+ */
+function prototypeRows(
+  sync: 'full' | 'normal',
+  run: PrototypeRun,
+  floor: number,
+  commitCpu: number,
+): BenchRow[] {
+  const via = `the prototype gateway (bench/line-gateway.ts, observations not persisted, audit.sync ${sync})`;
+  const synchronous = sync === 'full' ? 'FULL' : 'NORMAL';
+  return [
+    {
+      scenario: 'mcp',
+      metric: `tool call through ${via}, p50`,
+      value: run.p50,
+      unit: 'µs',
+      baseline: { name: 'p50 floor (line proxy + one bare commit)', value: floor },
+      target: '≤ 1.15× floor',
+      met: run.p50 <= 1.15 * floor,
+    },
+    {
+      scenario: 'mcp',
+      metric: `calls/s through ${via}, 16 in flight`,
+      value: run.rate,
+      unit: 'calls/s',
+      baseline: { name: 'direct, 16 in flight', value: run.directRate },
+      target: '≥ 60% of direct',
+      met: run.rate >= 0.6 * run.directRate,
+    },
+    {
+      scenario: 'mcp',
+      metric: `CPU of ${via} per call, sequential`,
+      value: run.cpu,
+      unit: 'µs',
+      baseline: { name: 'line proxy process per call', value: run.proxyCpu },
+      target: '≤ 2× line proxy',
+      met: run.cpu <= 2 * run.proxyCpu,
+    },
+    {
+      scenario: 'mcp',
+      metric: `CPU of ${via} per call, 16 in flight`,
+      value: run.cpuInFlight,
+      unit: 'µs',
+      baseline: { name: 'line proxy process per call', value: run.proxyCpuInFlight },
+      target: '≤ 2× line proxy',
+      met: run.cpuInFlight <= 2 * run.proxyCpuInFlight,
+    },
+    {
+      scenario: 'mcp',
+      metric: `CPU (user + system) per bare SQLite one-row commit, WAL synchronous=${synchronous}`,
+      value: commitCpu,
+      unit: 'µs',
+      baseline: {
+        name: `line proxy process per call, sequential (run with audit.sync ${sync})`,
+        value: run.proxyCpu,
+      },
+    },
+  ];
 }
 
 async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<McpRun> {
@@ -267,6 +349,15 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Mcp
   ]);
   // The hop floor: the same calls through a bare JSON-RPC line proxy (no Warden).
   const proxy = await connect(process.execPath, [LINE_PROXY, process.execPath, EVERYTHING]);
+  // The gateway floor: the leanest gateway with the same guarantees, on a store of its own.
+  const floor = await connect(process.execPath, [
+    LINE_GATEWAY,
+    policy,
+    join(dir, 'floor.db'),
+    'bench',
+    process.execPath,
+    EVERYTHING,
+  ]);
   try {
     // Warm-up, long enough for V8 to finish optimising the gateway's pipeline: after only 300
     // calls TurboFan was still compiling on its worker threads, which doubled the sequential CPU
@@ -275,23 +366,37 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Mcp
     await latencies(direct, 300);
     await counting(proxy, pw, () => latencies(proxy, WARM_UP_CALLS));
     await counting(gateway, gw, () => latencies(gateway, WARM_UP_CALLS));
-    // Interleaved halves, so drift on this shared machine hits all three alike.
-    const [gs, ps, gf, pf] = [{ cpu: 0 }, { cpu: 0 }, { cpu: 0 }, { cpu: 0 }];
+    await latencies(floor, WARM_UP_CALLS);
+    // Interleaved halves, so drift on this shared machine hits all four alike.
+    const [gs, ps, gf, pf, fs, ff] = [{ cpu: 0 }, { cpu: 0 }, { cpu: 0 }, { cpu: 0 }, { cpu: 0 }, { cpu: 0 }];
     const d1 = await latencies(direct, n / 2);
     const p1 = await counting(proxy, ps, () => latencies(proxy, n / 2));
+    const f1 = await counting(floor, fs, () => latencies(floor, n / 2));
     const g1 = await counting(gateway, gs, () => latencies(gateway, n / 2));
     const g2 = await counting(gateway, gs, () => latencies(gateway, n / 2));
+    const f2 = await counting(floor, fs, () => latencies(floor, n / 2));
     const p2 = await counting(proxy, ps, () => latencies(proxy, n / 2));
     const d2 = await latencies(direct, n / 2);
     const sorted = (a: number[], b: number[]) => [...a, ...b].sort((x, y) => x - y);
-    const [d, p, g] = [sorted(d1, d2), sorted(p1, p2), sorted(g1, g2)];
+    const [d, p, g, f] = [sorted(d1, d2), sorted(p1, p2), sorted(g1, g2), sorted(f1, f2)];
     const dt1 = await throughput(direct, n / 2, 16);
     const pt1 = await counting(proxy, pf, () => throughput(proxy, n / 2, 16));
+    const ft1 = await counting(floor, ff, () => throughput(floor, n / 2, 16));
     const gt1 = await counting(gateway, gf, () => throughput(gateway, n / 2, 16));
     const gt2 = await counting(gateway, gf, () => throughput(gateway, n / 2, 16));
+    const ft2 = await counting(floor, ff, () => throughput(floor, n / 2, 16));
     const pt2 = await counting(proxy, pf, () => throughput(proxy, n / 2, 16));
     const dt2 = await throughput(direct, n / 2, 16);
     const [dt, pt, gt] = [(dt1 + dt2) / 2, (pt1 + pt2) / 2, (gt1 + gt2) / 2];
+    const prototype: PrototypeRun = {
+      p50: percentile(f, 50),
+      rate: (ft1 + ft2) / 2,
+      directRate: dt,
+      cpu: fs.cpu / n,
+      cpuInFlight: ff.cpu / n,
+      proxyCpu: ps.cpu / n,
+      proxyCpuInFlight: pf.cpu / n,
+    };
     const dp50 = percentile(d, 50);
     const gp50 = percentile(g, 50);
     const via = `\`warden mcp\` (audit.sync ${sync})`;
@@ -371,15 +476,18 @@ async function throughWardenMcp(sync: 'full' | 'normal', n: number): Promise<Mcp
         baseline: { name: 'direct, 16 in flight', value: dt },
       },
     ];
-    return { rows, directP50: dp50, proxyP50: percentile(p, 50) };
+    return { rows, directP50: dp50, proxyP50: percentile(p, 50), prototype };
   } finally {
-    await Promise.allSettled([direct.close(), proxy.close(), gateway.close()]);
+    await Promise.allSettled([direct.close(), proxy.close(), gateway.close(), floor.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Latencies (µs, sorted) of `n` one-row commits with better-sqlite3 in WAL mode. */
-function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): number[] {
+/**
+ * Latencies (µs, sorted) of `n` one-row commits with better-sqlite3 in WAL mode, and the CPU
+ * (user + system of this process, µs) each took on average.
+ */
+function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): { latencies: number[]; cpu: number } {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-fsync-'));
   const db = new Database(join(dir, 'f.db'));
   try {
@@ -389,12 +497,14 @@ function bareCommits(synchronous: 'FULL' | 'NORMAL', n: number): number[] {
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const payload = Buffer.alloc(400, 1);
     const out: number[] = [];
+    const cpu = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       const t = performance.now();
       insert.run(payload);
       out.push((performance.now() - t) * 1000);
     }
-    return out.sort((a, b) => a - b);
+    const used = process.cpuUsage(cpu);
+    return { latencies: out.sort((a, b) => a - b), cpu: (used.user + used.system) / n };
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
