@@ -5,9 +5,9 @@
 // committed before the request goes upstream, the result record riding the next commit); the
 // request goes upstream as the bytes it came in with only its id swapped, the result is reviewed
 // (`secrets.toolResults`) and learnt (taint, SPEC §2b), and goes back as the bytes it came in.
-// Left out, and not free in the real gateway: the observation's persistence (`persist: false`
-// here; in the real gateway it is to ride the next commit, so it costs a queued record, not a
-// commit), tool pins (a Map lookup per call once approved), several-action mappings, progress.
+// Its observations are stored as the real gateway's own session's are: riding the audit's next
+// commit (`durable: 'next-commit'`). Left out, and not free in the real gateway: tool pins (a Map
+// lookup per call once approved), several-action mappings, progress.
 // No MCP SDK object on the path.
 // `node line-gateway.js <policy.yaml> <db-file> <agent> <command> [args…]`
 import { spawn } from 'node:child_process';
@@ -161,10 +161,9 @@ async function toolCall(line: string, message: Record<string, unknown>): Promise
   const reviewed = reviewOutput(warden, output, { toolResult: true });
   if ('refused' in reviewed) return refuse(clientId, reviewed.refused);
   try {
-    // Observation persistence left out (`persist: false`): in the real gateway it is to ride the next commit.
     await warden.observe(
       { agent, session, source: `mcp:${SERVER}/${tool}`, content: resultContent(output) },
-      { persist: false },
+      { durable: 'next-commit' },
     );
   } catch (error) {
     return refuse(clientId, {

@@ -266,7 +266,7 @@ interface PrototypeRun {
 /**
  * The rows of the prototype gateway, the fastest design at hand that keeps the real gateway's
  * guarantees (bench/line-gateway.ts: the pipeline, the decision durable before the upstream call,
- * bytes passed through; taint observations not persisted), against issue 21's targets, with the
+ * bytes passed through; taint observations riding the next commit), against issue 21's targets, with the
  * CPU of one bare commit beside the line proxy's per call: the CPU target (≤ 2× the proxy) leaves
  * room for one commit only if that commit costs less than the proxy's call.
  */
@@ -276,7 +276,7 @@ function prototypeRows(
   floor: number,
   commitCpu: number,
 ): BenchRow[] {
-  const via = `the prototype gateway (bench/line-gateway.ts, observations not persisted, audit.sync ${sync})`;
+  const via = `the prototype gateway (bench/line-gateway.ts, audit.sync ${sync})`;
   const synchronous = sync === 'full' ? 'FULL' : 'NORMAL';
   return [
     {

@@ -19,6 +19,22 @@ describe('secret scanner', () => {
     assert.equal(scanner.scan(`config path /data/research/1.txt ${AWS_SECRET}`).length, 1);
   });
 
+  test('a long text with a secret scanned again gives the same hits, and changing them changes no later scan', () => {
+    const scanner = new SecretScanner();
+    const file = `${'lorem ipsum '.repeat(200)}\n${AWS_SECRET}\n${'dolor sit '.repeat(200)}`;
+    const first = scanner.scan(file);
+    assert.equal(first[0]?.rule, 'aws');
+    first.length = 0;
+    const again = scanner.scan(file);
+    assert.equal(again.length, 1);
+    assert.deepEqual(again, scanner.scan(file));
+    assert.throws(() => {
+      (scanner.find(file)[0] as { start: number }).start = 0;
+    }, TypeError);
+    for (let i = 0; i < 20; i++) scanner.scan(`${file} ${i}`);
+    assert.equal(scanner.scan(file)[0]?.rule, 'aws', 'found again once the memory moved on');
+  });
+
   test('texts remembered as clean stay clean after the memory starts over', () => {
     const scanner = new SecretScanner();
     // 4,100 texts of 1,000 characters: past the memory's 4,000,000 characters, so it starts over.

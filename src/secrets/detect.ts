@@ -142,7 +142,8 @@ export class SecretScanner {
       this.#clean.add(text);
       this.#cleanChars += text.length;
     } else if (text.length <= RECENT_MAX_CHARS) {
-      if (this.#recent.size >= RECENT_ENTRIES) this.#recent.delete(this.#recent.keys().next().value as string);
+      if (this.#recent.size >= RECENT_ENTRIES)
+        this.#recent.delete(this.#recent.keys().next().value as string);
       this.#recent.set(text, Object.freeze(found.map((h) => Object.freeze(h))));
     }
     return found;
