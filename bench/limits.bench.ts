@@ -277,6 +277,19 @@ export async function benchLimits(): Promise<BenchRow[]> {
       '≤ 1.0×',
       redisStage.p50 <= bareRedis.p50,
     );
+    // The floor of the exact sliding window: its script alone, no Warden code around it.
+    row('floor: TAKE_ONE alone (EVALSHA from a bare ioredis client), p50', at('script').p50, {
+      name: 'Redis PING',
+      value: ping.p50,
+    });
+    row('floor: TAKE_ONE alone (EVALSHA from a bare ioredis client), p50 ', at('script').p50, {
+      name: 'rate-limiter-flexible Redis consume',
+      value: bareRedis.p50,
+    });
+    row('prototype, not adopted: the same exact log in a list (LPUSH, O(1)), alone, p50', at('list').p50, {
+      name: 'rate-limiter-flexible Redis consume',
+      value: bareRedis.p50,
+    });
     row('Redis limits stage, rate ×2 + loop + steps + budget in one call, p50', every.p50, {
       name: 'rate-limiter-flexible Redis consume',
       value: bareRedis.p50,
