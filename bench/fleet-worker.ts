@@ -8,14 +8,14 @@ import { rate } from './report.js';
 /**
  * One Warden of the fleet bench in its own process (a fleet runs on separate hosts, not on one
  * event loop): opens the store on the schema it is given, warms up as the in-process rows do
- * (5,000 decisions on a memory store, then 2,000 on its PostgreSQL store, so that a server is
+ * (5,000 decisions on a memory store, then 5,000 on its PostgreSQL store, so that a server is
  * measured warm, not while V8 is still compiling its pipeline and its store), says `ready`, decides `count` actions with `inFlight` callers when
  * told `go`, and reports its rate, the wall time it finished, and per decision its CPU time and
  * the time its garbage collector paused it.
  */
 const WARM_UP = 5000;
 /** Decisions each worker makes on its PostgreSQL store before it is timed. */
-const PG_WARM_UP = 2000;
+const PG_WARM_UP = Number(process.env.BENCH_FLEET_PG_WARM_UP ?? 5000);
 const WARM_UP_IDS = 10_000_000;
 
 interface Go {
