@@ -11,13 +11,13 @@
 // No MCP SDK object on the path.
 // `node line-gateway.js <policy.yaml> <db-file> <agent> <command> [args…]`
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { reviewOutput } from '../src/adapters/core.js';
 import { openStore } from '../src/cli/common.js';
 import type { Reason } from '../src/contract/decision.js';
 import { withId } from '../src/mcp/raw-lines.js';
 import { createWarden } from '../src/pipeline/warden.js';
 import { loadPolicyFile } from '../src/policy/load.js';
+import { lines } from './line-framing.js';
 
 const [policyFile, dbFile, agent, command, ...args] = process.argv.slice(2);
 if (!policyFile || !dbFile || !agent || !command) {
@@ -49,19 +49,6 @@ const calls = new Map<string, Pending>();
 /** The line each upstream result came in (the result, parsed once, is what Warden records and reviews). */
 const answerLines = new WeakMap<object, string>();
 let next = 0;
-
-function lines(stream: Readable, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      if (line) onLine(line);
-    }
-  });
-}
 
 /** `message` (parsed from `line`) as a line with id `to`: spliced when the id is where encoders put it. */
 function reId(line: string, message: Record<string, unknown>, to: unknown): string {

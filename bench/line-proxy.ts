@@ -3,7 +3,7 @@
 // (as any proxy multiplexing one upstream must), so it does what the gateway must do at least.
 // `node line-proxy.js <command> [args…]`
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { lines } from './line-framing.js';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {
@@ -13,19 +13,6 @@ if (!command) {
 const upstream = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 const ids = new Map<string, unknown>();
 let next = 0;
-
-function lines(stream: Readable, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      if (line) onLine(line);
-    }
-  });
-}
 
 lines(process.stdin, (line) => {
   const message = JSON.parse(line) as { id?: unknown; method?: string };
