@@ -100,10 +100,13 @@ export class McpGateway {
 
   /** The tools `agent` may use, refetched from every upstream so a changed definition is seen at once. */
   async listTools(agent: string): Promise<Tool[]> {
+    // A fetch that begins from now on is as fresh as one made for this request: the one an upstream
+    // still starting makes once it is up serves this listing too (one round trip, not two).
+    const asked = performance.now();
     await this.start();
     const compiled = this.warden.policy.agents.get(agent);
     if (!compiled) return [];
-    const lists = await Promise.all(this.upstreams.map((u) => u.refresh()));
+    const lists = await Promise.all(this.upstreams.map((u) => u.listedSince(asked)));
     const out: Tool[] = [];
     for (const [i, upstream] of this.upstreams.entries()) {
       for (const entry of lists[i] as UpstreamTool[]) {

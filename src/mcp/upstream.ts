@@ -52,8 +52,13 @@ export class Upstream {
   /** The server's start and MCP handshake, begun by {@link prepare} before `connect`. */
   #handshake: Promise<void> | undefined;
   #calls: DirectCalls | undefined;
-  /** Called with the fresh list whenever the tools are fetched. */
-  onTools: ((tools: UpstreamTool[]) => Promise<void>) | undefined;
+  /** The latest fetch of the tools: when it began (`performance.now()`) and its list. */
+  #fetch: { began: number; list: Promise<UpstreamTool[]> } | undefined;
+  /**
+   * Called with the fresh list whenever the tools are fetched; `changed` when a tool came, went or
+   * changed its pinned definition since the previous fetch (never on the first).
+   */
+  onTools: ((tools: UpstreamTool[], changed: boolean) => Promise<void>) | undefined;
 
   constructor(spec: UpstreamSpec) {
     this.name = spec.name;
@@ -95,7 +100,7 @@ export class Upstream {
     };
     if (this.#client.getServerCapabilities()?.tools?.listChanged) {
       this.#client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-        this.refresh().catch((error: unknown) =>
+        this.refresh(true).catch((error: unknown) =>
           process.emitWarning(`refreshing the tools of MCP server \`${this.name}\` failed: ${String(error)}`),
         );
       });
@@ -103,8 +108,24 @@ export class Upstream {
     await this.refresh();
   }
 
-  /** Fetches every page of the upstream's tools. */
-  async refresh(): Promise<UpstreamTool[]> {
+  /** Fetches every page of the upstream's tools; `notified`: the server said they changed. */
+  refresh(notified = false): Promise<UpstreamTool[]> {
+    const list = this.#fetchTools(notified);
+    this.#fetch = { began: performance.now(), list };
+    return list;
+  }
+
+  /**
+   * The tools as fetched by a fetch that began at `since` (a `performance.now()`) or later: that
+   * one when there is one (the fetch `connect` makes once the server is up, for a listing that
+   * waited for it), else a new one. Either way nothing older than `since` is answered.
+   */
+  listedSince(since: number): Promise<UpstreamTool[]> {
+    const last = this.#fetch;
+    return last && last.began >= since ? last.list.catch(() => this.refresh()) : this.refresh();
+  }
+
+  async #fetchTools(notified: boolean): Promise<UpstreamTool[]> {
     const tools = new Map<string, UpstreamTool>();
     let cursor: string | undefined;
     do {
@@ -112,11 +133,16 @@ export class Upstream {
       for (const tool of page.tools) tools.set(tool.name, { tool, digest: pinnedDefinition(tool).digest });
       cursor = page.nextCursor;
     } while (cursor);
+    const changed = this.#listed && (notified || differ(this.#tools, tools));
     this.#tools = tools;
+    this.#listed = true;
     const list = [...tools.values()];
-    await this.onTools?.(list);
+    await this.onTools?.(list, changed);
     return list;
   }
+
+  /** Whether the tools were fetched once already: the first fetch changes nothing a client saw. */
+  #listed = false;
 
   tool(name: string): UpstreamTool | undefined {
     return this.#tools.get(name);
@@ -144,6 +170,17 @@ export class Upstream {
   async close(): Promise<void> {
     await this.#client.close();
   }
+}
+
+/** Whether a tool came, went or changed in any field (a title or output schema too, not only its pinned part). */
+function differ(before: Map<string, UpstreamTool>, after: Map<string, UpstreamTool>): boolean {
+  if (before.size !== after.size) return true;
+  for (const [name, now] of after) {
+    const then = before.get(name);
+    if (!then || then.digest !== now.digest || JSON.stringify(then.tool) !== JSON.stringify(now.tool))
+      return true;
+  }
+  return false;
 }
 
 const adopted = new WeakSet<StartedProcess>();

@@ -47,20 +47,21 @@ export async function serveGateway({
     await warden.close();
     await store.close();
   };
-  try {
-    await gateway.start();
-  } catch (error) {
-    await shutdown();
-    throw new CliError((error as Error).message, 1);
-  }
+  // The client is served while the upstream server finishes its start: its `initialize` is
+  // answered at once, and its first `tools/list` (or call) waits for the server and uses the
+  // listing made as it came up. A server that cannot start still ends `warden mcp` with its error.
+  const starting = gateway.start();
+  starting.catch(() => undefined);
   const session = named ?? `mcp-${randomBytes(6).toString('hex')}`;
   // A generated session is this process's own: nothing else can decide in it (see ServeOptions).
   const serving = { elicitation: true, session, ownSession: named === undefined };
   const server = gateway.serverFor(agent, serving);
   const observe = upstream.onTools;
-  upstream.onTools = async (tools) => {
-    await observe?.(tools);
-    await server.sendToolListChanged().catch(() => undefined);
+  // The client hears of a change, not of every fetch: a client that lists again on the
+  // notification would otherwise be sent another one for that listing, and so on.
+  upstream.onTools = async (tools, changed) => {
+    await observe?.(tools, changed);
+    if (changed) await server.sendToolListChanged().catch(() => undefined);
   };
   const transport = new StdioLinesServerTransport({ checkedByReceiver: toolCallsCheckedHere });
   let closing = false;
@@ -77,4 +78,12 @@ export async function serveGateway({
   serveToolCallsDirectly(transport, (params, extra) =>
     gateway.serveCall(server, agent, params, extra, serving),
   );
+  try {
+    await starting;
+  } catch (error) {
+    if (closing) return; // the client went away first: its shutdown stopped the server
+    closing = true;
+    await shutdown();
+    throw new CliError((error as Error).message, 1);
+  }
 }
