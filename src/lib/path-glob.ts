@@ -48,7 +48,9 @@ export function compileGlobSet(globs: readonly string[], options: GlobOptions = 
     .filter((r) => !fast.includes(r))
     .map(({ re }) => compileLookaheadRegex(re.source, re.flags));
   const literal = new Set(globs);
-  const each = globs.map((glob) => compileGlob(glob, options));
+  // Compiled again one by one only when `which` is first asked (after a match, to name the glob):
+  // the set itself is built on every start, for each protected name.
+  let each: GlobMatcher[] | undefined;
   return {
     test(input) {
       if (input === '') return false;
@@ -58,6 +60,7 @@ export function compileGlobSet(globs: readonly string[], options: GlobOptions = 
       return false;
     },
     which(input) {
+      each ??= globs.map((glob) => compileGlob(glob, options));
       return each.findIndex((match) => match(input));
     },
   };

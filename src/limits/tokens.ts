@@ -1,4 +1,4 @@
-import { Tiktoken } from 'js-tiktoken/lite';
+import type { Tiktoken } from 'js-tiktoken/lite';
 
 /**
  * Counts tokens with OpenAI's `o200k_base` encoding (js-tiktoken, pure JavaScript). It is exact
@@ -12,10 +12,13 @@ let loading: Promise<Tiktoken> | undefined;
 
 export async function loadTokenizer(): Promise<void> {
   if (encoder) return;
-  loading ??= import('js-tiktoken/ranks/o200k_base').then((m) => {
-    encoder = new Tiktoken(m.default);
-    return encoder;
-  });
+  // The tokenizer itself loads here too, not with the limits: most policies never count tokens.
+  loading ??= Promise.all([import('js-tiktoken/lite'), import('js-tiktoken/ranks/o200k_base')]).then(
+    ([{ Tiktoken }, ranks]) => {
+      encoder = new Tiktoken(ranks.default);
+      return encoder;
+    },
+  );
   await loading;
 }
 

@@ -12,6 +12,7 @@ import { reviewOutput } from '../adapters/core.js';
 import type { Decision, Reason } from '../contract/decision.js';
 import type { RunResult, Warden } from '../pipeline/warden.js';
 import type { ApprovalRecord } from '../store/store.js';
+import { lazyValidator } from './lazy-validator.js';
 import type { PinState, ToolPins } from './pins.js';
 import { actionsFor, type MappedAction, typesOf } from './tool-mapping.js';
 import type { Upstream, UpstreamTool } from './upstream.js';
@@ -309,7 +310,7 @@ export class McpGateway {
   serverFor(agent: string, options: ServeOptions = {}): Server {
     const server = new Server(
       { name: 'warden-mcp-gateway', version: '0.1.0' },
-      { capabilities: { tools: { listChanged: true } } },
+      { capabilities: { tools: { listChanged: true } }, jsonSchemaValidator: lazyValidator() },
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools(agent) }));
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>

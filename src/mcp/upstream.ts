@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { StopHook } from '../execute/run-control.js';
 import type { ToolAction } from '../policy/sections/mcp.js';
+import { lazyValidator } from './lazy-validator.js';
 import { pinnedDefinition } from './pins.js';
 import { type StartedProcess, StdioLinesClientTransport } from './stdio-lines.js';
 import { mappingsOf } from './tool-mapping.js';
@@ -64,7 +65,10 @@ export class Upstream {
     this.name = spec.name;
     this.#spec = spec;
     this.mappings = mappingsOf({ preset: spec.preset ?? 'none', tools: spec.tools ?? {} });
-    this.#client = new Client({ name: `warden-gateway/${spec.name}`, version: '0.1.0' });
+    this.#client = new Client(
+      { name: `warden-gateway/${spec.name}`, version: '0.1.0' },
+      { jsonSchemaValidator: lazyValidator() },
+    );
   }
 
   /** Connects once (later calls share the first attempt) and fetches the tools. */

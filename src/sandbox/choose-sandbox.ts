@@ -1,6 +1,5 @@
 import type { SandboxPolicy } from '../policy/sections/sandbox.js';
 import { createBwrapSandbox, type NetworkBridge } from './bwrap-sandbox.js';
-import { startNetworkProxy } from './network-proxy.js';
 import { type Sandbox, SandboxError } from './sandbox.js';
 
 /** The backend the policy's `sandbox.backend` led to, or why there is none. */
@@ -25,8 +24,11 @@ export async function chooseSandbox(policy: SandboxPolicy): Promise<SandboxChoic
   if (policy.backend === 'auto' || policy.backend === 'bwrap') {
     let network: NetworkBridge | undefined;
     try {
-      if (policy.network.allow.length > 0)
+      // The proxy (and node:http) loads only for a policy that lets sandboxed code out.
+      if (policy.network.allow.length > 0) {
+        const { startNetworkProxy } = await import('./network-proxy.js');
         network = await startNetworkProxy(policy.network.allow, { ports: policy.network.ports });
+      }
       const sandbox = createBwrapSandbox(policy, network);
       return { sandbox, backend: 'bwrap', summary: sandbox.info.summary };
     } catch (error) {

@@ -1,5 +1,4 @@
 import type { Action } from '../../contract/action.js';
-import { fsScopeOf } from '../../guards/fs/self-protected.js';
 import type { Guard, GuardFinding } from '../../guards/guard.js';
 import { compileShell, createShellGuard } from '../../guards/shell/shell-guard.js';
 import { loadShellParser, shellParserLoaded } from '../../guards/shell/shell-parser.js';
@@ -7,7 +6,7 @@ import type { CompiledPolicy } from '../../policy/compile.js';
 import { mayRun } from '../../policy/may-run.js';
 import type { Store } from '../../store/store.js';
 import type { Assembly } from '../assembly.js';
-import { storeFileOf } from './fs.js';
+import { scopeOf } from './fs.js';
 
 /**
  * The `shell` section: the shell guard. Execution belongs to the sandbox; until one is
@@ -17,7 +16,7 @@ import { storeFileOf } from './fs.js';
  */
 export async function assembleShell(parts: Assembly, policy: CompiledPolicy, store?: Store): Promise<void> {
   if (mayRun(policy, 'shell.exec')) await loadShellParser().catch(() => undefined);
-  const scope = fsScopeOf(policy, store && storeFileOf(store));
+  const scope = scopeOf(parts, policy, store);
   parts.guards.push(whenParserLoaded(createShellGuard(compileShell(policy.config.shell), policy, scope)));
 }
 
