@@ -28,6 +28,7 @@ const BIN = join(
 );
 const LINE_PROXY = join(ROOT, 'dist/bench/line-proxy.js');
 const LINE_GATEWAY = join(ROOT, 'dist/bench/line-gateway.js');
+const LINE_LAUNCHER = join(ROOT, 'bench/line-launcher.sh');
 
 async function connect(command: string, args: string[], env?: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'warden-bench', version: '1.0.0' });
@@ -157,6 +158,24 @@ export async function benchMcp(): Promise<BenchRow[]> {
       value: start.js,
       unit: 'ms',
       baseline: { name: 'the server alone, spawn to tools/list, p50', value: start.direct },
+    },
+    // The floor of the launcher's design: the bench's bare line proxy (no Warden, no SDK) started
+    // beside the server as bin/warden starts Warden, on the same FIFOs. What a second Node process
+    // starting at the same time costs the server's start, on this machine's cores.
+    {
+      scenario: 'mcp',
+      metric:
+        'start floor of that design: a bare line proxy started beside the server (bench/line-launcher.sh), spawn to the first tools/list answer, p50',
+      value: start.launchedProxy,
+      unit: 'ms',
+      baseline: { name: 'the server alone, spawn to tools/list, p50', value: start.direct },
+    },
+    {
+      scenario: 'mcp',
+      metric: '`warden mcp` start over the floor of its design',
+      value: start.gateway,
+      unit: 'ms',
+      baseline: { name: 'a bare line proxy started beside the server, p50', value: start.launchedProxy },
     },
     // What no gateway that is itself a Node process starting the server can go below: its own
     // Node start (`node -e 0`), then the server's whole start. The launcher starts both at once.
@@ -520,6 +539,7 @@ async function startTimes(n: number): Promise<{
   gateway: number;
   js: number;
   direct: number;
+  launchedProxy: number;
   node: number;
   wardenAlone: number;
   uncached: number | undefined;
@@ -541,6 +561,7 @@ async function startTimes(n: number): Promise<{
   const gateway: number[] = [];
   const js: number[] = [];
   const direct: number[] = [];
+  const launchedProxy: number[] = [];
   const node: number[] = [];
   const alone: number[] = [];
   const uncached: number[] = [];
@@ -549,6 +570,7 @@ async function startTimes(n: number): Promise<{
     for (let i = 0; i < n; i++) {
       direct.push(await timed(process.execPath, [EVERYTHING]));
       gateway.push(await timed(BIN, gatewayArgs));
+      launchedProxy.push(await timed('sh', [LINE_LAUNCHER, LINE_PROXY, process.execPath, EVERYTHING]));
       js.push(await timed(process.execPath, [CLI, ...gatewayArgs]));
       if (codeCache) uncached.push(await timed(BIN, gatewayArgs, { WARDEN_CODE_CACHE: '0' }));
       node.push(await exitTime(process.execPath, ['-e', '0']));
@@ -561,6 +583,7 @@ async function startTimes(n: number): Promise<{
     gateway: median(gateway),
     js: median(js),
     direct: median(direct),
+    launchedProxy: median(launchedProxy),
     node: median(node),
     wardenAlone: median(alone),
     uncached: codeCache ? median(uncached) : undefined,

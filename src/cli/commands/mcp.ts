@@ -130,10 +130,6 @@ async function gateway(
   opts: McpOptions & { policy: string },
   started: StartedServer | undefined,
 ): Promise<void> {
-  // The store, the pipeline and the MCP server side load meanwhile: reading their files overlaps
-  // the policy's check (a load that fails is reported once the policy and options are checked).
-  const loading = import('./mcp-serve.js');
-  loading.catch(() => undefined);
   const [
     { loadPolicyOrExit, openStore, storeOf, warnWhenNoAgents },
     { Upstream },
@@ -143,6 +139,13 @@ async function gateway(
     import('../../mcp/upstream.js'),
     import('@modelcontextprotocol/sdk/client/stdio.js'),
   ]);
+  // The store, the pipeline and the MCP server side load meanwhile: reading their files overlaps
+  // the policy's check (a load that fails is reported once the policy and options are checked).
+  // Not before this point: in the one-file bundle (Node < 22.1) a module runs in the microtask
+  // its import() queues, and the pipeline's would hold up the policy's check, and so the
+  // server's handshake, which starts once the policy is checked (about 150 ms of the start).
+  const loading = import('./mcp-serve.js');
+  loading.catch(() => undefined);
   const policy = loadPolicyOrExit(opts.policy);
   warnWhenNoAgents(policy, opts.policy);
   const agent = opts.agent ?? process.env.WARDEN_AGENT ?? onlyOne([...policy.agents.keys()]);
