@@ -71,11 +71,28 @@ function prefix() {
   return `${process.version}-${process.platform}-${process.arch}-`;
 }
 
+/**
+ * Creates `dir` and its missing parents, one at a time. Node's own recursive mkdir retries for
+ * ever where a file system answers ENOENT under a folder that exists (a folder in /proc): the
+ * process then spun at exit instead of leaving.
+ */
+function makeDir(dir) {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (error) {
+    if (error?.code === 'EEXIST') return;
+    if (error?.code !== 'ENOENT' || dirname(dir) === dir) throw error;
+  }
+  makeDir(dirname(dir));
+  mkdirSync(dir);
+}
+
 /** Writes the cache atomically (readers never see half a file), replacing this Node's older ones. */
 function save(script, file) {
   try {
     const dir = dirname(file);
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, script.createCachedData());
     renameSync(partial, file);

@@ -119,6 +119,24 @@ test('a rejected code cache is rebuilt silently, and a cache folder that cannot 
   assert.equal(without.stderr, '');
 });
 
+test('a cache folder where the file system refuses folders (under /proc) does not keep the process from exiting', () => {
+  if (process.platform !== 'linux') return;
+  const file = join(tmp.dir, 'cached-proc.cjs');
+  writeFileSync(file, 'exports.answer = () => 7;\n');
+  // Node's recursive mkdir retried this for ever: the process spun at exit.
+  const script = [
+    `import { runCached } from ${JSON.stringify(codeCacheUrl)};`,
+    `console.log(runCached(${JSON.stringify(pathToFileURL(file).href)}, 'file:///x.js', '/proc/warden-none/code-cache').answer());`,
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(run.signal, null, 'it exited by itself');
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), '7');
+});
+
 /** The bundle `bin/warden.js` runs; built here (esbuild, a few seconds) on a fresh checkout. */
 function ensureBundle(): void {
   if (existsSync(join(ROOT, 'dist/src/bundle/cli/cli.js'))) return;
