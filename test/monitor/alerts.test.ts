@@ -75,6 +75,9 @@ describe('alert delivery when a sink is down', () => {
       'run() resolved while the first attempt was still in flight (no retry yet)',
     );
     assert.equal(sink.received.length, 0);
+    // The first attempt must have reached the sink while it held requests: one still on its way
+    // (fetch loads its client on first use) would be answered once the sink is back.
+    await until('the first attempt held by the sink', async () => sink.held >= 1);
 
     sink.mode = 'ok';
     await until(

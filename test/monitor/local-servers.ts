@@ -13,6 +13,8 @@ export interface LocalHttp {
   received: Received[];
   /** `ok` answers 200; `fail` answers 500; `blackhole` accepts and never answers. */
   mode: 'ok' | 'fail' | 'blackhole';
+  /** Requests that arrived in `blackhole` mode (held open, never answered). */
+  held: number;
   /** Resolves once `predicate` holds for the received requests (rejects after `ms`). */
   waitFor(predicate: (r: Received[]) => boolean, ms?: number): Promise<void>;
   close(): Promise<void>;
@@ -25,6 +27,7 @@ export async function localHttp(status = 200, answer = 'ok'): Promise<LocalHttp>
     url: '',
     received: [],
     mode: 'ok',
+    held: 0,
     waitFor: (predicate, ms = 10_000) =>
       new Promise((resolve, reject) => {
         const started = Date.now();
@@ -48,7 +51,10 @@ export async function localHttp(status = 200, answer = 'ok'): Promise<LocalHttp>
       }),
   };
   const server: Server = createServer((req, res) => {
-    if (state.mode === 'blackhole') return; // hold the connection open, answer nothing
+    if (state.mode === 'blackhole') {
+      state.held++;
+      return; // hold the connection open, answer nothing
+    }
     let body = '';
     req.on('data', (d: Buffer) => {
       body += d;
