@@ -56,8 +56,9 @@ export class Upstream {
   /** The latest fetch of the tools: when it began (`performance.now()`) and its list. */
   #fetch: { began: number; list: Promise<UpstreamTool[]> } | undefined;
   /**
-   * Called with the fresh list whenever the tools are fetched; `changed` when a tool came, went or
-   * changed its pinned definition since the previous fetch (never on the first).
+   * Called with the fresh list whenever the tools are fetched; `changed` when the server said the
+   * tools changed, or a tool came, went or changed in any field since the previous fetch (never on
+   * the first fetch).
    */
   onTools: ((tools: UpstreamTool[], changed: boolean) => Promise<void>) | undefined;
 
