@@ -82,28 +82,10 @@ function stageCall(limiters: Limiter[], tag = 'bench', input: typeof action = ac
 
 /**
  * p50 and p99 of each function, measured in alternating blocks of 100 calls, so that every figure
- * sees the same load on a shared machine (sequential runs drift with it).
+ * sees the same load on a shared machine (sequential runs drift with it). Every other round runs
+ * the blocks in reverse order: a block's place in the round (after which block, first or last)
+ * moved its p50 by a few per cent, enough to decide a 1.0× target.
  */
-/** An exact sliding log in a list (newest first): the prototype beside TAKE_ONE's sorted set. */
-const LIST_LOG = `
-local t = redis.call('TIME')
-local key = KEYS[1]
-local used = redis.call('LLEN', key)
-local lim = tonumber(ARGV[2])
-if used >= lim then
-  local now = t[1] * 1000 + math.floor(t[2] / 1000)
-  local w = tonumber(ARGV[1])
-  while used > 0 and tonumber(redis.call('LINDEX', key, -1)) <= now - w do
-    redis.call('RPOP', key)
-    used = used - 1
-  end
-  if used >= lim then return { used, now } end
-end
-redis.call('LPUSH', key, t[1] .. string.sub('00000' .. t[2], -6, -4))
-redis.call('PEXPIRE', key, ARGV[1])
-return used
-`;
-
 async function interleaved(
   calls: number,
   fns: Record<string, (i: number) => Promise<unknown>>,
@@ -112,8 +94,9 @@ async function interleaved(
   for (const [, fn] of entries) for (let i = 0; i < Math.min(1000, calls / 10); i++) await fn(i); // warm up
   (globalThis as { gc?: () => void }).gc?.();
   const samples = new Map(entries.map(([name]) => [name, new Float64Array(calls)]));
+  const reversed = [...entries].reverse();
   for (let start = 0; start < calls; start += 100) {
-    for (const [name, fn] of entries) {
+    for (const [name, fn] of start % 200 === 0 ? entries : reversed) {
       const out = samples.get(name) as Float64Array;
       for (let i = start; i < Math.min(calls, start + 100); i++) {
         const t0 = process.hrtime.bigint();
@@ -210,7 +193,7 @@ export async function benchLimits(): Promise<BenchRow[]> {
   });
   await (redis as RedisBackend).connect();
   // The every-limit row counts in keys of its own: sharing the stage row's 1m window would make
-  // that row's sorted set twice the size it has alone.
+  // that row's log twice the size it has alone.
   const redisEvery = new RedisBackend({ url: REDIS_URL, prefix: `${prefix}-every`, timeoutMs: 2000 });
   await redisEvery.connect();
   const client = new Redis(REDIS_URL, { enableOfflineQueue: true });
@@ -241,10 +224,8 @@ export async function benchLimits(): Promise<BenchRow[]> {
     );
     const costly = { ...action, session: 's1', cost: { usd: 0.000001 } };
     // The floor of this design: TAKE_ONE itself, sent by the client rate-limiter-flexible uses,
-    // with no Warden code around it. And the same exact sliding log kept in a list instead of a
-    // sorted set (O(1) pushes), a design not adopted, measured to see what it would change.
+    // with no Warden code around it.
     const takeOne = (await client.script('LOAD', TAKE_ONE)) as string;
-    const listLog = (await client.script('LOAD', LIST_LOG)) as string;
     const run = Date.now().toString(36);
     const figures = await interleaved(REDIS_CALLS, {
       ping: () => redis.ping(),
@@ -252,13 +233,10 @@ export async function benchLimits(): Promise<BenchRow[]> {
       every: stageCall(everyLimit, 'every', costly),
       rlf: () => rlfRedis.consume('research'),
       script: (i) => client.evalsha(takeOne, 1, `${prefix}-script`, `${run}-${i}`, 60_000, HUGE),
-      list: () => client.evalsha(listLog, 1, `${prefix}-list`, 60_000, HUGE),
     });
     const at = (name: string) => figures[name] as { p50: number; p99: number };
     const [ping, redisStage, every, bareRedis] = [at('ping'), at('stage'), at('every'), at('rlf')];
-    log(
-      `redis (interleaved): bare TAKE_ONE p50 ${at('script').p50.toFixed(1)} µs; list log p50 ${at('list').p50.toFixed(1)} µs`,
-    );
+    log(`redis (interleaved): bare TAKE_ONE p50 ${at('script').p50.toFixed(1)} µs`);
     log(
       `redis (interleaved): PING p50 ${ping.p50.toFixed(1)} µs; stage p50 ${redisStage.p50.toFixed(1)} µs p99 ${redisStage.p99.toFixed(1)}; every limit p50 ${every.p50.toFixed(1)} µs; rate-limiter-flexible p50 ${bareRedis.p50.toFixed(1)} µs`,
     );
@@ -283,10 +261,6 @@ export async function benchLimits(): Promise<BenchRow[]> {
       value: ping.p50,
     });
     row('floor: TAKE_ONE alone (EVALSHA from a bare ioredis client), p50 ', at('script').p50, {
-      name: 'rate-limiter-flexible Redis consume',
-      value: bareRedis.p50,
-    });
-    row('prototype, not adopted: the same exact log in a list (LPUSH, O(1)), alone, p50', at('list').p50, {
       name: 'rate-limiter-flexible Redis consume',
       value: bareRedis.p50,
     });

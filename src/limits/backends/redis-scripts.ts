@@ -10,11 +10,60 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
+ * Lua that sets \`local <n>\` to the number of entries in the sliding log at \`<key>\`. A sliding log
+ * is a list of \`<ms> <member>\` entries, oldest first; the ms is always 13 digits, so an entry's
+ * time is its first 13 characters. A list and not a sorted set: an append and a length are O(1),
+ * where a sorted set's insert is O(log n), and the take is the cost of every limited action.
+ *
+ * Warden before the list kept the same log in a sorted set (member scored by ms) under the same
+ * key. Such a set is rewritten into a list in place, the first time a script meets it (LLEN
+ * answers WRONGTYPE). A process still on the sorted set then gets WRONGTYPE on that key and its
+ * limiter denies (\`limits.unavailable\`): during a rolling upgrade old processes refuse, never
+ * count apart from the new ones and admit more than the limit between them.
+ */
+export const logLength = (n: string, key: string): string => `
+local ${n} = redis.pcall('LLEN', ${key})
+if type(${n}) ~= 'number' then
+  ${rewriteSortedSet(key).trim().replace(/\n/g, '\n  ')}
+  ${n} = redis.call('LLEN', ${key})
+end
+`;
+
+/** Lua that rewrites the sorted set at \`<key>\` (an earlier Warden's log) into a list: see \`logLength\`. */
+export const rewriteSortedSet = (key: string): string => `
+local e = redis.call('ZRANGE', ${key}, 0, -1, 'WITHSCORES')
+local ttl = redis.call('PTTL', ${key})
+redis.call('DEL', ${key})
+for j = 1, #e, 2 do
+  redis.call('RPUSH', ${key}, string.format('%013d', tonumber(e[j + 1])) .. ' ' .. e[j])
+end
+if ttl > 0 then redis.call('PEXPIRE', ${key}, ttl) end
+`;
+
+/**
+ * Defines \`stamp(entry)\`, a log entry's time in ms, and \`fresh(key, n, cut)\`: the 0-based index
+ * of the first of the log's n entries at or after \`cut\` (the ones before it have left the
+ * window). A binary search over LINDEX: O(log n) reads, and one when nothing has expired.
+ */
+export const LOG = `
+local function stamp(entry) return tonumber(string.sub(entry, 1, 13)) end
+local function fresh(key, n, cut)
+  if n == 0 or stamp(redis.call('LINDEX', key, 0)) >= cut then return 0 end
+  local lo, hi = 1, n
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if stamp(redis.call('LINDEX', key, mid)) < cut then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+`;
+
+/**
  * KEYS: one per window. ARGV: consume (0/1), member, then per window: windowMs, limit, capacity
- * (0 = sliding log over a sorted set scored by time; > 0 = token bucket in a hash).
+ * (0 = sliding log, a list: see \`logLength\`; > 0 = token bucket in a hash).
  * Returns { hit (1-based window that refused, 0 = admitted), now, retryAfterMs, used… }.
  */
-export const RATE = `${NOW}
+export const RATE = `${NOW}${LOG}
 local consume = ARGV[1] == '1'
 local member = ARGV[2]
 local used = {}
@@ -27,19 +76,21 @@ for i = 1, #KEYS do
   local cap = tonumber(ARGV[5 + (i - 1) * 3])
   if cap == 0 then
     -- Expired entries only ever make the count larger: trim them only when it reaches the limit
-    -- (one call fewer on the common path; the set still never holds more than limit + 1 entries).
-    local c = redis.call('ZCARD', KEYS[i])
+    -- (one call fewer on the common path; the log still never holds more than limit entries).
+    ${logLength('c', 'KEYS[i]').trim().replace(/\n/g, '\n    ')}
     if c >= lim then
-      redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. string.format('%d', now - w))
-      c = redis.call('ZCARD', KEYS[i])
+      local gone = fresh(KEYS[i], c, now - w)
+      if gone > 0 then
+        redis.call('LTRIM', KEYS[i], gone, -1)
+        c = c - gone
+      end
     elseif not consume then
-      c = redis.call('ZCOUNT', KEYS[i], string.format('%d', now - w), '+inf')
+      c = c - fresh(KEYS[i], c, now - w)
     end
     used[i] = c
     if hit == 0 and c >= lim then
       hit = i
-      local e = redis.call('ZRANGE', KEYS[i], c - lim, c - lim, 'WITHSCORES')
-      retry = math.max(1, tonumber(e[2]) + w - now + 1)
+      retry = math.max(1, stamp(redis.call('LINDEX', KEYS[i], c - lim)) + w - now + 1)
     end
   else
     local h = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
@@ -59,11 +110,12 @@ for i = 1, #KEYS do
   end
 end
 if hit == 0 and consume then
+  local entry = string.format('%d', now) .. ' ' .. member
   for i = 1, #KEYS do
     local w = tonumber(ARGV[3 + (i - 1) * 3])
     local cap = tonumber(ARGV[5 + (i - 1) * 3])
     if cap == 0 then
-      redis.call('ZADD', KEYS[i], now, member)
+      redis.call('RPUSH', KEYS[i], entry)
       redis.call('PEXPIRE', KEYS[i], w)
     else
       redis.call('HSET', KEYS[i], 'tokens', string.format('%.17g', tokens[i] - 1), 'ts', now)
@@ -76,14 +128,24 @@ for i = 1, #KEYS do out[3 + i] = used[i] end
 return out
 `;
 
-/** KEYS: one per window. ARGV: member, then per window: windowMs, limit, capacity. Gives a slot back. */
+/**
+ * KEYS: one per window. ARGV: member, then per window: windowMs, limit, capacity. Gives a slot
+ * back: in a log, the member's latest entry.
+ */
 export const UNRATE = `${NOW}
 for i = 1, #KEYS do
   local w = tonumber(ARGV[2 + (i - 1) * 3])
   local lim = tonumber(ARGV[3 + (i - 1) * 3])
   local cap = tonumber(ARGV[4 + (i - 1) * 3])
   if cap == 0 then
-    redis.call('ZREM', KEYS[i], ARGV[1])
+    ${logLength('n', 'KEYS[i]').trim().replace(/\n/g, '\n    ')}
+    local all = redis.call('LRANGE', KEYS[i], 0, -1)
+    for j = n, 1, -1 do
+      if string.sub(all[j], 15) == ARGV[1] then
+        redis.call('LREM', KEYS[i], -1, all[j])
+        break
+      end
+    end
   else
     local h = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
     local tk = tonumber(h[1])

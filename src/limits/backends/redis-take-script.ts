@@ -1,48 +1,64 @@
 import { createHash } from 'node:crypto';
 import type { RateResult, TakeOp, TakeResult } from '../backend.js';
-import { NOW } from './redis-scripts.js';
+import { LOG, logLength, NOW, rewriteSortedSet } from './redis-scripts.js';
 
 /**
- * The most common take: one rate limit with one sliding window (KEYS[1], as in RATE). ARGV:
- * member, windowMs, limit. The same check-and-take as TAKE, with nothing else to do: the slot
- * count before this call, one integer, when admitted; { used, now, retryAfterMs } when refused
- * (nothing taken). A reply that is one integer, not a table, saves the server and ioredis
- * about 3 µs on every limited action.
+ * The most common take: one rate limit with one sliding window (KEYS[1], as in RATE: a list, see
+ * \`logLength\`). ARGV: member, windowMs, limit. The same check-and-take as TAKE, with nothing else
+ * to do: the slot count before this call, one integer, when admitted; { used, now, retryAfterMs }
+ * when refused (nothing taken). A reply that is one integer, not a table, saves the server and
+ * ioredis about 3 µs on every limited action.
  */
 export const TAKE_ONE = `
-local t = redis.call('TIME')
 local key = KEYS[1]
-local used = redis.call('ZCARD', key)
-local lim = tonumber(ARGV[3])
-if used >= lim then
-  -- Expired entries only make the count larger: trim them only when it reaches the limit.
-  local now = t[1] * 1000 + math.floor(t[2] / 1000)
-  local w = tonumber(ARGV[2])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
-  used = redis.call('ZCARD', key)
-  if used >= lim then
-    local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
-    return { used, now, math.max(1, tonumber(e[2]) + w - now + 1) }
-  end
+local t = redis.call('TIME')
+-- The entry's ms spelled from TIME's seconds and microseconds: cheaper than formatting a Lua
+-- number.
+local ms = t[1] .. string.sub('00000' .. t[2], -6, -4)
+local entry = ms .. ' ' .. ARGV[1]
+-- Pushed first: RPUSH answers the length, so an admission needs no LLEN. Over the limit, the
+-- entry comes off again (nothing else runs inside a script) before the log is trimmed.
+local n = redis.pcall('RPUSH', key, entry)
+if type(n) ~= 'number' then
+  ${rewriteSortedSet('key').trim().replace(/\n/g, '\n  ')}
+  n = redis.call('RPUSH', key, entry)
 end
--- The score is now in ms, spelled from TIME's seconds and microseconds: Redis would format a Lua
--- number with %.17g, about 0.5 µs of this path's 6.
-redis.call('ZADD', key, t[1] .. string.sub('00000' .. t[2], -6, -4), ARGV[1])
-redis.call('PEXPIRE', key, ARGV[2])
-return used
+local w = tonumber(ARGV[2])
+local lim = tonumber(ARGV[3])
+if n > lim then
+  -- Expired entries only make the count larger: trim them only when it reaches the limit.
+  redis.call('RPOP', key)
+  local used = n - 1
+  ${LOG.trim().replace(/\n/g, '\n  ')}
+  local now = tonumber(ms)
+  local gone = fresh(key, used, now - w)
+  if gone > 0 then
+    redis.call('LTRIM', key, gone, -1)
+    used = used - gone
+  end
+  if used >= lim then
+    return { used, now, math.max(1, stamp(redis.call('LINDEX', key, used - lim)) + w - now + 1) }
+  end
+  n = redis.call('RPUSH', key, entry)
+end
+-- The log must outlive its newest entry by a window. Renewed only when less than a window is left,
+-- to two windows: a TTL read costs the server less than a write that Redis propagates.
+if redis.call('PTTL', key) < w then redis.call('PEXPIRE', key, w * 2) end
+return n - 1
 `;
 
 /**
  * All of an action's limits in one atomic call (`LimitsBackend.takeAll`). ARGV[1]: the number of
  * ops; then per op, in order, `r`, windows, member, then per window: windowMs, limit, capacity
- * (KEYS: one per window, as in RATE); or `b`, hold name, micros, limit micros, hold ttl ms, period
- * end, logical key (KEYS: the four of RESERVE). Ops are checked in order until one refuses; only
- * when none does is every op taken (a second pass over ARGV). Returns one flat array (no tables
+ * (KEYS: one per window, as in RATE: a sliding log is a list, see `logLength`); or `b`, hold
+ * name, micros, limit micros, hold ttl ms, period end, logical key (KEYS: the four of RESERVE).
+ * Ops are checked in order until one refuses; only when none does is every op taken (a second
+ * pass over ARGV). Returns one flat array (no tables
  * per op: this script runs on every limited action, and Lua tables are most of its cost):
  * { ok, now, then per op: rate: hit (1-based window, 0 = none), retryAfterMs, used per window;
  * budget: ok, spent, reserved }. An op after the refusing one reports zeros (hit 0 / ok 1).
  */
-export const TAKE = `${NOW}
+export const TAKE = `${NOW}${LOG}
 local nops = tonumber(ARGV[1])
 local out = { 1, now }
 local n_out = 2
@@ -68,14 +84,17 @@ for o = 1, nops do
         local cap = tonumber(ARGV[a + 2])
         if cap == 0 then
           -- Expired entries only make the count larger: trim them only when it reaches the limit.
-          used = redis.call('ZCARD', key)
+          ${logLength('n', 'key').trim().replace(/\n/g, '\n          ')}
+          used = n
           if used >= lim then
-            redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - w))
-            used = redis.call('ZCARD', key)
+            local gone = fresh(key, used, now - w)
+            if gone > 0 then
+              redis.call('LTRIM', key, gone, -1)
+              used = used - gone
+            end
             if used >= lim and out[at] == 0 then
               out[at] = i
-              local e = redis.call('ZRANGE', key, used - lim, used - lim, 'WITHSCORES')
-              out[at + 1] = math.max(1, tonumber(e[2]) + w - now + 1)
+              out[at + 1] = math.max(1, stamp(redis.call('LINDEX', key, used - lim)) + w - now + 1)
             end
           end
         else
@@ -136,12 +155,12 @@ k = 1
 for o = 1, nops do
   if ARGV[a] == 'r' then
     local n = tonumber(ARGV[a + 1])
-    local member = ARGV[a + 2]
+    local entry = string.format('%d', now) .. ' ' .. ARGV[a + 2]
     a = a + 3
     for i = 1, n do
       local w = tonumber(ARGV[a])
       if tonumber(ARGV[a + 2]) == 0 then
-        redis.call('ZADD', KEYS[k], now, member)
+        redis.call('RPUSH', KEYS[k], entry)
         redis.call('PEXPIRE', KEYS[k], w)
       else
         redis.call('HSET', KEYS[k], 'tokens', string.format('%.17g', tokens[k] - 1), 'ts', now)
