@@ -176,4 +176,32 @@ describe('the sliding log in Redis', () => {
       'the three expired entries are gone, the rest in order',
     );
   });
+
+  test('a take of several limits refuses when one log is full, takes nothing, and admits once its oldest entry leaves', async () => {
+    const short = spec('multi-short', 2, 250);
+    const long = spec('multi-long', 100);
+    const take = (member: string) =>
+      backend.takeAll([
+        { kind: 'rate', specs: [long], member },
+        { kind: 'rate', specs: [short], member },
+      ]);
+    const okOf = (results: Awaited<ReturnType<typeof take>>) =>
+      results.every((r) => r.kind === 'rate' && r.rate.ok);
+    assert.equal(okOf(await take('a')), true);
+    await sleep(100);
+    assert.equal(okOf(await take('b')), true);
+    const refused = await take('c');
+    assert.equal(okOf(refused), false);
+    const second = refused[1];
+    assert.ok(second?.kind === 'rate' && !second.rate.ok);
+    assert.ok(second.rate.retryAfterMs <= 151, `the wait is until a leaves (${second.rate.retryAfterMs} ms)`);
+    assert.equal(await client.llen(stored('multi-long')), 2, 'the refusal took nothing in the other log');
+    await sleep(second.rate.retryAfterMs + 10);
+    assert.equal(okOf(await take('d')), true);
+    assert.deepEqual(
+      (await client.lrange(stored('multi-short'), 0, -1)).map((e) => e.slice(14)),
+      ['b', 'd'],
+      'a was trimmed when the log reached its limit',
+    );
+  });
 });

@@ -53,10 +53,10 @@ return n - 1
  * (KEYS: one per window, as in RATE: a sliding log is a list, see `logLength`); or `b`, hold
  * name, micros, limit micros, hold ttl ms, period end, logical key (KEYS: the four of RESERVE).
  * Ops are checked in order until one refuses; only when none does is every op taken (a second
- * pass over ARGV). Returns one flat array (no tables
- * per op: this script runs on every limited action, and Lua tables are most of its cost):
- * { ok, now, then per op: rate: hit (1-based window, 0 = none), retryAfterMs, used per window;
- * budget: ok, spent, reserved }. An op after the refusing one reports zeros (hit 0 / ok 1).
+ * pass over ARGV). Returns one flat array (no tables per op: this script runs on every limited
+ * action, and Lua tables are most of its cost): { ok, now, then per op: rate: hit (1-based
+ * window, 0 = none), retryAfterMs, used per window; budget: ok, spent, reserved }. An op after
+ * the refusing one reports zeros (hit 0 / ok 1).
  */
 export const TAKE = `${NOW}${LOG}
 local nops = tonumber(ARGV[1])
@@ -84,8 +84,8 @@ for o = 1, nops do
         local cap = tonumber(ARGV[a + 2])
         if cap == 0 then
           -- Expired entries only make the count larger: trim them only when it reaches the limit.
-          ${logLength('n', 'key').trim().replace(/\n/g, '\n          ')}
-          used = n
+          ${logLength('len', 'key').trim().replace(/\n/g, '\n          ')}
+          used = len
           if used >= lim then
             local gone = fresh(key, used, now - w)
             if gone > 0 then
