@@ -204,4 +204,30 @@ describe('the sliding log in Redis', () => {
       'a was trimmed when the log reached its limit',
     );
   });
+
+  test('after the server clock stepped back, an entry still in the window is never trimmed with the expired ones behind it', async () => {
+    // Arrival order, as a backward step leaves it: expired, in the window, then expired again
+    // (stamped before the step's target time).
+    const now = Date.now();
+    const entry = (ms: number, member: string) => `${ms} ${member}`;
+    await client.rpush(
+      stored('stepped'),
+      entry(now - 2_000, 'old'),
+      entry(now, 'fresh'),
+      entry(now - 3_000, 'stepped'),
+    );
+    await client.pexpire(stored('stepped'), 10_000);
+    const s = spec('stepped', 3, 1_000);
+    assert.equal((await backend.rate([s], 'new', true)).ok, true, 'the expired head left: a slot');
+    assert.deepEqual(
+      (await client.lrange(stored('stepped'), 0, -1)).map((e) => e.slice(14)),
+      ['fresh', 'stepped', 'new'],
+      'only the head was trimmed: the scan stops at the entry still in the window',
+    );
+    assert.equal(
+      (await backend.rate([s], 'more', true)).ok,
+      false,
+      'still full: the entry in the window counts',
+    );
+  });
 });

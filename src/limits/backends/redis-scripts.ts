@@ -41,20 +41,27 @@ if ttl > 0 then redis.call('PEXPIRE', ${key}, ttl) end
 `;
 
 /**
- * Defines \`stamp(entry)\`, a log entry's time in ms, and \`fresh(key, n, cut)\`: the 0-based index
- * of the first of the log's n entries at or after \`cut\` (the ones before it have left the
- * window). A binary search over LINDEX: O(log n) reads, and one when nothing has expired.
+ * Defines \`stamp(entry)\`, a log entry's time in ms, and \`fresh(key, n, cut)\`: how many of the
+ * log's n entries, from the oldest, are before \`cut\` (they have left the window): the index of the
+ * first entry at or after it. Read from the head in chunks that double (1, 2, 4, …), so k expired
+ * entries cost about log2(k) reads and one when none has expired. A scan, not a binary search:
+ * entries are in arrival order, which is time order only while the server's clock never steps
+ * back; after a backward step the scan stops at the first entry still in the window, so the log
+ * counts some expired entries for a while (stricter), and never drops one still in it.
  */
 export const LOG = `
 local function stamp(entry) return tonumber(string.sub(entry, 1, 13)) end
 local function fresh(key, n, cut)
-  if n == 0 or stamp(redis.call('LINDEX', key, 0)) >= cut then return 0 end
-  local lo, hi = 1, n
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if stamp(redis.call('LINDEX', key, mid)) < cut then lo = mid + 1 else hi = mid end
+  local at, size = 0, 1
+  while at < n do
+    local batch = redis.call('LRANGE', key, at, at + size - 1)
+    for j = 1, #batch do
+      if stamp(batch[j]) >= cut then return at + j - 1 end
+    end
+    at = at + #batch
+    size = size * 2
   end
-  return lo
+  return n
 end
 `;
 
